@@ -1,0 +1,45 @@
+import { isErrnoCode, type ErrnoCode } from './errno.js';
+import type { Logger } from './log.js';
+
+/**
+ * The only error the VFS core lets out. It carries a symbolic errno code
+ * (never a host number), the operation and, for logs, a path or node.
+ */
+export class VfsError extends Error {
+  readonly code: ErrnoCode;
+  readonly op: string;
+  readonly where: string | undefined;
+
+  constructor(code: ErrnoCode, op: string, where?: string) {
+    super(where === undefined ? `${op}: ${code}` : `${op} ${where}: ${code}`);
+    this.name = 'VfsError';
+    this.code = code;
+    this.op = op;
+    this.where = where;
+  }
+}
+
+export function vfsError(code: ErrnoCode, op: string, where?: string): VfsError {
+  return new VfsError(code, op, where);
+}
+
+/**
+ * Turns anything thrown by Node's fs (or by our own code) into a VfsError.
+ * Only the symbolic `code` is kept; an unknown code becomes EIO and is
+ * logged, because a host-specific number must never reach a client.
+ */
+export function fromNodeError(e: unknown, op: string, where?: string, log?: Logger): VfsError {
+  if (e instanceof VfsError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (isErrnoCode(code)) return new VfsError(code, op, where);
+  // Node spells a few codes differently from errno(3).
+  if (code === 'EOPNOTSUPP') return new VfsError('ENOTSUP', op, where);
+  if (code === 'EWOULDBLOCK') return new VfsError('EAGAIN', op, where);
+  log?.error(`${op}${where === undefined ? '' : ' ' + where}: unexpected error mapped to EIO: ${describe(e)}`);
+  return new VfsError('EIO', op, where);
+}
+
+function describe(e: unknown): string {
+  if (e instanceof Error) return e.stack ?? e.message;
+  return String(e);
+}

@@ -1,0 +1,72 @@
+import { nullLogger, type Logger } from './log.js';
+
+/**
+ * One export: a host tree and how it is served. Every CLI flag of
+ * `humbridge` maps onto one field here; defaults and validation live only
+ * in this file.
+ */
+export interface ExportOptions {
+  /** Host directory served. In humfs mode: the folder holding `data/`, `file_metadata/`, ... */
+  path: string;
+  /**
+   * `hostfs`: ownership and modes are the host's own.
+   * `humfs`: ownership, modes and special files live in humfs metadata files.
+   */
+  mode: 'hostfs' | 'humfs';
+  /** Refuse every change with EROFS. */
+  readonly: boolean;
+  /**
+   * Check POSIX permissions in the server against the (virtual) owner and
+   * mode for the caller's cred. Off: the client checks (9P access=client,
+   * FUSE default_permissions), and the host enforces what it enforces.
+   */
+  checkPermissions: boolean;
+  /** How many O_PATH descriptors of looked-up nodes are kept open at most (an LRU). */
+  maxCachedFds: number;
+  /** humfs: what to do with a data/ entry that has no metadata file. */
+  missingMetadata: 'host' | 'default' | 'hide';
+  /** humfs, missingMetadata=default: owner, group and permission bits used. */
+  defaultUid: number;
+  defaultGid: number;
+  defaultFileMode: number;
+  defaultDirMode: number;
+  logger: Logger;
+}
+
+export const DEFAULT_EXPORT_OPTIONS: Omit<ExportOptions, 'path'> = {
+  mode: 'hostfs',
+  readonly: false,
+  checkPermissions: false,
+  maxCachedFds: 1024,
+  missingMetadata: 'host',
+  defaultUid: 0,
+  defaultGid: 0,
+  defaultFileMode: 0o644,
+  defaultDirMode: 0o755,
+  logger: nullLogger,
+};
+
+export class OptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OptionsError';
+  }
+}
+
+/** Fill defaults and validate; throws OptionsError with a message fit for a user. */
+export function resolveExportOptions(partial: Partial<ExportOptions> & { path: string }): ExportOptions {
+  const o: ExportOptions = { ...DEFAULT_EXPORT_OPTIONS, ...partial };
+  if (typeof o.path !== 'string' || o.path === '') throw new OptionsError('an export needs a host directory path');
+  if (o.mode !== 'hostfs' && o.mode !== 'humfs') throw new OptionsError(`unknown mode "${String(o.mode)}" (hostfs or humfs)`);
+  if (!Number.isInteger(o.maxCachedFds) || o.maxCachedFds < 16) throw new OptionsError('maxCachedFds must be an integer >= 16');
+  if (!['host', 'default', 'hide'].includes(o.missingMetadata)) {
+    throw new OptionsError(`unknown missing-metadata policy "${o.missingMetadata}" (host, default or hide)`);
+  }
+  for (const k of ['defaultUid', 'defaultGid'] as const) {
+    if (!Number.isInteger(o[k]) || o[k] < 0 || o[k] > 0xfffffffe) throw new OptionsError(`${k} must be an id from 0 to 4294967294`);
+  }
+  for (const k of ['defaultFileMode', 'defaultDirMode'] as const) {
+    if (!Number.isInteger(o[k]) || o[k] < 0 || o[k] > 0o7777) throw new OptionsError(`${k} must be permission bits from 0 to 07777`);
+  }
+  return o;
+}

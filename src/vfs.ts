@@ -1,0 +1,180 @@
+import type { Attr, Cred, DirEntry, Entry, HandleId, NodeId, SetAttr, StatFs } from './types.js';
+
+/** A byte-range lock as POSIX fcntl describes it. */
+export interface LockRange {
+  type: 'read' | 'write' | 'unlock';
+  start: bigint;
+  /** 0n means "to the end of the file, however long it grows". */
+  length: bigint;
+  /** The process that holds or asks, for getlk answers. */
+  pid: number;
+}
+
+/** A conflicting lock found by getlk, with who holds it. */
+export interface LockConflict extends LockRange {
+  owner: string;
+}
+
+/**
+ * THE contract between the front ends (9P server, FUSE session) and the
+ * store. Every method resolves or rejects with a VfsError carrying an errno
+ * code; nothing else is thrown.
+ *
+ * References ("lookup counts", as virtiofsd and FUSE call them):
+ * - `root` is always valid; it is never forgotten.
+ * - Every method returning an Entry (lookup, create, mkdir, mknod, symlink,
+ *   link) adds ONE reference to that node. The front end gives references
+ *   back with forget(id, n). A node whose count reaches zero may be dropped
+ *   from memory; its NodeId is then never handed out again. Looking the same
+ *   host inode up again later may yield a new NodeId.
+ * - A NodeId passed to any method must hold at least one reference (or be
+ *   the root); otherwise the call rejects with ESTALE.
+ * - A hard-linked inode has ONE NodeId, whichever name finds it.
+ *
+ * Handles:
+ * - open/create/opendir return a HandleId that stays valid until
+ *   release/releasedir, even when the file is unlinked or renamed meanwhile
+ *   (reads, writes, getattr and setattr through the handle keep working).
+ * - An open handle keeps its node alive as one reference would.
+ *
+ * Concurrency: any number of calls may be in flight at once on any nodes
+ * and handles; each call is atomic towards the others as far as the host
+ * syscall it maps to is. Reads and writes carry explicit 64-bit offsets:
+ * there is no shared file position.
+ *
+ * Names are single path components as raw bytes: never empty, never
+ * containing '/' or NUL, never '.' or '..' (EINVAL otherwise). Walking to a
+ * parent is done by the front end with `parent`.
+ *
+ * Permissions: `cred` names the caller. Whether the store checks POSIX
+ * permissions itself against the (virtual) owner and mode, or leaves that
+ * to the client, is an export option; either way new nodes belong to
+ * cred.uid and cred.gid (or the setgid parent's group) where the store can
+ * record that.
+ */
+export interface Vfs {
+  readonly root: NodeId;
+
+  /** Find `name` in directory `parent`. ENOENT, ENOTDIR, EACCES. */
+  lookup(cred: Cred, parent: NodeId, name: Buffer): Promise<Entry>;
+
+  /**
+   * The parent of a directory node, with one new reference; the root is its
+   * own parent (`..` never leaves the export). ENOTDIR for non-directories.
+   */
+  parent(cred: Cred, dir: NodeId): Promise<Entry>;
+
+  /** Drop `count` references taken by lookup-like calls. Never fails. */
+  forget(id: NodeId, count: number): void;
+
+  /** Attributes, read through `handle` when given (works after unlink). */
+  getattr(id: NodeId, handle?: HandleId): Promise<Attr>;
+
+  /**
+   * Change attributes; truncation via `size`. Through `handle` when given
+   * (ftruncate/fchmod semantics, works after unlink). Returns the new attributes.
+   */
+  setattr(cred: Cred, id: NodeId, set: SetAttr, handle?: HandleId): Promise<Attr>;
+
+  /** Check access(2) mask bits (R_OK|W_OK|X_OK, or F_OK) for cred. EACCES. */
+  access(cred: Cred, id: NodeId, mask: number): Promise<void>;
+
+  /**
+   * Open a regular file (flags: Linux O_* bits; O_CREAT is ignored here,
+   * O_TRUNC truncates). EISDIR for directories (use opendir), ELOOP for
+   * symlinks, ENXIO/EOPNOTSUPP-style refusals for devices, FIFOs and sockets
+   * (the server never opens host special files).
+   */
+  open(cred: Cred, id: NodeId, flags: number): Promise<HandleId>;
+
+  /**
+   * Create and open a regular file `name` in `parent` with permission bits
+   * `mode` (already masked by the client's umask). EEXIST when it exists and
+   * flags has O_EXCL; an existing file is opened (and truncated with O_TRUNC)
+   * otherwise.
+   */
+  create(cred: Cred, parent: NodeId, name: Buffer, flags: number, mode: number): Promise<{ entry: Entry; handle: HandleId }>;
+
+  /**
+   * Read up to `into.length` bytes at `offset` into `into`; resolves with
+   * the count (0 at end of file). Offsets are 64-bit.
+   */
+  read(handle: HandleId, offset: bigint, into: Buffer): Promise<number>;
+
+  /** Write `data` at `offset` (O_APPEND handles write at the end); resolves with the count. */
+  write(handle: HandleId, offset: bigint, data: Buffer): Promise<number>;
+
+  fsync(handle: HandleId, datasync: boolean): Promise<void>;
+
+  /** Close a file handle and drop the byte-range locks taken through it. */
+  release(handle: HandleId): Promise<void>;
+
+  /** Open a directory for readdir. ENOTDIR. */
+  opendir(cred: Cred, id: NodeId): Promise<HandleId>;
+
+  /**
+   * Entries after `cookie` (0n = from the start), at most `max` of them.
+   * Cookies stay valid while entries are added or removed: resuming from
+   * one never repeats an entry and never skips one that existed for the
+   * whole listing. "." and ".." are included at the start, with the root's
+   * ".." being the root. An empty array means the end.
+   */
+  readdir(handle: HandleId, cookie: bigint, max: number): Promise<DirEntry[]>;
+
+  releasedir(handle: HandleId): Promise<void>;
+
+  mkdir(cred: Cred, parent: NodeId, name: Buffer, mode: number): Promise<Entry>;
+
+  /**
+   * Create a special file: `mode` carries the type (S_IFCHR, S_IFBLK,
+   * S_IFIFO, S_IFSOCK, or S_IFREG) and permission bits; `rdev` the device.
+   */
+  mknod(cred: Cred, parent: NodeId, name: Buffer, mode: number, rdev: bigint): Promise<Entry>;
+
+  /** Create a symlink; `target` is stored as given and never followed by the server. */
+  symlink(cred: Cred, parent: NodeId, name: Buffer, target: Buffer): Promise<Entry>;
+
+  /** The symlink's target bytes. EINVAL for non-symlinks. */
+  readlink(id: NodeId): Promise<Buffer>;
+
+  /** New hard link to `id` as `name` in `parent`. EPERM for directories. */
+  link(cred: Cred, id: NodeId, parent: NodeId, name: Buffer): Promise<Entry>;
+
+  /**
+   * rename(2) semantics: replaces an existing target of a compatible type
+   * (ENOTEMPTY for a non-empty directory, EISDIR/ENOTDIR for mismatches),
+   * EINVAL when moving a directory into itself. flags: RENAME_NOREPLACE,
+   * RENAME_EXCHANGE. Live NodeIds of moved entries stay valid.
+   */
+  rename(cred: Cred, parent: NodeId, name: Buffer, newParent: NodeId, newName: Buffer, flags: number): Promise<void>;
+
+  /** Remove a non-directory. EISDIR for directories. */
+  unlink(cred: Cred, parent: NodeId, name: Buffer): Promise<void>;
+
+  /** Remove an empty directory. ENOTEMPTY, ENOTDIR. */
+  rmdir(cred: Cred, parent: NodeId, name: Buffer): Promise<void>;
+
+  /** Real values from the host (or, in humfs mode, from the superblock). */
+  statfs(id: NodeId): Promise<StatFs>;
+
+  /** ENODATA when absent. */
+  getxattr(cred: Cred, id: NodeId, name: string): Promise<Buffer>;
+  /** flags: XATTR_CREATE (EEXIST if present), XATTR_REPLACE (ENODATA if absent). */
+  setxattr(cred: Cred, id: NodeId, name: string, value: Buffer, flags: number): Promise<void>;
+  listxattr(cred: Cred, id: NodeId): Promise<string[]>;
+  removexattr(cred: Cred, id: NodeId, name: string): Promise<void>;
+
+  /**
+   * Set or clear a POSIX byte-range lock through `handle` for `owner` (an
+   * opaque string the front end builds, unique per locking process of one
+   * client). Never waits: resolves false when a conflicting lock is held
+   * (the front end retries or answers "blocked"), true when done.
+   */
+  setlk(handle: HandleId, owner: string, lock: LockRange): Promise<boolean>;
+
+  /** The first lock that would conflict with `lock`, or null. */
+  getlk(handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null>;
+
+  /** Close every handle and drop every node; the Vfs is unusable after. */
+  close(): Promise<void>;
+}
