@@ -1,0 +1,41 @@
+// The flags that describe one export, and their mapping onto ExportOptions.
+// One flag, one field (the only pair is --default-owner UID:GID).
+
+import { resolveExportOptions, type ExportOptions } from '../../src/options.js';
+import type { Logger } from '../../src/log.js';
+import { getBool, getInt, getString, UsageError, type FlagSpec, type ParsedArgs } from './args.js';
+
+export const EXPORT_FLAGS: readonly FlagSpec[] = [
+  { name: 'humfs', kind: 'boolean', help: 'serve a humfs tree (ownership, modes and devices from metadata files)' },
+  { name: 'readonly', kind: 'boolean', help: 'refuse every change with EROFS' },
+  { name: 'check-permissions', kind: 'boolean', help: 'check POSIX permissions in the server for each caller' },
+  { name: 'max-cached-fds', kind: 'integer', arg: 'N', help: 'descriptors kept open for looked-up nodes (default 1024)' },
+  { name: 'missing-metadata', kind: 'string', arg: 'host|default|hide', help: 'humfs: entries without metadata (default host)' },
+  { name: 'default-owner', kind: 'string', arg: 'UID:GID', help: 'humfs: owner used by --missing-metadata default (0:0)' },
+  { name: 'default-file-mode', kind: 'integer', arg: 'MODE', help: 'humfs: file mode for --missing-metadata default (0644)' },
+  { name: 'default-dir-mode', kind: 'integer', arg: 'MODE', help: 'humfs: directory mode for --missing-metadata default (0755)' },
+];
+
+/** ExportOptions for `path` from parsed flags; OptionsError/UsageError carry the message for the user. */
+export function exportOptionsFromArgs(args: ParsedArgs, path: string, logger: Logger): ExportOptions {
+  const partial: Partial<ExportOptions> & { path: string } = { path, logger };
+  if (getBool(args, 'humfs')) partial.mode = 'humfs';
+  if (getBool(args, 'readonly')) partial.readonly = true;
+  if (getBool(args, 'check-permissions')) partial.checkPermissions = true;
+  const fds = getInt(args, 'max-cached-fds');
+  if (fds !== undefined) partial.maxCachedFds = fds;
+  const missing = getString(args, 'missing-metadata');
+  if (missing !== undefined) partial.missingMetadata = missing as ExportOptions['missingMetadata'];
+  const owner = getString(args, 'default-owner');
+  if (owner !== undefined) {
+    const m = /^(\d+):(\d+)$/.exec(owner);
+    if (m === null) throw new UsageError(`--default-owner wants UID:GID in numbers, not "${owner}"`);
+    partial.defaultUid = Number(m[1]);
+    partial.defaultGid = Number(m[2]);
+  }
+  const fileMode = getInt(args, 'default-file-mode');
+  if (fileMode !== undefined) partial.defaultFileMode = fileMode;
+  const dirMode = getInt(args, 'default-dir-mode');
+  if (dirMode !== undefined) partial.defaultDirMode = dirMode;
+  return resolveExportOptions(partial);
+}
