@@ -1,0 +1,177 @@
+// CoreVfs: the Vfs contract over a confined host tree. This file wires the
+// parts together; the operations live in src/core/*.ts, host access in
+// src/host/, and what entries look like in the MetadataStore.
+
+import { CoreContext } from './core/context.js';
+import * as attrs from './core/attrs.js';
+import * as dirs from './core/dirs.js';
+import * as files from './core/files.js';
+import * as ns from './core/namespace.js';
+import * as xattrs from './core/xattrs.js';
+import { fromNodeError } from './errors.js';
+import { HandleTable } from './handles.js';
+import { Host } from './host/host.js';
+import { HostXattr } from './host/xattr.js';
+import { LockTable } from './locks.js';
+import type { Logger } from './log.js';
+import type { MetadataStore } from './meta/store.js';
+import { NodeTable } from './nodes.js';
+import type { Attr, Cred, DirEntry, Entry, HandleId, NodeId, SetAttr, StatFs } from './types.js';
+import type { LockConflict, LockRange, Vfs } from './vfs.js';
+
+export interface CoreOptions {
+  /** Host directory served (in humfs mode, EXPORT/data). */
+  root: string;
+  /** Makes the store from the host access object (it may reuse it for its own I/O). */
+  store: (host: Host) => MetadataStore;
+  maxCachedFds: number;
+  checkPermissions: boolean;
+  logger: Logger;
+}
+
+export class CoreVfs implements Vfs {
+  readonly root: NodeId;
+  private readonly ctx: CoreContext;
+  private closed = false;
+
+  constructor(opts: CoreOptions) {
+    const host = new Host(opts.logger);
+    const rootFd = host.openRoot(opts.root);
+    let nodes: NodeTable;
+    try {
+      if ((host.fstat(rootFd).mode & 0o170000) !== 0o040000) throw fromNodeError({ code: 'ENOTDIR' }, 'open export', opts.root);
+      nodes = new NodeTable(host, rootFd, opts.maxCachedFds);
+    } catch (e) {
+      host.close(rootFd);
+      throw e;
+    }
+    this.ctx = new CoreContext(
+      host,
+      new HostXattr(opts.logger),
+      opts.store(host),
+      nodes,
+      new HandleTable(),
+      new LockTable(),
+      opts.checkPermissions,
+      opts.logger,
+    );
+    this.root = nodes.root.id;
+  }
+
+  /** Live nodes and cached descriptors, for tests and measurements. */
+  get stats(): { nodes: number; descriptors: number; handles: number } {
+    return { nodes: this.ctx.nodes.size, descriptors: this.ctx.nodes.openDescriptors, handles: this.ctx.handles.size };
+  }
+
+  /** Every call goes through here: only VfsErrors leave, and nothing runs after close. */
+  private async run<T>(op: string, fn: () => Promise<T> | T): Promise<T> {
+    try {
+      if (this.closed) throw fromNodeError({ code: 'ESTALE' }, op);
+      return await fn();
+    } catch (e) {
+      throw fromNodeError(e, op, undefined, this.ctx.log);
+    }
+  }
+
+  lookup(cred: Cred, parent: NodeId, name: Buffer): Promise<Entry> {
+    return this.run('lookup', () => attrs.lookup(this.ctx, cred, parent, name));
+  }
+  parent(cred: Cred, dir: NodeId): Promise<Entry> {
+    return this.run('parent', () => attrs.parentOf(this.ctx, cred, dir));
+  }
+  forget(id: NodeId, count: number): void {
+    if (!this.closed) this.ctx.nodes.forget(id, count);
+  }
+  getattr(id: NodeId, handle?: HandleId): Promise<Attr> {
+    return this.run('getattr', () => attrs.getattr(this.ctx, id, handle));
+  }
+  setattr(cred: Cred, id: NodeId, set: SetAttr, handle?: HandleId): Promise<Attr> {
+    return this.run('setattr', () => attrs.setattr(this.ctx, cred, id, set, handle));
+  }
+  access(cred: Cred, id: NodeId, mask: number): Promise<void> {
+    return this.run('access', () => attrs.access(this.ctx, cred, id, mask));
+  }
+  open(cred: Cred, id: NodeId, flags: number): Promise<HandleId> {
+    return this.run('open', () => files.open(this.ctx, cred, id, flags));
+  }
+  create(cred: Cred, parent: NodeId, name: Buffer, flags: number, mode: number): Promise<{ entry: Entry; handle: HandleId }> {
+    return this.run('create', () => files.create(this.ctx, cred, parent, name, flags, mode));
+  }
+  read(handle: HandleId, offset: bigint, into: Buffer): Promise<number> {
+    return this.run('read', () => files.read(this.ctx, handle, offset, into));
+  }
+  write(handle: HandleId, offset: bigint, data: Buffer): Promise<number> {
+    return this.run('write', () => files.write(this.ctx, handle, offset, data));
+  }
+  fsync(handle: HandleId, datasync: boolean): Promise<void> {
+    return this.run('fsync', () => files.fsync(this.ctx, handle, datasync));
+  }
+  release(handle: HandleId): Promise<void> {
+    return this.run('release', () => files.release(this.ctx, handle));
+  }
+  opendir(cred: Cred, id: NodeId): Promise<HandleId> {
+    return this.run('opendir', () => dirs.opendir(this.ctx, cred, id));
+  }
+  readdir(handle: HandleId, cookie: bigint, max: number): Promise<DirEntry[]> {
+    return this.run('readdir', () => dirs.readdir(this.ctx, handle, cookie, max));
+  }
+  releasedir(handle: HandleId): Promise<void> {
+    return this.run('releasedir', () => dirs.releasedir(this.ctx, handle));
+  }
+  mkdir(cred: Cred, parent: NodeId, name: Buffer, mode: number): Promise<Entry> {
+    return this.run('mkdir', () => ns.mkdir(this.ctx, cred, parent, name, mode));
+  }
+  mknod(cred: Cred, parent: NodeId, name: Buffer, mode: number, rdev: bigint): Promise<Entry> {
+    return this.run('mknod', () => ns.mknod(this.ctx, cred, parent, name, mode, rdev));
+  }
+  symlink(cred: Cred, parent: NodeId, name: Buffer, target: Buffer): Promise<Entry> {
+    return this.run('symlink', () => ns.symlink(this.ctx, cred, parent, name, target));
+  }
+  readlink(id: NodeId): Promise<Buffer> {
+    return this.run('readlink', () => attrs.readlink(this.ctx, id));
+  }
+  link(cred: Cred, id: NodeId, parent: NodeId, name: Buffer): Promise<Entry> {
+    return this.run('link', () => ns.link(this.ctx, cred, id, parent, name));
+  }
+  rename(cred: Cred, parent: NodeId, name: Buffer, newParent: NodeId, newName: Buffer, flags: number): Promise<void> {
+    return this.run('rename', () => ns.rename(this.ctx, cred, parent, name, newParent, newName, flags));
+  }
+  unlink(cred: Cred, parent: NodeId, name: Buffer): Promise<void> {
+    return this.run('unlink', () => ns.unlink(this.ctx, cred, parent, name));
+  }
+  rmdir(cred: Cred, parent: NodeId, name: Buffer): Promise<void> {
+    return this.run('rmdir', () => ns.rmdir(this.ctx, cred, parent, name));
+  }
+  statfs(id: NodeId): Promise<StatFs> {
+    return this.run('statfs', () => attrs.statfs(this.ctx, id));
+  }
+  getxattr(cred: Cred, id: NodeId, name: string): Promise<Buffer> {
+    return this.run('getxattr', () => xattrs.getxattr(this.ctx, cred, id, name));
+  }
+  setxattr(cred: Cred, id: NodeId, name: string, value: Buffer, flags: number): Promise<void> {
+    return this.run('setxattr', () => xattrs.setxattr(this.ctx, cred, id, name, value, flags));
+  }
+  listxattr(cred: Cred, id: NodeId): Promise<string[]> {
+    return this.run('listxattr', () => xattrs.listxattr(this.ctx, cred, id));
+  }
+  removexattr(cred: Cred, id: NodeId, name: string): Promise<void> {
+    return this.run('removexattr', () => xattrs.removexattr(this.ctx, cred, id, name));
+  }
+  setlk(handle: HandleId, owner: string, lock: LockRange): Promise<boolean> {
+    return this.run('setlk', () => files.setlk(this.ctx, handle, owner, lock));
+  }
+  getlk(handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null> {
+    return this.run('getlk', () => files.getlk(this.ctx, handle, owner, lock));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const h of this.ctx.handles.all()) {
+      this.ctx.handles.remove(h.id);
+      this.ctx.locks.releaseHandle(h.id);
+      this.ctx.host.close(h.fd);
+    }
+    this.ctx.nodes.closeAll();
+  }
+}

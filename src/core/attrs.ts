@@ -1,0 +1,137 @@
+// lookup, parent, getattr, setattr, access, readlink, statfs.
+//
+// Times: Node's utimes takes float seconds, so a time set here reaches the
+// kernel with a precision of about 0.25 µs at today's epoch (a double holds
+// 53 bits; libuv splits it into tv_sec/tv_nsec). 'now' is the server's
+// wall clock in milliseconds. Node cannot pass UTIME_OMIT, so setting only
+// one of atime/mtime writes the other back from the current stat, with the
+// same sub-microsecond rounding.
+
+import { vfsError } from '../errors.js';
+import type { Attr, Cred, Entry, HandleId, Nanos, NodeId, SetAttr, StatFs } from '../types.js';
+import type { CoreContext } from './context.js';
+import { allowed, requireAccess, requireChown, requireOwner, requireTimes } from './permissions.js';
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const NS = 1_000_000_000n;
+
+export async function lookup(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Promise<Entry> {
+  ctx.checkName(name, 'lookup');
+  const parent = ctx.node(parentId);
+  return ctx.inDir(cred, parent, 1, 'lookup', (dirfd) => ctx.lookupIn(parent, dirfd, name));
+}
+
+export async function parentOf(ctx: CoreContext, cred: Cred, dirId: NodeId): Promise<Entry> {
+  const dir = ctx.node(dirId);
+  if (dir.hostType !== S_IFDIR) throw vfsError('ENOTDIR', 'parent');
+  const parent = ctx.node(dir.parent);
+  return ctx.nodes.withFd(parent, (fd) => {
+    const s = ctx.statFd(parent, fd);
+    if (ctx.checkPermissions && parent !== ctx.nodes.root) requireAccess(cred, s.v, 1, 'parent');
+    parent.refs++;
+    return { id: parent.id, attr: s.attr };
+  });
+}
+
+export async function getattr(ctx: CoreContext, id: NodeId, handle?: HandleId): Promise<Attr> {
+  const node = ctx.node(id);
+  if (handle !== undefined) {
+    const h = ctx.handles.file(handle, id);
+    return ctx.statFd(node, h.fd).attr;
+  }
+  return ctx.stat(node).attr;
+}
+
+export async function access(ctx: CoreContext, cred: Cred, id: NodeId, mask: number): Promise<void> {
+  const node = ctx.node(id);
+  const s = ctx.stat(node);
+  if (!allowed(cred, s.v, mask)) throw vfsError('EACCES', 'access');
+}
+
+export async function readlink(ctx: CoreContext, id: NodeId): Promise<Buffer> {
+  const node = ctx.node(id);
+  if (node.hostType !== S_IFLNK) throw vfsError('EINVAL', 'readlink');
+  // /proc/self/fd/<fd> of a symlink's descriptor reads as the proc link, not
+  // the target, so the target is read by name in the parent and the name is
+  // checked to still be this inode.
+  if (node.detached) throw vfsError('ESTALE', 'readlink');
+  const parent = ctx.node(node.parent);
+  return ctx.nodes.withFd(parent, (pfd) => {
+    const st = ctx.host.lstatAt(pfd, node.name);
+    if (st.dev !== node.dev || st.ino !== node.ino) throw vfsError('ESTALE', 'readlink');
+    return ctx.host.readlinkAt(pfd, node.name);
+  });
+}
+
+export async function statfs(ctx: CoreContext, id: NodeId): Promise<StatFs> {
+  const node = ctx.node(id);
+  return ctx.nodes.withFd(node, async (fd) => {
+    const s = await ctx.host.statfs(fd);
+    const st = ctx.host.fstat(fd);
+    // Node reports f_bsize (which is also the block unit on Linux local
+    // filesystems) and neither f_namelen nor f_fsid: NAME_MAX and the device
+    // number stand in for them.
+    const host: StatFs = {
+      bsize: Number(s.bsize),
+      blocks: s.blocks,
+      bfree: s.bfree,
+      bavail: s.bavail,
+      files: s.files,
+      ffree: s.ffree,
+      namelen: 255,
+      type: Number(s.type),
+      fsid: st.dev,
+    };
+    return ctx.store.statfs(host);
+  });
+}
+
+function seconds(ns: Nanos): number {
+  return Number(ns / NS) + Number(ns % NS) / 1e9;
+}
+
+export async function setattr(ctx: CoreContext, cred: Cred, id: NodeId, set: SetAttr, handle?: HandleId): Promise<Attr> {
+  const node = ctx.node(id);
+  const h = handle === undefined ? undefined : ctx.handles.file(handle, id);
+  return ctx.nodes.withFd(node, async (pathFd) => {
+    const fd = h?.fd ?? pathFd;
+    const before = ctx.statFd(node, fd);
+    const type = before.v.mode & S_IFMT;
+    if (ctx.checkPermissions) checkSetattr(cred, before.v, set, h !== undefined && (h.flags & 3) !== 0);
+    if (set.size !== undefined) {
+      if (type === S_IFDIR) throw vfsError('EISDIR', 'truncate');
+      if (type !== S_IFREG || node.hostType !== S_IFREG) throw vfsError('EINVAL', 'truncate');
+      if (h !== undefined && (h.flags & 3) !== 0) await ctx.host.ftruncate(h.fd, set.size);
+      else await ctx.host.truncate(fd, set.size);
+    }
+    if (set.mode !== undefined || set.uid !== undefined || set.gid !== undefined) {
+      const own: { mode?: number; uid?: number; gid?: number } = {};
+      if (set.mode !== undefined) {
+        if (node.hostType === S_IFLNK) throw vfsError('ENOTSUP', 'chmod');
+        own.mode = set.mode & 0o7777;
+      }
+      if (set.uid !== undefined) own.uid = set.uid;
+      if (set.gid !== undefined) own.gid = set.gid;
+      await ctx.store.setattr(ctx.entry(node, fd, before.st), own);
+    }
+    if (set.atime !== undefined || set.mtime !== undefined) {
+      const now = Date.now() / 1000;
+      const pick = (t: Nanos | 'now' | undefined, old: Nanos): number => (t === undefined ? seconds(old) : t === 'now' ? now : seconds(t));
+      ctx.host.utimes(fd, pick(set.atime, before.st.atimeNs), pick(set.mtime, before.st.mtimeNs));
+    }
+    return ctx.statFd(node, fd).attr;
+  });
+}
+
+function checkSetattr(cred: Cred, a: { mode: number; uid: number; gid: number }, set: SetAttr, writableHandle: boolean): void {
+  if (set.mode !== undefined) requireOwner(cred, a, 'chmod');
+  if (set.uid !== undefined || set.gid !== undefined) requireChown(cred, a, set.uid, set.gid, 'chown');
+  if (set.size !== undefined && !writableHandle) requireAccess(cred, a, 2, 'truncate');
+  if (set.atime !== undefined || set.mtime !== undefined) {
+    const onlyNow = (set.atime === undefined || set.atime === 'now') && (set.mtime === undefined || set.mtime === 'now');
+    requireTimes(cred, a, onlyNow, 'utimes');
+  }
+}

@@ -1,0 +1,132 @@
+// What every operation of the core shares: host access, the node and
+// handle tables, the lock table, the metadata store, and the helpers that
+// turn a host stat into the contract's Attr.
+
+import { vfsError } from '../errors.js';
+import type { HandleTable } from '../handles.js';
+import type { Host } from '../host/host.js';
+import { isValidName } from '../host/paths.js';
+import type { HostStat } from '../host/stat.js';
+import type { HostXattr } from '../host/xattr.js';
+import type { LockTable } from '../locks.js';
+import type { Logger } from '../log.js';
+import type { EntryInfo, MetadataStore, StoreEntry, VirtualAttr } from '../meta/store.js';
+import type { Node, NodeTable } from '../nodes.js';
+import type { Attr, Cred, Entry, NodeId } from '../types.js';
+import { requireAccess } from './permissions.js';
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+
+export interface Stated {
+  st: HostStat;
+  v: VirtualAttr;
+  attr: Attr;
+}
+
+export class CoreContext {
+  constructor(
+    readonly host: Host,
+    readonly xattr: HostXattr,
+    readonly store: MetadataStore,
+    readonly nodes: NodeTable,
+    readonly handles: HandleTable,
+    readonly locks: LockTable,
+    readonly checkPermissions: boolean,
+    readonly log: Logger,
+  ) {}
+
+  node(id: NodeId): Node {
+    return this.nodes.get(id);
+  }
+
+  checkName(name: Buffer, op: string): void {
+    if (name.length > 255) throw vfsError('ENAMETOOLONG', op);
+    if (!isValidName(name)) throw vfsError('EINVAL', op);
+  }
+
+  entry(node: Node, fd: number, st: HostStat): StoreEntry {
+    return { path: () => this.nodes.pathOf(node), st, fd };
+  }
+
+  /** Entry for `name` in `parent`, before or without a node of its own. */
+  childEntry(parent: Node, name: Buffer, fd: number, st: HostStat): StoreEntry {
+    return { path: () => [...this.nodes.pathOf(parent), name], st, fd };
+  }
+
+  virtual(e: EntryInfo): VirtualAttr {
+    const v = this.store.attr(e);
+    if (v === null) throw vfsError('ENOENT', 'attr');
+    return v;
+  }
+
+  attrOf(id: NodeId, st: HostStat, v: VirtualAttr): Attr {
+    return {
+      ino: id,
+      mode: v.mode,
+      nlink: st.nlink,
+      uid: v.uid,
+      gid: v.gid,
+      rdev: v.rdev,
+      size: st.size,
+      blocks: st.blocks,
+      blksize: st.blksize,
+      atime: st.atimeNs,
+      mtime: st.mtimeNs,
+      ctime: st.ctimeNs,
+      btime: st.birthtimeNs,
+      gen: 0,
+    };
+  }
+
+  /** Host stat, virtual attributes and Attr of `node` through descriptor `fd`. */
+  statFd(node: Node, fd: number): Stated {
+    const st = this.host.fstat(fd);
+    const v = this.virtual(this.entry(node, fd, st));
+    return { st, v, attr: this.attrOf(node.id, st, v) };
+  }
+
+  /** Stat of a node through its own descriptor (sync: resolution never interleaves). */
+  stat(node: Node): Stated {
+    return this.statFd(node, this.nodes.fdOf(node));
+  }
+
+  /**
+   * Run `fn` with the descriptor of directory `node`; ENOTDIR otherwise.
+   * With `mask`, and permission checks on, cred needs it on the directory.
+   */
+  async inDir<T>(cred: Cred | null, node: Node, mask: number, op: string, fn: (dirfd: number, dir: Stated) => Promise<T> | T): Promise<T> {
+    if (node.hostType !== S_IFDIR) throw vfsError('ENOTDIR', op);
+    return this.nodes.withFd(node, (dirfd) => {
+      const dir = this.statFd(node, dirfd);
+      if ((dir.v.mode & S_IFMT) !== S_IFDIR) throw vfsError('ENOTDIR', op);
+      if (cred !== null && this.checkPermissions && mask !== 0) requireAccess(cred, dir.v, mask, op);
+      return fn(dirfd, dir);
+    });
+  }
+
+  /** Find `name` in directory `parent` (descriptor `dirfd`) and add one reference. */
+  lookupIn(parent: Node, dirfd: number, name: Buffer): Entry {
+    const fd = this.host.openAt(dirfd, name);
+    let st: HostStat;
+    let v: VirtualAttr | null;
+    try {
+      st = this.host.fstat(fd);
+      v = this.store.attr(this.childEntry(parent, name, fd, st));
+    } catch (e) {
+      this.host.close(fd);
+      throw e;
+    }
+    if (v === null) {
+      this.host.close(fd);
+      throw vfsError('ENOENT', 'lookup');
+    }
+    const node = this.nodes.adopt(parent, name, fd, st);
+    return { id: node.id, attr: this.attrOf(node.id, st, v) };
+  }
+
+  /** Give back a reference taken by lookupIn when a later step fails. */
+  unref(id: NodeId): void {
+    this.nodes.forget(id, 1);
+  }
+}

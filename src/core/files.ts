@@ -1,0 +1,153 @@
+// open, create, read, write, fsync, release and byte-range locks.
+
+import { vfsError } from '../errors.js';
+import type { Cred, Entry, HandleId, NodeId } from '../types.js';
+import type { LockConflict, LockRange } from '../vfs.js';
+import type { CoreContext } from './context.js';
+import { requireAccess } from './permissions.js';
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const S_ISGID = 0o2000;
+const O_ACCMODE = 3;
+const O_EXCL = 0o200;
+const O_TRUNC = 0o1000;
+const O_DIRECTORY = 0o200000;
+
+/** access(2) bits an open needs: read and/or write, and write for O_TRUNC. */
+function openMask(flags: number): number {
+  const acc = flags & O_ACCMODE;
+  let mask = acc === 0 ? 4 : acc === 1 ? 2 : 6;
+  if (flags & O_TRUNC) mask |= 2;
+  return mask;
+}
+
+export async function open(ctx: CoreContext, cred: Cred, id: NodeId, flags: number): Promise<HandleId> {
+  const node = ctx.node(id);
+  return ctx.nodes.withFd(node, async (fd) => {
+    const s = ctx.statFd(node, fd);
+    const type = s.v.mode & S_IFMT;
+    if (type === S_IFDIR) throw vfsError('EISDIR', 'open');
+    if (flags & O_DIRECTORY) throw vfsError('ENOTDIR', 'open');
+    if (type === S_IFLNK) throw vfsError('ELOOP', 'open');
+    // Devices, FIFOs and sockets (real, or humfs placeholders) are never opened.
+    if (type !== S_IFREG || node.hostType !== S_IFREG) throw vfsError('ENXIO', 'open');
+    if (ctx.checkPermissions) requireAccess(cred, s.v, openMask(flags), 'open');
+    const io = await ctx.host.reopen(fd, flags);
+    return ctx.handles.addFile(node, io, flags).id;
+  });
+}
+
+/** Owner and group of a new entry: the caller's, or the setgid directory's group. */
+export function newOwner(cred: Cred, dirMode: number, dirGid: number): { uid: number; gid: number; setgid: boolean } {
+  const setgid = (dirMode & S_ISGID) !== 0;
+  return { uid: cred.uid, gid: setgid ? dirGid : cred.gid, setgid };
+}
+
+export async function create(
+  ctx: CoreContext,
+  cred: Cred,
+  parentId: NodeId,
+  name: Buffer,
+  flags: number,
+  mode: number,
+): Promise<{ entry: Entry; handle: HandleId }> {
+  ctx.checkName(name, 'create');
+  const parent = ctx.node(parentId);
+  const made = await ctx.inDir(cred, parent, 1, 'create', async (dirfd, dir) => {
+    // An existing name is opened (open(2) needs only search permission on
+    // the directory then); creating needs write permission too.
+    if (!(flags & O_EXCL) && ctx.host.lstatAtMaybe(dirfd, name) !== null) return null;
+    if (ctx.checkPermissions) requireAccess(cred, dir.v, 3, 'create');
+    let io: number;
+    try {
+      io = await ctx.host.createAt(dirfd, name, flags, mode);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EEXIST' || (flags & O_EXCL)) throw e;
+      return null;
+    }
+    try {
+      const owner = newOwner(cred, dir.v.mode, dir.v.gid);
+      const st = ctx.host.fstat(io);
+      await ctx.store.created(ctx.childEntry(parent, name, io, st), { mode: S_IFREG | (mode & 0o7777), uid: owner.uid, gid: owner.gid, rdev: 0n });
+      const entry = ctx.lookupIn(parent, dirfd, name);
+      const node = ctx.node(entry.id);
+      if (node.dev !== st.dev || node.ino !== st.ino) {
+        ctx.unref(entry.id);
+        throw vfsError('ESTALE', 'create');
+      }
+      if (flags & O_TRUNC) flags &= ~O_TRUNC;
+      const handle = ctx.handles.addFile(node, io, flags).id;
+      return { entry: { id: entry.id, attr: ctx.statFd(node, io).attr }, handle };
+    } catch (e) {
+      await ctx.host.closeAsync(io);
+      throw e;
+    }
+  });
+  if (made !== null) return made;
+  // The name exists and O_EXCL was not asked: open it as open(2) would.
+  const entry = await ctx.inDir(cred, parent, 1, 'create', (dirfd) => ctx.lookupIn(parent, dirfd, name));
+  try {
+    const handle = await open(ctx, cred, entry.id, flags);
+    return { entry: { id: entry.id, attr: await fresh(ctx, entry.id, handle) }, handle };
+  } catch (e) {
+    ctx.unref(entry.id);
+    throw e;
+  }
+}
+
+async function fresh(ctx: CoreContext, id: NodeId, handle: HandleId): Promise<import('../types.js').Attr> {
+  const h = ctx.handles.file(handle, id);
+  return ctx.statFd(h.node, h.fd).attr;
+}
+
+export async function read(ctx: CoreContext, handle: HandleId, offset: bigint, into: Buffer): Promise<number> {
+  const h = ctx.handles.file(handle);
+  if ((h.flags & O_ACCMODE) === 1) throw vfsError('EBADF', 'read');
+  if (into.length === 0) return 0;
+  return ctx.host.read(h.fd, into, offset);
+}
+
+export async function write(ctx: CoreContext, handle: HandleId, offset: bigint, data: Buffer): Promise<number> {
+  const h = ctx.handles.file(handle);
+  if ((h.flags & O_ACCMODE) === 0) throw vfsError('EBADF', 'write');
+  if (data.length === 0) return 0;
+  // An O_APPEND descriptor makes pwrite(2) append on Linux, whatever the offset.
+  return ctx.host.write(h.fd, data, offset);
+}
+
+export async function fsync(ctx: CoreContext, handle: HandleId, datasync: boolean): Promise<void> {
+  const h = ctx.handles.file(handle);
+  await ctx.host.fsync(h.fd, datasync);
+}
+
+export async function release(ctx: CoreContext, handle: HandleId): Promise<void> {
+  const h = ctx.handles.file(handle);
+  ctx.handles.remove(handle);
+  ctx.locks.releaseHandle(handle);
+  await ctx.host.closeAsync(h.fd);
+  ctx.nodes.maybeDrop(h.node);
+}
+
+function checkLock(lock: LockRange): void {
+  if (lock.start < 0n || lock.length < 0n) throw vfsError('EINVAL', 'lock');
+  if (lock.type !== 'read' && lock.type !== 'write' && lock.type !== 'unlock') throw vfsError('EINVAL', 'lock');
+}
+
+export async function setlk(ctx: CoreContext, handle: HandleId, owner: string, lock: LockRange): Promise<boolean> {
+  const h = ctx.handles.file(handle);
+  checkLock(lock);
+  // fcntl(2): a read lock needs a readable descriptor, a write lock a writable one.
+  const acc = h.flags & O_ACCMODE;
+  if (lock.type === 'read' && acc === 1) throw vfsError('EBADF', 'setlk');
+  if (lock.type === 'write' && acc === 0) throw vfsError('EBADF', 'setlk');
+  return ctx.locks.set(h.node.id, owner, handle, lock);
+}
+
+export async function getlk(ctx: CoreContext, handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null> {
+  const h = ctx.handles.file(handle);
+  checkLock(lock);
+  return ctx.locks.test(h.node.id, owner, lock);
+}

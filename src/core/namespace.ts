@@ -1,0 +1,198 @@
+// mkdir, mknod, symlink, link, unlink, rmdir, rename: every change of a
+// directory's names. Each runs with the directory descriptors pinned, acts
+// on single names through them, tells the metadata store, and keeps live
+// nodes pointing at their current names (a moved node keeps its NodeId; a
+// removed or replaced one is detached and stays reachable by descriptor).
+
+import { vfsError } from '../errors.js';
+import { mknodAt } from '../host/special.js';
+import { renameAt, RENAME_EXCHANGE, RENAME_NOREPLACE } from '../host/rename.js';
+import type { HostStat } from '../host/stat.js';
+import type { VirtualAttr } from '../meta/store.js';
+import type { Node } from '../nodes.js';
+import { major, minor, type Cred, type Entry, type NodeId } from '../types.js';
+import type { CoreContext, Stated } from './context.js';
+import { newOwner } from './files.js';
+import { requireAccess, requireMayDelete } from './permissions.js';
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+const S_IFSOCK = 0o140000;
+const S_ISGID = 0o2000;
+
+/** After the host made `name`: take a reference, tell the store, answer with fresh attributes. */
+async function finishCreate(ctx: CoreContext, parent: Node, dirfd: number, name: Buffer, init: VirtualAttr): Promise<Entry> {
+  const entry = ctx.lookupIn(parent, dirfd, name);
+  const node = ctx.node(entry.id);
+  try {
+    return await ctx.nodes.withFd(node, async (fd) => {
+      await ctx.store.created(ctx.entry(node, fd, ctx.host.fstat(fd)), init);
+      return { id: node.id, attr: ctx.statFd(node, fd).attr };
+    });
+  } catch (e) {
+    ctx.unref(entry.id);
+    throw e;
+  }
+}
+
+function initFor(cred: Cred, dir: Stated, mode: number, rdev: bigint): VirtualAttr {
+  const owner = newOwner(cred, dir.v.mode, dir.v.gid);
+  // A directory made in a setgid directory is setgid too (mkdir(2)).
+  const sgid = owner.setgid && (mode & S_IFMT) === S_IFDIR ? S_ISGID : 0;
+  return { mode: mode | sgid, uid: owner.uid, gid: owner.gid, rdev };
+}
+
+export async function mkdir(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer, mode: number): Promise<Entry> {
+  ctx.checkName(name, 'mkdir');
+  const parent = ctx.node(parentId);
+  return ctx.inDir(cred, parent, 3, 'mkdir', async (dirfd, dir) => {
+    await ctx.host.mkdirAt(dirfd, name, mode & 0o7777);
+    return finishCreate(ctx, parent, dirfd, name, initFor(cred, dir, S_IFDIR | (mode & 0o7777), 0n));
+  });
+}
+
+export async function mknod(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer, mode: number, rdev: bigint): Promise<Entry> {
+  ctx.checkName(name, 'mknod');
+  const type = (mode & S_IFMT) || S_IFREG;
+  if (![S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK].includes(type)) throw vfsError('EINVAL', 'mknod');
+  const isDevice = type === S_IFCHR || type === S_IFBLK;
+  const parent = ctx.node(parentId);
+  return ctx.inDir(cred, parent, 3, 'mknod', async (dirfd, dir) => {
+    const perm = mode & 0o7777;
+    if (type === S_IFREG || ctx.store.specialFiles === 'placeholder') {
+      // A regular file, or the placeholder whose real type the store records.
+      const io = await ctx.host.createAt(dirfd, name, 1, type === S_IFREG ? perm : 0o600);
+      await ctx.host.closeAsync(io);
+    } else {
+      await mknodAt(ctx.host, dirfd, name, type | perm, isDevice ? major(rdev) : 0, isDevice ? minor(rdev) : 0);
+    }
+    return finishCreate(ctx, parent, dirfd, name, initFor(cred, dir, type | perm, isDevice ? rdev : 0n));
+  });
+}
+
+export async function symlink(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer, target: Buffer): Promise<Entry> {
+  ctx.checkName(name, 'symlink');
+  if (target.length === 0) throw vfsError('ENOENT', 'symlink');
+  if (target.length > 4095) throw vfsError('ENAMETOOLONG', 'symlink');
+  if (target.includes(0)) throw vfsError('EINVAL', 'symlink');
+  const parent = ctx.node(parentId);
+  return ctx.inDir(cred, parent, 3, 'symlink', async (dirfd, dir) => {
+    await ctx.host.symlinkAt(dirfd, name, target);
+    return finishCreate(ctx, parent, dirfd, name, initFor(cred, dir, S_IFLNK | 0o777, 0n));
+  });
+}
+
+export async function link(ctx: CoreContext, cred: Cred, id: NodeId, parentId: NodeId, name: Buffer): Promise<Entry> {
+  ctx.checkName(name, 'link');
+  const node = ctx.node(id);
+  if (node.hostType === S_IFDIR) throw vfsError('EPERM', 'link');
+  if (node.detached) throw vfsError('ENOENT', 'link');
+  const srcParent = ctx.node(node.parent);
+  const parent = ctx.node(parentId);
+  return ctx.inDir(cred, parent, 3, 'link', (dirfd) =>
+    ctx.nodes.withFd(srcParent, async (spfd) => {
+      // Node cannot link(2) from a descriptor, so the source is linked by its
+      // name and checked to be this inode before and after.
+      const src = ctx.host.lstatAt(spfd, node.name);
+      if (src.dev !== node.dev || src.ino !== node.ino) throw vfsError('ESTALE', 'link');
+      await ctx.host.linkAt(spfd, node.name, dirfd, name);
+      const entry = ctx.lookupIn(parent, dirfd, name);
+      if (entry.id !== node.id) {
+        ctx.unref(entry.id);
+        await ctx.host.unlinkAt(dirfd, name).catch(() => undefined);
+        throw vfsError('ESTALE', 'link');
+      }
+      await ctx.nodes.withFd(node, (fd) => ctx.store.linked(ctx.entry(node, fd, ctx.host.fstat(fd)), [...ctx.nodes.pathOf(parent), name]));
+      return entry;
+    }),
+  );
+}
+
+/** The live node that `name` in `parent` is recorded as, if any. */
+function liveAt(ctx: CoreContext, parent: Node, name: Buffer, st: HostStat): Node | undefined {
+  const live = ctx.nodes.find(st);
+  return live !== undefined && live.parent === parent.id && live.name.equals(name) ? live : undefined;
+}
+
+async function remove(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer, dirWanted: boolean): Promise<void> {
+  const op = dirWanted ? 'rmdir' : 'unlink';
+  ctx.checkName(name, op);
+  const parent = ctx.node(parentId);
+  await ctx.inDir(cred, parent, 3, op, async (dirfd, dir) => {
+    const st = ctx.host.lstatAt(dirfd, name);
+    const v = ctx.virtual(ctx.childEntry(parent, name, dirfd, st));
+    const isDir = (st.mode & S_IFMT) === S_IFDIR;
+    if (isDir && !dirWanted) throw vfsError('EISDIR', op);
+    if (!isDir && dirWanted) throw vfsError('ENOTDIR', op);
+    if (ctx.checkPermissions) requireMayDelete(cred, dir.v, v, op);
+    const live = liveAt(ctx, parent, name, st);
+    if (live !== undefined) ctx.nodes.detach(live);
+    try {
+      if (dirWanted) await ctx.host.rmdirAt(dirfd, name);
+      else await ctx.host.unlinkAt(dirfd, name);
+    } catch (e) {
+      if (live !== undefined) ctx.nodes.move(live, parent, name);
+      throw e;
+    }
+    await ctx.store.removed([...ctx.nodes.pathOf(parent), name], st);
+  });
+}
+
+export function unlink(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Promise<void> {
+  return remove(ctx, cred, parentId, name, false);
+}
+
+export function rmdir(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Promise<void> {
+  return remove(ctx, cred, parentId, name, true);
+}
+
+export async function rename(
+  ctx: CoreContext,
+  cred: Cred,
+  parentId: NodeId,
+  name: Buffer,
+  newParentId: NodeId,
+  newName: Buffer,
+  flags: number,
+): Promise<void> {
+  ctx.checkName(name, 'rename');
+  ctx.checkName(newName, 'rename');
+  if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) !== 0 || flags === (RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+    throw vfsError('EINVAL', 'rename');
+  }
+  const parent = ctx.node(parentId);
+  const newParent = ctx.node(newParentId);
+  await ctx.inDir(cred, parent, 3, 'rename', (dirfd, dir) =>
+    ctx.inDir(cred, newParent, 3, 'rename', async (newDirfd, newDir) => {
+      const st = ctx.host.lstatAt(dirfd, name);
+      const dst = ctx.host.lstatAtMaybe(newDirfd, newName);
+      if (ctx.checkPermissions) {
+        const v = ctx.virtual(ctx.childEntry(parent, name, dirfd, st));
+        requireMayDelete(cred, dir.v, v, 'rename');
+        if (dst !== null) requireMayDelete(cred, newDir.v, ctx.virtual(ctx.childEntry(newParent, newName, newDirfd, dst)), 'rename');
+        // Moving a directory to another parent rewrites its "..": write permission on it.
+        if ((st.mode & S_IFMT) === S_IFDIR && parent !== newParent) requireAccess(cred, v, 2, 'rename');
+      }
+      const same = dst !== null && dst.dev === st.dev && dst.ino === st.ino;
+      const moved = ctx.nodes.find(st);
+      const other = dst === null || same ? undefined : ctx.nodes.find(dst);
+      const replaced = other !== undefined && !(flags & RENAME_EXCHANGE) ? liveAt(ctx, newParent, newName, dst as HostStat) : undefined;
+      if (replaced !== undefined) ctx.nodes.detach(replaced);
+      try {
+        await renameAt(ctx.host, dirfd, name, newDirfd, newName, flags);
+      } catch (e) {
+        if (replaced !== undefined) ctx.nodes.move(replaced, newParent, newName);
+        throw e;
+      }
+      if (same) return;
+      if (moved !== undefined) ctx.nodes.move(moved, newParent, newName);
+      if (other !== undefined && flags & RENAME_EXCHANGE) ctx.nodes.move(other, parent, name);
+      await ctx.store.renamed([...ctx.nodes.pathOf(parent), name], [...ctx.nodes.pathOf(newParent), newName], st, dst, flags);
+    }),
+  );
+}

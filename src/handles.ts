@@ -1,0 +1,78 @@
+// Open files and directory streams. A handle owns its own descriptor (an I/O
+// descriptor for a file, a second O_PATH descriptor for a directory), so it
+// keeps working after its node's name is unlinked or renamed, and it keeps
+// its node in the table (Node.opens). A handle is only ever used with the
+// node it was opened on (virtiofsd find_handle): EBADF otherwise.
+
+import { vfsError } from './errors.js';
+import type { Node } from './nodes.js';
+import type { Cookied } from './readdir-cookies.js';
+import type { HandleId, NodeId } from './types.js';
+
+export interface FileHandle {
+  readonly kind: 'file';
+  readonly id: HandleId;
+  readonly node: Node;
+  readonly fd: number;
+  /** Linux O_* flags it was opened with (access mode, O_APPEND, ...). */
+  readonly flags: number;
+}
+
+export interface DirHandle {
+  readonly kind: 'dir';
+  readonly id: HandleId;
+  readonly node: Node;
+  readonly fd: number;
+  /** The listing taken at cookie 0, sorted by cookie; null before the first readdir. */
+  snapshot: Cookied[] | null;
+}
+
+export type Handle = FileHandle | DirHandle;
+
+export class HandleTable {
+  private nextId = 1;
+  private readonly handles = new Map<HandleId, Handle>();
+
+  addFile(node: Node, fd: number, flags: number): FileHandle {
+    const h: FileHandle = { kind: 'file', id: this.nextId++, node, fd, flags };
+    node.opens++;
+    this.handles.set(h.id, h);
+    return h;
+  }
+
+  addDir(node: Node, fd: number): DirHandle {
+    const h: DirHandle = { kind: 'dir', id: this.nextId++, node, fd, snapshot: null };
+    node.opens++;
+    this.handles.set(h.id, h);
+    return h;
+  }
+
+  file(id: HandleId, node?: NodeId): FileHandle {
+    const h = this.handles.get(id);
+    if (h === undefined || h.kind !== 'file' || (node !== undefined && h.node.id !== node)) throw vfsError('EBADF', 'handle', String(id));
+    return h;
+  }
+
+  dir(id: HandleId): DirHandle {
+    const h = this.handles.get(id);
+    if (h === undefined || h.kind !== 'dir') throw vfsError('EBADF', 'handle', String(id));
+    return h;
+  }
+
+  /** Forget the handle; the caller closes its descriptor and updates the node. */
+  remove(id: HandleId): Handle | undefined {
+    const h = this.handles.get(id);
+    if (h === undefined) return undefined;
+    this.handles.delete(id);
+    h.node.opens--;
+    return h;
+  }
+
+  all(): Handle[] {
+    return [...this.handles.values()];
+  }
+
+  get size(): number {
+    return this.handles.size;
+  }
+}

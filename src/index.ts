@@ -1,0 +1,37 @@
+// Public surface of the VFS core: openExport builds the Vfs an export
+// option set describes. Front ends and tools import from here.
+
+import { CoreVfs } from './core.js';
+import { ReadOnlyVfs } from './decorators/readonly.js';
+import { HostfsStore } from './meta/hostfs.js';
+import { OptionsError, resolveExportOptions, type ExportOptions } from './options.js';
+import type { Vfs } from './vfs.js';
+
+export type { Vfs, LockRange, LockConflict } from './vfs.js';
+export * from './types.js';
+export { VfsError, vfsError, fromNodeError } from './errors.js';
+export { LINUX_ERRNO, STRERROR, type ErrnoCode } from './errno.js';
+export { type ExportOptions, OptionsError, resolveExportOptions, DEFAULT_EXPORT_OPTIONS } from './options.js';
+export { type Logger, nullLogger, stderrLogger } from './log.js';
+export { CoreVfs } from './core.js';
+export { ReadOnlyVfs } from './decorators/readonly.js';
+
+/**
+ * Open the export `options` describes (defaults filled in and validated):
+ * the core over the host tree with the chosen metadata store, wrapped
+ * read-only when asked. Throws OptionsError for bad options and VfsError
+ * when the directory cannot be opened.
+ */
+export async function openExport(options: Partial<ExportOptions> & { path: string }): Promise<Vfs> {
+  const o = resolveExportOptions(options);
+  if (o.mode === 'humfs') throw new OptionsError('humfs mode is not available yet: serve with mode "hostfs"');
+  const privileged = process.getuid?.() === 0;
+  const core = new CoreVfs({
+    root: o.path,
+    store: (host) => new HostfsStore(host, privileged),
+    maxCachedFds: o.maxCachedFds,
+    checkPermissions: o.checkPermissions,
+    logger: o.logger,
+  });
+  return o.readonly ? new ReadOnlyVfs(core) : core;
+}

@@ -1,0 +1,80 @@
+// The seam between the VFS core and where ownership, modes, file types and
+// device numbers live. The core does all host I/O on the served tree (data,
+// names, sizes, times); the store answers "what does this entry look like"
+// and is told about every change so it can keep its own records.
+//
+// - `hostfs` (hostfs.ts): the host lstat is the truth; changes are applied
+//   to the host inode (chown, chmod).
+// - `humfs`: the served tree is EXPORT/data; each entry's mode, owner, type
+//   and rdev live in EXPORT/file_metadata/<path> or
+//   EXPORT/dir_metadata/<path>/metadata. That store needs the entry's path
+//   from the export root (StoreEntry.path()) and does its own anchored I/O in
+//   the sibling trees with src/host/tree.ts.
+//
+// Every method is called while the entry's descriptor is held open, so
+// `fd` is valid for the whole call (not after it).
+
+import type { HostStat } from '../host/stat.js';
+import type { StatFs } from '../types.js';
+
+export interface EntryInfo {
+  /** Components from the served root to the entry ([] for the root), computed on demand. */
+  path(): Buffer[];
+  /** Host lstat of the entry as the core just read it. */
+  readonly st: HostStat;
+}
+
+export interface StoreEntry extends EntryInfo {
+  /** A descriptor holding exactly this inode (O_PATH or I/O; a symlink's descriptor holds the link). */
+  readonly fd: number;
+}
+
+/** What a store says an entry is. */
+export interface VirtualAttr {
+  /** Full st_mode: type bits and permission bits. */
+  mode: number;
+  uid: number;
+  gid: number;
+  rdev: bigint;
+}
+
+export interface SetOwnerMode {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+export interface MetadataStore {
+  readonly kind: 'hostfs' | 'humfs';
+  /**
+   * How the core makes a special file (FIFO, device, socket): `host` makes
+   * the real thing with mknod; `placeholder` makes an empty regular file and
+   * the store records the type in `created`.
+   */
+  readonly specialFiles: 'host' | 'placeholder';
+
+  /** The entry's virtual attributes; null hides it (ENOENT on lookup, absent from readdir). */
+  attr(e: EntryInfo): VirtualAttr | null;
+
+  /** A new entry exists on the host; `init` is what it must look like (owner, full mode, rdev). */
+  created(e: StoreEntry, init: VirtualAttr): Promise<void>;
+
+  /** `e` got another name, `newPath` (a hard link). */
+  linked(e: StoreEntry, newPath: Buffer[]): Promise<void>;
+
+  /**
+   * `from` was renamed to `to` (flags as rename(2)). `replaced` is the host
+   * lstat of an entry the rename replaced, if any; for RENAME_EXCHANGE, the
+   * entry that went the other way.
+   */
+  renamed(from: Buffer[], to: Buffer[], st: HostStat, replaced: HostStat | null, flags: number): Promise<void>;
+
+  /** The name `path` was removed; `st` is its host lstat before removal. */
+  removed(path: Buffer[], st: HostStat): Promise<void>;
+
+  /** Change owner and/or permission bits. */
+  setattr(e: StoreEntry, set: SetOwnerMode): Promise<void>;
+
+  /** The export's statfs, given the host's for the served tree. */
+  statfs(host: StatFs): Promise<StatFs>;
+}

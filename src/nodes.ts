@@ -1,0 +1,295 @@
+// The node table: NodeId → what the server knows of one host inode.
+//
+// - NodeIds come from a counter and are never reused (intro(5): a qid path
+//   must not come back for another file). The root is NodeId 1.
+// - A node is keyed by host (dev, ino): every name of a hard-linked inode
+//   finds the same NodeId, and equal inode numbers on two filesystems do
+//   not collide.
+// - A node does not keep a descriptor open. It remembers how to find its
+//   inode again (parent NodeId, name, dev, ino); an LRU keeps at most
+//   `maxCachedFds` O_PATH descriptors of live nodes. An evicted node is
+//   re-resolved one name at a time from its parent's descriptor and checked
+//   against (dev, ino): ESTALE when the host changed under us.
+// - A node stays in the table while anything needs it: lookup references,
+//   open handles, in-flight calls (pins) and live children (a child is
+//   resolved through its parent, so a directory rename costs O(1): the
+//   children keep pointing at the same parent NodeId).
+// - A node whose name no longer leads to it (unlinked or replaced through
+//   the Vfs) is "detached": its descriptor is kept out of the LRU so it
+//   stays reachable until the node is dropped.
+// Resolution is synchronous, so no other request interleaves with a walk;
+// a pinned descriptor is never evicted while an async call uses it.
+
+import { vfsError } from './errors.js';
+import type { HostStat } from './host/stat.js';
+import { identityKey } from './host/stat.js';
+import type { NodeId } from './types.js';
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+
+/** What the table needs from host access (src/host/host.ts Host implements it). */
+export interface Resolver {
+  openAt(dirfd: number, name: Buffer): number;
+  fstat(fd: number): HostStat;
+  close(fd: number): void;
+}
+
+export interface Node {
+  readonly id: NodeId;
+  /** Parent directory's NodeId (the root is its own parent). */
+  parent: NodeId;
+  /** Name in the parent (empty for the root). */
+  name: Buffer;
+  readonly dev: bigint;
+  readonly ino: bigint;
+  /** Host file type bits (S_IFMT of the host lstat); a node never changes type. */
+  readonly hostType: number;
+  refs: number;
+  opens: number;
+  pins: number;
+  children: number;
+  /** Cached O_PATH descriptor, -1 when evicted. */
+  fd: number;
+  detached: boolean;
+  dropped: boolean;
+}
+
+export class NodeTable {
+  private nextId = 1;
+  private readonly byId = new Map<NodeId, Node>();
+  private readonly byIdentity = new Map<string, Node>();
+  /** Nodes holding an evictable descriptor, least recently used first. */
+  private readonly lru = new Map<NodeId, Node>();
+  readonly root: Node;
+
+  constructor(
+    private readonly host: Resolver,
+    rootFd: number,
+    private readonly maxCachedFds: number,
+  ) {
+    const st = host.fstat(rootFd);
+    this.root = this.insert(0, Buffer.alloc(0), st, rootFd);
+    this.root.parent = this.root.id;
+  }
+
+  private insert(parent: NodeId, name: Buffer, st: HostStat, fd: number): Node {
+    const node: Node = {
+      id: this.nextId++,
+      parent,
+      name,
+      dev: st.dev,
+      ino: st.ino,
+      hostType: st.mode & S_IFMT,
+      refs: 0,
+      opens: 0,
+      pins: 0,
+      children: 0,
+      fd,
+      detached: false,
+      dropped: false,
+    };
+    this.byId.set(node.id, node);
+    this.byIdentity.set(identityKey(st), node);
+    return node;
+  }
+
+  /** The live node `id`; ESTALE when it was never handed out or already dropped. */
+  get(id: NodeId): Node {
+    const node = this.byId.get(id);
+    if (node === undefined) throw vfsError('ESTALE', 'node', String(id));
+    return node;
+  }
+
+  /** The live node for a host inode, if any. */
+  find(st: { dev: bigint; ino: bigint }): Node | undefined {
+    return this.byIdentity.get(identityKey(st));
+  }
+
+  /** Live nodes (the root included). */
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** Descriptors the table holds open (LRU, detached nodes and the root). */
+  get openDescriptors(): number {
+    let n = 0;
+    for (const node of this.byId.values()) if (node.fd >= 0) n++;
+    return n;
+  }
+
+  /**
+   * The node for `name` in `parent`, found with O_PATH descriptor `fd` and
+   * its host stat; adds one reference. The table takes ownership of `fd`.
+   * A name found last is where the node is resolved from next time (a hard
+   * link or a rename done behind our back moves it).
+   */
+  adopt(parent: Node, name: Buffer, fd: number, st: HostStat): Node {
+    let node = this.find(st);
+    if (node === undefined) {
+      node = this.insert(parent.id, Buffer.from(name), st, fd);
+      parent.children++;
+      this.cache(node);
+    } else {
+      if (node !== this.root) this.move(node, parent, name);
+      if (node.fd < 0) {
+        node.fd = fd;
+        this.cache(node);
+      } else {
+        this.host.close(fd);
+        this.touch(node);
+      }
+    }
+    node.refs++;
+    return node;
+  }
+
+  /** Record that `node` is now `name` in `parent` (a rename through the Vfs). */
+  move(node: Node, parent: Node, name: Buffer): void {
+    if (node === this.root) return;
+    if (node.parent !== parent.id) {
+      const old = this.byId.get(node.parent);
+      parent.children++;
+      node.parent = parent.id;
+      if (old !== undefined) {
+        old.children--;
+        this.maybeDrop(old);
+      }
+    }
+    node.name = Buffer.from(name);
+    if (node.detached) {
+      node.detached = false;
+      if (node.fd >= 0) this.cache(node);
+    }
+  }
+
+  /**
+   * `node`'s name is gone (unlink, rmdir, replaced by a rename). Its
+   * descriptor is opened now if needed and kept until the node is dropped.
+   */
+  detach(node: Node): void {
+    if (node === this.root || node.detached) return;
+    try {
+      this.fdOf(node);
+    } catch {
+      // Already unreachable: it stays stale.
+    }
+    node.detached = true;
+    this.lru.delete(node.id);
+  }
+
+  /** The node's O_PATH descriptor, re-resolving it when it was evicted. Pin first when awaiting. */
+  fdOf(node: Node): number {
+    if (node.dropped) throw vfsError('ESTALE', 'node', String(node.id));
+    if (node.fd >= 0) {
+      this.touch(node);
+      return node.fd;
+    }
+    if (node.detached) throw vfsError('ESTALE', 'resolve', String(node.id));
+    const parent = this.get(node.parent);
+    if (parent.hostType !== S_IFDIR) throw vfsError('ESTALE', 'resolve', String(node.id));
+    let fd: number;
+    // The parent stays pinned while its descriptor is used: filling the
+    // cache could otherwise evict it between the two calls.
+    parent.pins++;
+    try {
+      fd = this.host.openAt(this.fdOf(parent), node.name);
+    } catch {
+      throw vfsError('ESTALE', 'resolve', String(node.id));
+    } finally {
+      parent.pins--;
+    }
+    const st = this.host.fstat(fd);
+    if (st.dev !== node.dev || st.ino !== node.ino) {
+      this.host.close(fd);
+      throw vfsError('ESTALE', 'resolve', String(node.id));
+    }
+    node.fd = fd;
+    this.cache(node);
+    return fd;
+  }
+
+  /** Run `fn` with the node's descriptor, which stays open until `fn` settles. */
+  async withFd<T>(node: Node, fn: (fd: number) => Promise<T> | T): Promise<T> {
+    node.pins++;
+    try {
+      return await fn(this.fdOf(node));
+    } finally {
+      node.pins--;
+      this.maybeDrop(node);
+      this.trim();
+    }
+  }
+
+  /** Components from the root to `node` (the root is []). */
+  pathOf(node: Node): Buffer[] {
+    const out: Buffer[] = [];
+    let cur = node;
+    while (cur !== this.root) {
+      out.push(cur.name);
+      cur = this.get(cur.parent);
+    }
+    return out.reverse();
+  }
+
+  /** Give back `count` lookup references. */
+  forget(id: NodeId, count: number): void {
+    const node = this.byId.get(id);
+    if (node === undefined || node === this.root) return;
+    node.refs = Math.max(0, node.refs - count);
+    this.maybeDrop(node);
+  }
+
+  /** Drop the node when nothing needs it any more. */
+  maybeDrop(node: Node): void {
+    if (node === this.root || node.dropped) return;
+    if (node.refs > 0 || node.opens > 0 || node.pins > 0 || node.children > 0) return;
+    node.dropped = true;
+    this.byId.delete(node.id);
+    this.lru.delete(node.id);
+    const key = identityKey(node);
+    if (this.byIdentity.get(key) === node) this.byIdentity.delete(key);
+    if (node.fd >= 0) this.host.close(node.fd);
+    node.fd = -1;
+    const parent = this.byId.get(node.parent);
+    if (parent !== undefined) {
+      parent.children--;
+      this.maybeDrop(parent);
+    }
+  }
+
+  /** Close every descriptor and forget every node. */
+  closeAll(): void {
+    for (const node of this.byId.values()) {
+      if (node.fd >= 0) this.host.close(node.fd);
+      node.fd = -1;
+      node.dropped = true;
+    }
+    this.byId.clear();
+    this.byIdentity.clear();
+    this.lru.clear();
+  }
+
+  private touch(node: Node): void {
+    if (this.lru.delete(node.id)) this.lru.set(node.id, node);
+  }
+
+  private cache(node: Node): void {
+    if (node === this.root || node.detached) return;
+    this.lru.delete(node.id);
+    this.lru.set(node.id, node);
+    this.trim(node);
+  }
+
+  /** Close least recently used descriptors beyond the limit; pinned ones are skipped. */
+  private trim(keep?: Node): void {
+    if (this.lru.size <= this.maxCachedFds) return;
+    for (const node of this.lru.values()) {
+      if (this.lru.size <= this.maxCachedFds) break;
+      if (node.pins > 0 || node === keep) continue;
+      this.lru.delete(node.id);
+      this.host.close(node.fd);
+      node.fd = -1;
+    }
+  }
+}
