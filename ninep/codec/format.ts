@@ -30,7 +30,7 @@ function showValue(key: string, v: unknown): string {
 }
 
 /** `Name{field:value ...}` in the message's own field order. */
-export function format(msg: { readonly type: string }): string {
+export function format(msg: { readonly type: string; readonly [field: string]: unknown }): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(msg)) {
     if (k !== 'type') parts.push(`${k}:${showValue(k, v)}`);

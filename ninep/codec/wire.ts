@@ -148,7 +148,10 @@ export class Writer {
     return this;
   }
 
-  /** Makes room for n more bytes and returns the offset where they go. */
+  /**
+   * Makes room for n more bytes and returns the offset where they go. It may
+   * replace this.buf: call it before reading this.buf.
+   */
   reserve(n: number): number {
     const at = this.pos;
     if (at + n > this.buf.length) {
@@ -167,22 +170,27 @@ export class Writer {
 
   u8(v: number): void {
     if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new EncodeError(`u8 out of range: ${v}`);
-    this.buf[this.reserve(1)] = v;
+    const at = this.reserve(1);
+    this.buf[at] = v;
   }
   u16(v: number): void {
     if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new EncodeError(`u16 out of range: ${v}`);
-    this.buf.writeUInt16LE(v, this.reserve(2));
+    const at = this.reserve(2);
+    this.buf.writeUInt16LE(v, at);
   }
   u32(v: number): void {
     if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new EncodeError(`u32 out of range: ${v}`);
-    this.buf.writeUInt32LE(v, this.reserve(4));
+    const at = this.reserve(4);
+    this.buf.writeUInt32LE(v, at);
   }
   u64(v: bigint): void {
     if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw new EncodeError(`u64 out of range: ${String(v)}`);
-    this.buf.writeBigUInt64LE(v, this.reserve(8));
+    const at = this.reserve(8);
+    this.buf.writeBigUInt64LE(v, at);
   }
   bytes(b: Uint8Array): void {
-    this.buf.set(b, this.reserve(b.length));
+    const at = this.reserve(b.length);
+    this.buf.set(b, at);
   }
   /** len[2] + bytes. */
   raw(b: Uint8Array): void {
@@ -196,7 +204,8 @@ export class Writer {
     const len = Buffer.byteLength(s, 'utf8');
     if (len > 0xffff) throw new EncodeError(`string of ${len} bytes exceeds 65535`);
     this.u16(len);
-    this.buf.write(s, this.reserve(len), len, 'utf8');
+    const at = this.reserve(len);
+    this.buf.write(s, at, len, 'utf8');
   }
   /** count[4] + bytes. */
   data(b: Uint8Array): void {
