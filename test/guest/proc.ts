@@ -55,9 +55,14 @@ export class GroupProcess {
 
   constructor(cmd: string, args: readonly string[], opts: SpawnOptions) {
     this.child = spawn(cmd, args, { ...opts, detached: true });
+    // A detached group outlives us unless killed: if this process exits
+    // (even through an uncaught exception) while the group runs, kill it.
+    const onExit = () => this.signalGroup('SIGKILL');
+    process.on('exit', onExit);
     this.exited = new Promise((resolve) => {
       const finish = (code: number) => {
         this.done = true;
+        process.off('exit', onExit);
         resolve(code);
       };
       this.child.on('error', () => finish(127));
