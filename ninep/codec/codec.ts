@@ -87,19 +87,29 @@ export function decode<Tb extends Table>(d: Dialect<Tb>, frame: Buffer): { tag: 
  * Encodes a message at the writer's position and returns the frame length;
  * the frame is `w.buf.subarray(start, w.pos)`. With a Writer over a reused
  * buffer this allocates nothing but what the field values need.
- * Throws EncodeError for a type the dialect lacks or a value out of range.
+ * Throws EncodeError for a type the dialect lacks, a missing field or a
+ * value out of range (or a full caller buffer); the writer is then left at
+ * its starting position.
+ *
+ * Tversion has the same layout in every dialect, so a server decodes and
+ * answers it with dialect9P2000 before a dialect is chosen.
  */
 export function encodeInto<Tb extends Table>(d: Dialect<Tb>, w: Writer, tag: number, msg: MessageOf<Tb>): number {
   const m = msg as { type: string } & Record<string, unknown>;
   const spec = Object.hasOwn(d.table, m.type) ? d.table[m.type] : undefined;
   if (!spec) throw new EncodeError(`${m.type} is not a ${d.name} message`);
-  const start = w.reserve(HEADER_SIZE);
-  w.buf[start + 4] = spec.id;
   if (!Number.isInteger(tag) || tag < 0 || tag > 0xffff) throw new EncodeError(`tag out of range: ${tag}`);
-  w.buf.writeUInt16LE(tag, start + 5);
-  for (const [name, field] of spec.fields) {
-    if (!(name in m)) throw new EncodeError(`${m.type} lacks field ${name}`);
-    field.write(w, m[name]);
+  const start = w.reserve(HEADER_SIZE);
+  try {
+    w.buf[start + 4] = spec.id;
+    w.buf.writeUInt16LE(tag, start + 5);
+    for (const [name, field] of spec.fields) {
+      if (!(name in m)) throw new EncodeError(`${m.type} lacks field ${name}`);
+      field.write(w, m[name]);
+    }
+  } catch (e) {
+    w.pos = start; // leave the writer as it was: no half frame
+    throw e;
   }
   const size = w.pos - start;
   w.buf.writeUInt32LE(size, start);

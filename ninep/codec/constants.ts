@@ -9,6 +9,12 @@ export const NOFID = 0xffffffff;
 /** 9P2000.u: n_uname ~0 means "use uname". */
 export const NONUNAME = 0xffffffff;
 
+/**
+ * version(5): a server that does not understand the client's version
+ * answers Rversion with "the string unknown".
+ */
+export const VERSION_UNKNOWN = 'unknown';
+
 // Qid.type bits (intro(5); QTSYMLINK/QTLINK from 9P2000.u).
 export const QTDIR = 0x80;
 export const QTAPPEND = 0x40;

@@ -36,6 +36,7 @@ export {
   DATA_REPLY_HEADER,
   TWRITE_HEADER,
   IOHDRSZ,
+  READDIRHDRSZ,
 } from './io.js';
 export * from './constants.js';
 export * from './openflags.js';

@@ -22,6 +22,12 @@ export const DATA_REPLY_HEADER = 11;
  */
 export const IOHDRSZ = 24;
 
+/**
+ * Linux's P9_READDIRHDRSZ: a client asks Treaddir count = msize - 24, so
+ * the Rreaddir header (11 bytes) always fits with the entries.
+ */
+export const READDIRHDRSZ = 24;
+
 const RREAD = 117;
 const RREADDIR = 41;
 const TWRITE = 118;

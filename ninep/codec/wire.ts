@@ -141,7 +141,7 @@ export class Writer {
     this.buf = buf ?? Buffer.allocUnsafe(256);
   }
 
-  /** Starts over at offset 0, optionally in another caller-owned buffer. */
+  /** Starts over at offset 0, optionally in another buffer (the growth policy stays). */
   reset(buf?: Buffer): this {
     if (buf !== undefined) this.buf = buf;
     this.pos = 0;

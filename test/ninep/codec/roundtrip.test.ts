@@ -110,6 +110,18 @@ test('large messages: the growing writer keeps earlier fields', () => {
   assert.equal(decode(dialect9P2000L, encode(dialect9P2000L, 4, walk)).msg, walk);
 });
 
+test('a failed encodeInto leaves the writer where it was', () => {
+  const w = new Writer(Buffer.alloc(64));
+  encodeInto(dialect9P2000L, w, 1, { type: 'Tclunk', fid: 1 });
+  const pos = w.pos;
+  assert.throws(() => encodeInto(dialect9P2000L, w, 2, { type: 'Tclunk', fid: -1 }), /u32 out of range/);
+  assert.throws(() => encodeInto(dialect9P2000L, w, 2, { type: 'Tclunk' } as never), /lacks field fid/);
+  assert.throws(() => encodeInto(dialect9P2000L, w, 2, { type: 'Topen', fid: 1, mode: 0 } as never), /not a 9P2000.L message/);
+  assert.throws(() => encodeInto(dialect9P2000L, w, 0x10000, { type: 'Tclunk', fid: 1 }), /tag out of range/);
+  assert.throws(() => encodeInto(dialect9P2000L, w, 3, { type: 'Rread', data: Buffer.alloc(100) }), /does not fit/);
+  assert.is(w.pos, pos);
+});
+
 test('message counts per dialect', () => {
   assert.is(Object.keys(dialect9P2000.table).length, 27);
   assert.is(Object.keys(dialect9P2000u.table).length, 27);
