@@ -7,7 +7,7 @@
 // the frame first, once: `decode(d, Buffer.from(frame))`.
 
 import { DecodeError, EncodeError, Reader, Writer } from './wire.js';
-import { makeDialect, type Dialect, type MessageOf, type Table } from './table.js';
+import { makeDialect, type Dialect, type MessageOf } from './table.js';
 import { P9P2000 } from './dialects/p9p2000.js';
 import { P9P2000u } from './dialects/p9p2000u.js';
 import { P9P2000L } from './dialects/p9p2000L.js';
@@ -23,6 +23,12 @@ export type Message9P2000L = MessageOf<typeof P9P2000L>;
 export type AnyMessage = Message9P2000 | Message9P2000u | Message9P2000L;
 
 export type AnyDialect = typeof dialect9P2000 | typeof dialect9P2000u | typeof dialect9P2000L;
+
+/**
+ * The messages of a dialect. Distributes over a union, so a session whose
+ * dialect is only known at run time (AnyDialect) gets AnyMessage.
+ */
+export type MessageOfDialect<D> = D extends Dialect<infer Tb> ? MessageOf<Tb> : never;
 
 /** The dialect for a Tversion version string, or undefined if unknown. */
 export function dialectByName(version: string): AnyDialect | undefined {
@@ -69,7 +75,7 @@ export function messageName(d: Dialect, type: number): string | undefined {
  * field that is not the frame length, a type the dialect lacks, a field
  * running past the end, bytes left over, or an irregular field's own check.
  */
-export function decode<Tb extends Table>(d: Dialect<Tb>, frame: Buffer): { tag: number; msg: MessageOf<Tb> } {
+export function decode<D extends Dialect>(d: D, frame: Buffer): { tag: number; msg: MessageOfDialect<D> } {
   const h = peekHeader(frame);
   if (h.size !== frame.length) {
     throw new DecodeError('size-mismatch', `size field ${h.size}, frame holds ${frame.length} bytes`, 0);
@@ -80,7 +86,7 @@ export function decode<Tb extends Table>(d: Dialect<Tb>, frame: Buffer): { tag: 
   const msg: Record<string, unknown> = { type: entry.name };
   for (const [name, field] of entry.spec.fields) msg[name] = field.read(r);
   r.done();
-  return { tag: h.tag, msg: msg as MessageOf<Tb> };
+  return { tag: h.tag, msg: msg as MessageOfDialect<D> };
 }
 
 /**
@@ -94,7 +100,7 @@ export function decode<Tb extends Table>(d: Dialect<Tb>, frame: Buffer): { tag: 
  * Tversion has the same layout in every dialect, so a server decodes and
  * answers it with dialect9P2000 before a dialect is chosen.
  */
-export function encodeInto<Tb extends Table>(d: Dialect<Tb>, w: Writer, tag: number, msg: MessageOf<Tb>): number {
+export function encodeInto<D extends Dialect>(d: D, w: Writer, tag: number, msg: MessageOfDialect<D>): number {
   const m = msg as { type: string } & Record<string, unknown>;
   const spec = Object.hasOwn(d.table, m.type) ? d.table[m.type] : undefined;
   if (!spec) throw new EncodeError(`${m.type} is not a ${d.name} message`);
@@ -117,7 +123,7 @@ export function encodeInto<Tb extends Table>(d: Dialect<Tb>, w: Writer, tag: num
 }
 
 /** Encodes a message into a new Buffer holding exactly the frame. */
-export function encode<Tb extends Table>(d: Dialect<Tb>, tag: number, msg: MessageOf<Tb>): Buffer {
+export function encode<D extends Dialect>(d: D, tag: number, msg: MessageOfDialect<D>): Buffer {
   const w = new Writer();
   encodeInto(d, w, tag, msg);
   return w.view();

@@ -20,6 +20,7 @@ export {
   HEADER_SIZE,
   type AnyDialect,
   type AnyMessage,
+  type MessageOfDialect,
   type Header,
   type Message9P2000,
   type Message9P2000u,

@@ -14,6 +14,9 @@ import {
   type P9P2000L,
   type P9P2000u,
   type Qid,
+  type AnyDialect,
+  decode,
+  encode,
 } from '../../../ninep/codec/index.js';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -34,6 +37,19 @@ test('derived message types match the tables', () => {
   >();
   assert.ok(true);
 });
+
+// Compile-time only: a dialect chosen at run time gives the union of all
+// messages; a fixed dialect refuses messages it does not have.
+export function typeChecks(d: AnyDialect, frame: Buffer): void {
+  const r = decode(d, frame);
+  if (r.msg.type === 'Twalk') is<Equal<typeof r.msg.wname, readonly Buffer[]>>();
+  const l = decode(dialect9P2000L, frame);
+  // @ts-expect-error Topen is not a 9P2000.L message
+  if (l.msg.type === 'Topen') return;
+  // @ts-expect-error Rerror is not a 9P2000.L message
+  encode(dialect9P2000L, 1, { type: 'Rerror', ename: 'x' });
+  encode(d, 1, { type: 'Rclunk' });
+}
 
 test('makeDialect rejects two messages with one type byte', () => {
   assert.throws(
