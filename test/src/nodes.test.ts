@@ -1,0 +1,154 @@
+// The node table over a real host tree: identity, references, the
+// descriptor LRU and re-resolution. Plus a scale test through the Vfs.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Host } from '../../src/host/host.js';
+import { nullLogger } from '../../src/log.js';
+import { NodeTable, type Node } from '../../src/nodes.js';
+import { openExport } from '../../src/index.js';
+import type { CoreVfs } from '../../src/core.js';
+import { B, ME } from '../conformance/vfs.js';
+import { openFdCount, tmpExport, type TmpExport } from '../helpers/tmp-export.js';
+
+function withTable(max: number, fn: (t: NodeTable, host: Host, tmp: TmpExport) => Promise<void> | void): () => Promise<void> {
+  return async () => {
+    const tmp = tmpExport('humbridge-nodes-');
+    const host = new Host(nullLogger);
+    const t = new NodeTable(host, host.openRoot(tmp.dir), max);
+    try {
+      await fn(t, host, tmp);
+    } finally {
+      t.closeAll();
+      tmp.cleanup();
+    }
+  };
+}
+
+function look(t: NodeTable, host: Host, parent: Node, name: string): Node {
+  const fd = host.openAt(t.fdOf(parent), B(name));
+  return t.adopt(parent, B(name), fd, host.fstat(fd));
+}
+
+test(
+  'ids count up from the root, are never reused, and hard links share a node',
+  withTable(64, (t, host, tmp) => {
+    fs.writeFileSync(path.join(tmp.dir, 'a'), 'a');
+    fs.linkSync(path.join(tmp.dir, 'a'), path.join(tmp.dir, 'b'));
+    assert.is(t.root.id, 1);
+    const a = look(t, host, t.root, 'a');
+    const b = look(t, host, t.root, 'b');
+    assert.is(a, b);
+    assert.is(a.refs, 2);
+    assert.is(a.name.toString(), 'b', 'the name found last is where it resolves from');
+    t.forget(a.id, 2);
+    assert.throws(() => t.get(a.id), /ESTALE/);
+    const again = look(t, host, t.root, 'a');
+    assert.ok(again.id > a.id);
+    assert.is(t.size, 2);
+    t.forget(t.root.id, 10);
+    assert.is(t.get(1), t.root, 'the root is never forgotten');
+  }),
+);
+
+test(
+  'the LRU bounds cached descriptors; evicted nodes re-resolve through their parents',
+  withTable(16, (t, host, tmp) => {
+    const nodes: Node[] = [];
+    for (let d = 0; d < 5; d++) {
+      fs.mkdirSync(path.join(tmp.dir, `d${d}`));
+      for (let f = 0; f < 20; f++) fs.writeFileSync(path.join(tmp.dir, `d${d}`, `f${f}`), `${d}/${f}`);
+    }
+    for (let d = 0; d < 5; d++) {
+      const dir = look(t, host, t.root, `d${d}`);
+      for (let f = 0; f < 20; f++) nodes.push(look(t, host, dir, `f${f}`));
+      t.forget(dir.id, 1);
+    }
+    assert.is(t.size, 1 + 5 + 100, 'directories stay while their children live');
+    assert.ok(t.openDescriptors <= 17, `${t.openDescriptors} descriptors`);
+    for (const n of nodes) {
+      const st = host.fstat(t.fdOf(n));
+      assert.is(st.ino, n.ino);
+      assert.ok(t.openDescriptors <= 17);
+    }
+    for (const n of nodes) t.forget(n.id, 1);
+    assert.is(t.size, 1, 'dropping the last child drops its directory');
+    assert.is(t.openDescriptors, 1);
+  }),
+);
+
+test(
+  'a pinned descriptor is never evicted while an async call uses it',
+  withTable(16, async (t, host, tmp) => {
+    for (let f = 0; f < 40; f++) fs.writeFileSync(path.join(tmp.dir, `f${f}`), '');
+    const first = look(t, host, t.root, 'f0');
+    await t.withFd(first, async (fd) => {
+      for (let f = 1; f < 40; f++) look(t, host, t.root, `f${f}`);
+      await new Promise((r) => setImmediate(r));
+      assert.is(first.fd, fd, 'still cached');
+      assert.is(host.fstat(fd).ino, first.ino);
+    });
+    assert.ok(t.openDescriptors <= 17, 'trimmed once unpinned');
+  }),
+);
+
+test(
+  'moves are O(1) for subtrees; a host change under an evicted node is ESTALE',
+  withTable(16, (t, host, tmp) => {
+    fs.mkdirSync(path.join(tmp.dir, 'a', 'b'), { recursive: true });
+    fs.writeFileSync(path.join(tmp.dir, 'a', 'b', 'f'), 'f');
+    const a = look(t, host, t.root, 'a');
+    const b = look(t, host, a, 'b');
+    const f = look(t, host, b, 'f');
+    fs.renameSync(path.join(tmp.dir, 'a'), path.join(tmp.dir, 'z'));
+    t.move(a, t.root, B('z'));
+    for (let i = 0; i < 40; i++) {
+      fs.writeFileSync(path.join(tmp.dir, `x${i}`), '');
+      look(t, host, t.root, `x${i}`);
+    }
+    assert.is(f.fd, -1, 'evicted');
+    assert.is(host.fstat(t.fdOf(f)).ino, f.ino, 'resolved through the moved parent');
+    assert.equal(t.pathOf(f).map(String), ['z', 'b', 'f']);
+    for (let i = 0; i < 40; i++) look(t, host, t.root, `x${i}`);
+    fs.renameSync(path.join(tmp.dir, 'z', 'b', 'f'), path.join(tmp.outside, 'kept'));
+    fs.writeFileSync(path.join(tmp.dir, 'z', 'b', 'f'), 'new');
+    assert.is(f.fd, -1);
+    assert.throws(() => t.fdOf(f), /ESTALE/);
+    t.detach(b);
+    assert.ok(b.fd >= 0, 'a detached node keeps its descriptor');
+    assert.throws(() => t.fdOf(f), /ESTALE/, 'its children cannot be re-resolved by name');
+  }),
+);
+
+test('scale: thousands of live nodes with maxCachedFds 32 keep descriptors bounded', async () => {
+  const tmp = tmpExport('humbridge-scale-');
+  const N = 3000;
+  for (let d = 0; d < 30; d++) {
+    fs.mkdirSync(path.join(tmp.dir, `d${d}`));
+    for (let f = 0; f < N / 30; f++) fs.writeFileSync(path.join(tmp.dir, `d${d}`, `f${f}`), `${d}:${f}`);
+  }
+  const vfs = (await openExport({ path: tmp.dir, maxCachedFds: 32 })) as CoreVfs;
+  try {
+    const base = openFdCount();
+    const ids: Array<{ id: number; size: bigint }> = [];
+    for (let d = 0; d < 30; d++) {
+      const dir = await vfs.lookup(ME, vfs.root, B(`d${d}`));
+      for (let f = 0; f < N / 30; f++) {
+        const e = await vfs.lookup(ME, dir.id, B(`f${f}`));
+        ids.push({ id: e.id, size: BigInt(`${d}:${f}`.length) });
+      }
+    }
+    assert.is(vfs.stats.nodes, 1 + 30 + N);
+    assert.ok(openFdCount() - base <= 40, `descriptors grew by ${openFdCount() - base}`);
+    for (const { id, size } of ids) assert.is((await vfs.getattr(id)).size, size);
+    assert.ok(openFdCount() - base <= 40, `after resolving all: grew by ${openFdCount() - base}`);
+    assert.ok(vfs.stats.descriptors <= 33);
+  } finally {
+    await vfs.close();
+    tmp.cleanup();
+  }
+});
+
+test.run();
