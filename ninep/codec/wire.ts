@@ -22,6 +22,7 @@ export type DecodeReason =
   | 'unknown-type' // type not in the dialect's table
   | 'overrun' // a field runs past the end of the frame
   | 'trailing-bytes' // bytes left after the last field
+  | 'bad-count' // a data count[4] larger than the bytes that follow
   | 'too-many-wnames' // Twalk nwname > MAXWELEM
   | 'too-many-wqids' // Rwalk nwqid > MAXWELEM
   | 'bad-stat-size'; // a stat's size prefixes disagree with its contents
@@ -106,7 +107,12 @@ export class Reader {
   }
   /** count[4] + bytes, as a view. */
   data(): Buffer {
-    return this.bytes(this.u32(), 'data');
+    const at = this.pos;
+    const count = this.u32();
+    if (count > this.remaining) {
+      throw new DecodeError('bad-count', `count ${count} but ${this.remaining} bytes follow`, at);
+    }
+    return this.bytes(count, 'data');
   }
   qid(): Qid {
     const at = this.need(QID_SIZE, 'qid');
