@@ -40,13 +40,14 @@ export class Progress {
     this.total = total;
     this.done = 0;
     this.started = this.io.now();
-    this.lastDraw = this.started;
+    // The first entry draws at once, so that even a short phase shows up.
+    this.lastDraw = -Infinity;
   }
 
   tick(): void {
     this.done++;
     // Look at the clock only every 256 entries: it is cheap, not free.
-    if (!this.enabled || (this.done & 0xff) !== 0) return;
+    if (!this.enabled || ((this.done & 0xff) !== 0 && this.done !== 1)) return;
     const now = this.io.now();
     if (now - this.lastDraw < 250) return;
     this.lastDraw = now;
