@@ -1,0 +1,161 @@
+// humfsify --check finds each kind of inconsistency between data/ and the
+// metadata; --repair fixes them so that a second --check is clean and -r works.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { TempDirs, buildTree, runCli, sh, snapshot } from './humfsify-helpers.js';
+
+const temps = new TempDirs();
+test.after.each(() => temps.cleanup());
+process.umask(0o022);
+
+const TREE = [
+  'd\t.\t755\t0\t0',
+  'f\ta\t640\t1000\t1000\tA',
+  'h\ta2\t-\t-\t-\ta',
+  'f\tb\t644\t0\t0\tB',
+  'f\tc\t644\t0\t0\tC',
+  'd\tsub\t700\t5\t5',
+  'f\tsub/x\t600\t5\t5\tX',
+  'c\tsub/null\t666\t0\t0\t1 3',
+  'd\tgone\t755\t0\t0',
+].join('\n');
+
+interface Problem {
+  kind: string;
+  path: string;
+  detail: string;
+  repaired: boolean;
+}
+
+function converted(): string {
+  const dir = temps.make('check');
+  buildTree(path.join(dir, 'data'), TREE);
+  const r = runCli(['nobody', 'nogroup', '1M'], dir);
+  assert.is(r.status, 0, r.stderr);
+  return dir;
+}
+
+function checkJson(dir: string, ...extra: string[]): { status: number | null; problems: Problem[] } {
+  const r = runCli(['--check', '--json', ...extra], dir);
+  const s = JSON.parse(r.stdout) as { problems: Problem[] };
+  return { status: r.status, problems: s.problems };
+}
+
+const kinds = (ps: Problem[]): string[] => ps.map((p) => `${p.kind} ${p.path.replace(/^.*?\/(data|file_metadata|dir_metadata|superblock)/, '$1')}`).sort();
+
+test('a fresh conversion checks clean', () => {
+  const dir = converted();
+  const r = runCli(['--check'], dir);
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /check: 0 problem\(s\)/);
+});
+
+test('--check reports every kind of damage; --repair fixes it; -r then restores', () => {
+  const dir = converted();
+  const fm = (p: string): string => path.join(dir, 'file_metadata', p);
+  const dm = (p: string): string => path.join(dir, 'dir_metadata', p);
+  const data = (p: string): string => path.join(dir, 'data', p);
+  fs.rmSync(fm('b')); // missing record
+  fs.writeFileSync(fm('c'), '420 0\n'); // unparsable record
+  fs.writeFileSync(fm('orphan'), '420 0 0\n'); // metadata without data
+  fs.rmSync(fm('a2'));
+  fs.writeFileSync(fm('a2'), '416 1000 1000\n'); // hard-link record not shared
+  fs.writeFileSync(dm('sub/metadata'), '448 5 5 b 1 1\n'); // a directory recorded as a device
+  fs.writeFileSync(dm('sub/stray'), 'x'); // not a record
+  fs.rmSync(data('gone'), { recursive: true }); // dir_metadata/gone and file_metadata/gone orphaned
+  fs.rmSync(fm('sub'), { recursive: true }); // mirror directory (and sub's file records) missing
+  fs.writeFileSync(data('new'), 'n'); // data without a record
+  fs.writeFileSync(path.join(dir, 'superblock'), 'version 2\nused 1\n'); // corrupt superblock
+
+  const found = checkJson(dir);
+  assert.is(found.status, 1);
+  // Which of a and a2 comes second depends on readdir order.
+  const linkNamesEither = (k: string): string => k.replace(/^(link-not-shared file_metadata\/)a2?$/, '$1a|a2');
+  assert.equal(kinds(found.problems).map(linkNamesEither), [
+    'bad-record file_metadata/c',
+    'bad-superblock superblock',
+    'link-not-shared file_metadata/a|a2',
+    'missing-mirror-dir file_metadata/sub',
+    'missing-record file_metadata/b',
+    'missing-record file_metadata/new',
+    'missing-record file_metadata/sub/null',
+    'missing-record file_metadata/sub/x',
+    'orphan dir_metadata/gone',
+    'orphan file_metadata/gone',
+    'orphan file_metadata/orphan',
+    'stray dir_metadata/sub/stray',
+    'type-mismatch dir_metadata/sub/metadata',
+  ]);
+  assert.ok(found.problems.every((p) => !p.repaired));
+  const bad = found.problems.find((p) => p.kind === 'bad-record');
+  assert.match(bad?.detail ?? '', /^line 1: 2 field\(s\) in "420 0"/);
+  assert.match(found.problems.find((p) => p.kind === 'bad-superblock')?.detail ?? '', /no 'metadata' line/);
+
+  const repaired = checkJson(dir, '--repair');
+  assert.is(repaired.status, 1, 'the superblock cannot be repaired: still a problem');
+  assert.equal(repaired.problems.filter((p) => !p.repaired).map((p) => p.kind), ['bad-superblock']);
+  fs.writeFileSync(path.join(dir, 'superblock'), 'version 2\nmetadata shadow_fs\nused 1\ntotal 1048576\n');
+  const again = checkJson(dir);
+  assert.equal(kinds(again.problems), []);
+  assert.is(again.status, 0);
+
+  // Repairs follow data/: hard-linked names share one record again, sub is a plain directory record.
+  assert.is(fs.lstatSync(fm('a2')).ino, fs.lstatSync(fm('a')).ino);
+  assert.is(fs.readFileSync(dm('sub/metadata'), 'utf8'), '448 5 5\n');
+  // A lost record of a placeholder comes back from data/ alone: its device type is lost.
+  assert.is(fs.readFileSync(fm('sub/null'), 'utf8'), '493 65534 65534\n');
+  assert.ok(!fs.existsSync(fm('orphan')) && !fs.existsSync(dm('gone')) && !fs.existsSync(dm('sub/stray')));
+
+  const r = runCli(['-r'], dir);
+  assert.is(r.status, 0, r.stderr);
+  const snap = new Map(snapshot(data('.')).map((e) => [e.path, e]));
+  assert.equal([snap.get('a')?.mode, snap.get('a')?.uid, snap.get('a2')?.inode], ['640', 1000, 'a']);
+  assert.equal([snap.get('sub')?.mode, snap.get('sub')?.uid], ['700', 5]);
+  // Records rebuilt from data/ carry what data/ had: the serving user's ownership.
+  assert.equal([snap.get('b')?.uid, snap.get('sub/x')?.uid], [65534, 65534]);
+});
+
+test('data entries that changed kind, types data/ contradicts, records shared by distinct inodes', () => {
+  const dir = converted();
+  const fm = (p: string): string => path.join(dir, 'file_metadata', p);
+  const data = (p: string): string => path.join(dir, 'data', p);
+  // The placeholder data/sub/null became a directory.
+  fs.rmSync(data('sub/null'));
+  fs.mkdirSync(data('sub/null'));
+  // data/sub/x became a FIFO while its record says socket.
+  fs.rmSync(data('sub/x'));
+  sh('mkfifo', [data('sub/x')]);
+  fs.writeFileSync(fm('sub/x'), '384 5 5 s\n');
+  // b and c: two inodes whose records are one hard-linked file.
+  fs.rmSync(fm('c'));
+  fs.linkSync(fm('b'), fm('c'));
+  const found = checkJson(dir);
+  assert.equal(kinds(found.problems), [
+    'link-shared-wrongly file_metadata/c',
+    'missing-mirror-dir file_metadata/sub/null',
+    'missing-record dir_metadata/sub/null/metadata',
+    'type-mismatch file_metadata/sub/x',
+  ]);
+  assert.match(found.problems.find((p) => p.kind === 'type-mismatch')?.detail ?? '', /recorded as type s, but data\/ holds a node of type p/);
+  const repaired = checkJson(dir, '--repair');
+  assert.ok(repaired.problems.every((p) => p.repaired));
+  assert.equal(checkJson(dir).problems, []);
+  assert.is.not(fs.lstatSync(fm('c')).ino, fs.lstatSync(fm('b')).ino);
+  assert.is(fs.readFileSync(fm('c'), 'utf8'), '420 0 0\n');
+  assert.is(fs.readFileSync(fm('sub/x'), 'utf8'), '384 5 5\n');
+  assert.ok(fs.lstatSync(fm('sub/null')).isDirectory());
+});
+
+test('--check --dry-run --repair reports without changing anything', () => {
+  const dir = converted();
+  fs.rmSync(path.join(dir, 'file_metadata', 'b'));
+  const before = snapshot(dir, true);
+  const r = checkJson(dir, '--repair', '--dry-run');
+  assert.is(r.status, 1);
+  assert.equal(kinds(r.problems), ['missing-record file_metadata/b']);
+  assert.equal(snapshot(dir, true), before);
+});
+
+test.run();
