@@ -7,6 +7,11 @@ import { VfsError } from '../../src/errors.js';
 import { UsageError } from './args.js';
 
 export async function runMain(program: string, main: () => Promise<number>): Promise<void> {
+  // `humbridge ls … | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   try {
     process.exitCode = await main();
   } catch (e) {

@@ -20,31 +20,42 @@ export async function listCommand(options: ExportOptions, target: string, out: N
       out.write(await line(vfs, id, attr, Buffer.from(target.split('/').filter(Boolean).pop() ?? '/')));
       return;
     }
-    const handle = await vfs.opendir(ROOT_CRED, id);
-    try {
-      let cookie = 0n;
-      for (;;) {
-        const batch = await vfs.readdir(handle, cookie, 256);
-        if (batch.length === 0) break;
-        for (const ent of batch) {
-          cookie = ent.cookie;
-          const name = ent.name;
-          if (name.equals(Buffer.from('.')) || name.equals(Buffer.from('..'))) continue;
-          const child = await vfs.lookup(ROOT_CRED, id, name);
-          try {
-            out.write(await line(vfs, child.id, child.attr, name));
-          } finally {
-            vfs.forget(child.id, 1);
-          }
-        }
+    for (const name of await names(vfs, id)) {
+      const child = await vfs.lookup(ROOT_CRED, id, name);
+      try {
+        out.write(await line(vfs, child.id, child.attr, name));
+      } finally {
+        vfs.forget(child.id, 1);
       }
-    } finally {
-      await vfs.releasedir(handle);
     }
   } finally {
     await vfs.close();
   }
 }
+
+/** Every name in the directory except . and .., sorted bytewise as `LC_ALL=C ls` does. */
+async function names(vfs: Vfs, dir: NodeId): Promise<Buffer[]> {
+  const handle = await vfs.opendir(ROOT_CRED, dir);
+  const found: Buffer[] = [];
+  try {
+    let cookie = 0n;
+    for (;;) {
+      const batch = await vfs.readdir(handle, cookie, 1024);
+      if (batch.length === 0) break;
+      for (const ent of batch) {
+        cookie = ent.cookie;
+        if (ent.name.equals(DOT) || ent.name.equals(DOTDOT)) continue;
+        found.push(ent.name);
+      }
+    }
+  } finally {
+    await vfs.releasedir(handle);
+  }
+  return found.sort(Buffer.compare);
+}
+
+const DOT = Buffer.from('.');
+const DOTDOT = Buffer.from('..');
 
 /** Resolve a slash-separated path from the root, one name at a time. */
 async function walk(vfs: Vfs, target: string): Promise<NodeId> {
