@@ -173,5 +173,6 @@ export class CoreVfs implements Vfs {
       this.ctx.host.close(h.fd);
     }
     this.ctx.nodes.closeAll();
+    await this.ctx.store.close?.();
   }
 }

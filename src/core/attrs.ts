@@ -104,8 +104,10 @@ export async function setattr(ctx: CoreContext, cred: Cred, id: NodeId, set: Set
     if (set.size !== undefined) {
       if (type === S_IFDIR) throw vfsError('EISDIR', 'truncate');
       if (type !== S_IFREG || node.hostType !== S_IFREG) throw vfsError('EINVAL', 'truncate');
-      if (h !== undefined && (h.flags & 3) !== 0) await ctx.host.ftruncate(h.fd, set.size);
-      else await ctx.host.truncate(fd, set.size);
+      const size = set.size;
+      const cut = () => (h !== undefined && (h.flags & 3) !== 0 ? ctx.host.ftruncate(h.fd, size) : ctx.host.truncate(fd, size));
+      if (ctx.store.resize !== undefined) await ctx.store.resize(fd, () => size, cut);
+      else await cut();
     }
     if (set.mode !== undefined || set.uid !== undefined || set.gid !== undefined) {
       const own: { mode?: number; uid?: number; gid?: number } = {};

@@ -14,6 +14,7 @@ const S_ISGID = 0o2000;
 const O_ACCMODE = 3;
 const O_EXCL = 0o200;
 const O_TRUNC = 0o1000;
+const O_APPEND = 0o2000;
 const O_DIRECTORY = 0o200000;
 
 /** access(2) bits an open needs: read and/or write, and write for O_TRUNC. */
@@ -35,7 +36,9 @@ export async function open(ctx: CoreContext, cred: Cred, id: NodeId, flags: numb
     // Devices, FIFOs and sockets (real, or humfs placeholders) are never opened.
     if (type !== S_IFREG || node.hostType !== S_IFREG) throw vfsError('ENXIO', 'open');
     if (ctx.checkPermissions) requireAccess(cred, s.v, openMask(flags), 'open');
-    const io = await ctx.host.reopen(fd, flags);
+    // O_TRUNC empties the file: a store that accounts space hears of it.
+    const reopen = () => ctx.host.reopen(fd, flags);
+    const io = flags & O_TRUNC && ctx.store.resize !== undefined ? await ctx.store.resize(fd, () => 0n, reopen) : await reopen();
     return ctx.handles.addFile(node, io, flags).id;
   });
 }
@@ -115,7 +118,11 @@ export async function write(ctx: CoreContext, handle: HandleId, offset: bigint, 
   if ((h.flags & O_ACCMODE) === 0) throw vfsError('EBADF', 'write');
   if (data.length === 0) return 0;
   // An O_APPEND descriptor makes pwrite(2) append on Linux, whatever the offset.
-  return ctx.host.write(h.fd, data, offset);
+  const put = () => ctx.host.write(h.fd, data, offset);
+  if (ctx.store.resize === undefined) return put();
+  const len = BigInt(data.length);
+  const end = offset + len;
+  return ctx.store.resize(h.fd, (size) => (h.flags & O_APPEND ? size + len : end > size ? end : size), put);
 }
 
 export async function fsync(ctx: CoreContext, handle: HandleId, datasync: boolean): Promise<void> {

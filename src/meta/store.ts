@@ -77,4 +77,15 @@ export interface MetadataStore {
 
   /** The export's statfs, given the host's for the served tree. */
   statfs(host: StatFs): Promise<StatFs>;
+
+  /**
+   * Optional: run `change`, a write or truncate that moves the size of the
+   * regular file `fd` holds (any descriptor of it) to `newSize(size now)`.
+   * The store may refuse it before anything is written (ENOSPC) and
+   * accounts the space the change took or freed. Without it, changes run as they are.
+   */
+  resize?<T>(fd: number, newSize: (size: bigint) => bigint, change: () => Promise<T>): Promise<T>;
+
+  /** Optional: write out what the store keeps in memory; Vfs.close calls it once, last. */
+  close?(): Promise<void>;
 }
