@@ -53,6 +53,13 @@ export class HandleTable {
     return h;
   }
 
+  /** A file or directory handle opened on `node` (getattr/setattr through either). */
+  any(id: HandleId, node: NodeId): Handle {
+    const h = this.handles.get(id);
+    if (h === undefined || h.node.id !== node) throw vfsError('EBADF', 'handle', String(id));
+    return h;
+  }
+
   dir(id: HandleId): DirHandle {
     const h = this.handles.get(id);
     if (h === undefined || h.kind !== 'dir') throw vfsError('EBADF', 'handle', String(id));

@@ -131,7 +131,7 @@ export class NodeTable {
       parent.children++;
       this.cache(node);
     } else {
-      if (node !== this.root) this.move(node, parent, name);
+      if (node !== this.root && (node.detached || node.parent !== parent.id || !node.name.equals(name))) this.move(node, parent, name);
       if (node.fd < 0) {
         node.fd = fd;
         this.cache(node);

@@ -39,7 +39,7 @@ export async function parentOf(ctx: CoreContext, cred: Cred, dirId: NodeId): Pro
 export async function getattr(ctx: CoreContext, id: NodeId, handle?: HandleId): Promise<Attr> {
   const node = ctx.node(id);
   if (handle !== undefined) {
-    const h = ctx.handles.file(handle, id);
+    const h = ctx.handles.any(handle, id);
     return ctx.statFd(node, h.fd).attr;
   }
   return ctx.stat(node).attr;

@@ -1,14 +1,14 @@
 // ReadOnlyVfs: any Vfs, with every change refused with EROFS (virtiofsd's
 // read-only passthrough does the same as a wrapper). Reads pass through.
-// Open is allowed only for reading: write access, O_TRUNC, O_CREAT|O_EXCL
-// and O_APPEND all ask to change the file, so they are EROFS, as a
-// read-only mount answers open(2). setlk passes through: a lock changes
+// Open is allowed only for reading: write access or O_TRUNC is EROFS, as a
+// read-only mount answers open(2) (O_CREAT is ignored by Vfs.open, and
+// O_APPEND without write access changes nothing). setlk passes through: a lock changes
 // nothing on disk (Linux allows read locks on a read-only mount too), and
 // write locks need a writable handle, which cannot exist here.
 
 import { vfsError } from '../errors.js';
 import type { Attr, Cred, DirEntry, Entry, HandleId, NodeId, SetAttr, StatFs } from '../types.js';
-import { O_ACCMODE, O_APPEND, O_CREAT, O_TRUNC } from '../types.js';
+import { O_ACCMODE, O_TRUNC } from '../types.js';
 import type { LockConflict, LockRange, Vfs } from '../vfs.js';
 
 function erofs(op: string): Promise<never> {
@@ -43,7 +43,7 @@ export class ReadOnlyVfs implements Vfs {
     if (mask & 2) throw vfsError('EROFS', 'access');
   }
   open(cred: Cred, id: NodeId, flags: number): Promise<HandleId> {
-    if ((flags & O_ACCMODE) !== 0 || flags & (O_TRUNC | O_APPEND | O_CREAT)) return erofs('open');
+    if ((flags & O_ACCMODE) !== 0 || flags & O_TRUNC) return erofs('open');
     return this.inner.open(cred, id, flags);
   }
   create(): Promise<{ entry: Entry; handle: HandleId }> {

@@ -26,6 +26,10 @@ export function registerDirCases(test: Case): void {
     assert.is(byName.get('f')?.ino, BigInt(f.id));
     for (const e of all) assert.ok(e.cookie > 0n);
     assert.equal(await vfs.readdir(h, (all[all.length - 1] as DirEntry).cookie, 100), [], 'end');
+    assert.is((await vfs.getattr(d.id, h)).ino, d.id, 'getattr through a directory handle');
+    assert.equal(await vfs.readdir(h, 0n, 0), [], 'max 0');
+    const paged = [...(await vfs.readdir(h, 0n, 1)), ...(await vfs.readdir(h, 1n, 1)), ...(await vfs.readdir(h, 2n, 1))];
+    assert.equal(paged.map((e) => e.name.toString()), ['.', '..', (all[2] as DirEntry).name.toString()]);
     await vfs.releasedir(h);
     await rejects(vfs.readdir(h, 0n, 10), 'EBADF', 'released');
     const r = await vfs.opendir(ME, vfs.root);

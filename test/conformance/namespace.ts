@@ -122,6 +122,10 @@ export function registerNamespaceCases(test: Case): void {
     const inner = await vfs.mkdir(ME, d.id, B('inner'), 0o755);
     await rejects(vfs.rename(ME, vfs.root, B('d'), inner.id, B('x'), 0), 'EINVAL', 'into its own subtree');
     await rejects(vfs.rename(ME, vfs.root, B('d'), d.id, B('x'), 0), 'EINVAL', 'into itself');
+    await rejects(vfs.rename(ME, vfs.root, B('d'), d.id, B('inner'), RENAME_EXCHANGE), 'EINVAL', 'exchange with its own child');
+    assert.is((await vfs.lookup(ME, vfs.root, B('d'))).id, d.id, 'a failed exchange changes nothing');
+    assert.is((await vfs.lookup(ME, d.id, B('inner'))).id, inner.id);
+    assert.equal((await listNames(vfs, vfs.root)).map(String), ['d']);
     const full = await vfs.mkdir(ME, vfs.root, B('full'), 0o755);
     await writeFile(vfs, full.id, 'f', '');
     const e = await vfs.mkdir(ME, vfs.root, B('e'), 0o755);

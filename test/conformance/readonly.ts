@@ -62,9 +62,11 @@ export function registerReadOnlyCases(test: Case): void {
     const f = await walk(vfs, 'd/f');
     const e = await walk(vfs, 'd/empty');
     await rejects(vfs.access(ME, f.id, W_OK), 'EROFS', 'access W_OK');
-    for (const flags of [O_WRONLY, O_RDWR, O_RDONLY | O_TRUNC, O_RDONLY | O_APPEND, O_RDONLY | O_CREAT]) {
+    for (const flags of [O_WRONLY, O_RDWR, O_RDONLY | O_TRUNC, O_WRONLY | O_APPEND, O_RDWR | O_CREAT]) {
       await rejects(vfs.open(ME, f.id, flags), 'EROFS', `open ${flags.toString(8)}`);
     }
+    const ra = await vfs.open(ME, f.id, O_RDONLY | O_APPEND | O_CREAT);
+    await vfs.release(ra);
     await rejects(vfs.create(ME, d.id, B('new'), O_CREAT | O_WRONLY, 0o644), 'EROFS', 'create');
     await rejects(vfs.create(ME, d.id, B('f'), O_CREAT | O_RDONLY, 0o644), 'EROFS', 'create of an existing file');
     const h = await vfs.open(ME, f.id, O_RDONLY);

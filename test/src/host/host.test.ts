@@ -1,0 +1,118 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Host } from '../../../src/host/host.js';
+import { childPath, isValidName } from '../../../src/host/paths.js';
+import { mknodAt } from '../../../src/host/special.js';
+import { renameAt } from '../../../src/host/rename.js';
+import { nullLogger } from '../../../src/log.js';
+import { tmpExport, type TmpExport } from '../../helpers/tmp-export.js';
+
+const B = (s: string) => Buffer.from(s);
+
+function withHost(fn: (host: Host, root: number, tmp: TmpExport) => Promise<void> | void): () => Promise<void> {
+  return async () => {
+    const tmp = tmpExport('humbridge-host-');
+    const host = new Host(nullLogger);
+    const root = host.openRoot(tmp.dir);
+    try {
+      await fn(host, root, tmp);
+    } finally {
+      host.close(root);
+      tmp.cleanup();
+    }
+  };
+}
+
+test('names: one component of raw bytes', () => {
+  for (const ok of ['a', '...', 'a b', '-x', '\n']) assert.ok(isValidName(B(ok)), ok);
+  assert.ok(isValidName(Buffer.from([0xff, 0x00 + 1])));
+  for (const bad of ['', '.', '..', 'a/b', '/', 'a\0b']) assert.not.ok(isValidName(B(bad)), JSON.stringify(bad));
+  assert.not.ok(isValidName(Buffer.alloc(256, 0x61)));
+  assert.ok(childPath(7, Buffer.from([0xfe, 0x41])).equals(Buffer.concat([B('/proc/self/fd/7/'), Buffer.from([0xfe, 0x41])])));
+});
+
+test(
+  'reopen never opens a FIFO, a socket or a device (and never blocks on one)',
+  withHost(async (host, root) => {
+    await mknodAt(host, root, B('fifo'), 0o010600, 0, 0);
+    await mknodAt(host, root, B('sock'), 0o140600, 0, 0);
+    for (const name of ['fifo', 'sock']) {
+      const fd = host.openAt(root, B(name));
+      await host.reopen(fd, 0).then(
+        () => assert.unreachable(`opened ${name}`),
+        (e: { code?: string }) => assert.is(e.code, 'ENXIO'),
+      );
+      host.close(fd);
+    }
+  }),
+);
+
+test(
+  'mknod failures carry the errno mknod(1) reported; no temporary names stay',
+  withHost(async (host, root, tmp) => {
+    fs.mkdirSync(path.join(tmp.dir, 'gone'));
+    const gone = host.openAt(root, B('gone'));
+    fs.rmdirSync(path.join(tmp.dir, 'gone'));
+    await mknodAt(host, gone, B('p'), 0o010600, 0, 0).then(
+      () => assert.unreachable('mknod in a removed directory'),
+      (e: { code?: string }) => assert.is(e.code, 'ENOENT'),
+    );
+    host.close(gone);
+    await mknodAt(host, root, B('x'), 0o040755, 0, 0).then(
+      () => assert.unreachable('directory type'),
+      (e: { code?: string }) => assert.is(e.code, 'EINVAL'),
+    );
+    await mknodAt(host, root, B('p'), 0o010600, 0, 0);
+    await mknodAt(host, root, B('p'), 0o010600, 0, 0).then(
+      () => assert.unreachable('existing name'),
+      (e: { code?: string }) => assert.is(e.code, 'EEXIST'),
+    );
+    await mknodAt(host, root, B('sock'), 0o140600, 0, 0);
+    assert.ok(fs.lstatSync(path.join(tmp.dir, 'sock')).isSocket());
+    assert.equal(fs.readdirSync(tmp.dir).sort(), ['p', 'sock']);
+  }),
+);
+
+test(
+  'offsets: past 2^53 is EFBIG, negative is EINVAL',
+  withHost(async (host, root, tmp) => {
+    fs.writeFileSync(path.join(tmp.dir, 'f'), 'x');
+    const io = await host.reopen(host.openAt(root, B('f')), 2);
+    const tooFar = 1n << 60n;
+    await host.write(io, B('x'), tooFar).then(
+      () => assert.unreachable('write'),
+      (e: { code?: string }) => assert.is(e.code, 'EFBIG'),
+    );
+    await host.read(io, Buffer.alloc(1), -1n).then(
+      () => assert.unreachable('read'),
+      (e: { code?: string }) => assert.is(e.code, 'EINVAL'),
+    );
+    await host.closeAsync(io);
+  }),
+);
+
+test(
+  'renameAt flags: bad flags, NOREPLACE on directories, EXCHANGE of one inode with itself',
+  withHost(async (host, root, tmp) => {
+    fs.mkdirSync(path.join(tmp.dir, 'a'));
+    fs.mkdirSync(path.join(tmp.dir, 'b'));
+    await renameAt(host, root, B('a'), root, B('b'), 4).then(
+      () => assert.unreachable('unknown flag'),
+      (e: { code?: string }) => assert.is(e.code, 'EINVAL'),
+    );
+    await renameAt(host, root, B('a'), root, B('b'), 1).then(
+      () => assert.unreachable('NOREPLACE'),
+      (e: { code?: string }) => assert.is(e.code, 'EEXIST'),
+    );
+    await renameAt(host, root, B('a'), root, B('c'), 1);
+    assert.ok(fs.statSync(path.join(tmp.dir, 'c')).isDirectory());
+    fs.writeFileSync(path.join(tmp.dir, 'f'), '');
+    fs.linkSync(path.join(tmp.dir, 'f'), path.join(tmp.dir, 'g'));
+    await renameAt(host, root, B('f'), root, B('g'), 2);
+    assert.equal(fs.readdirSync(tmp.dir).sort(), ['b', 'c', 'f', 'g']);
+  }),
+);
+
+test.run();
