@@ -1,11 +1,12 @@
 // lookup, parent, getattr, setattr, access, readlink, statfs.
 //
-// Times: Node's utimes takes float seconds, so a time set here reaches the
-// kernel with a precision of about 0.25 µs at today's epoch (a double holds
-// 53 bits; libuv splits it into tv_sec/tv_nsec). 'now' is the server's
-// wall clock in milliseconds. Node cannot pass UTIME_OMIT, so setting only
-// one of atime/mtime writes the other back from the current stat, with the
-// same sub-microsecond rounding.
+// Times: Node's utimes takes float seconds (a double: about 0.25 µs of
+// resolution at today's epoch), and libuv then cuts the nanoseconds to whole
+// microseconds before utimensat(2) (measured here: ...123456789 ns is stored
+// as ...123456000). So a time set through the Vfs is exact to the
+// microsecond, truncated. 'now' is the server's wall clock in milliseconds.
+// Node cannot pass UTIME_OMIT, so setting only one of atime/mtime writes the
+// other back from the current stat, with the same truncation.
 
 import { vfsError } from '../errors.js';
 import type { Attr, Cred, Entry, HandleId, Nanos, NodeId, SetAttr, StatFs } from '../types.js';

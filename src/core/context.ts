@@ -15,7 +15,6 @@ import type { Node, NodeTable } from '../nodes.js';
 import type { Attr, Cred, Entry, NodeId } from '../types.js';
 import { requireAccess } from './permissions.js';
 
-const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 
 export interface Stated {
@@ -98,8 +97,22 @@ export class CoreContext {
   async inDir<T>(cred: Cred | null, node: Node, mask: number, op: string, fn: (dirfd: number, dir: Stated) => Promise<T> | T): Promise<T> {
     if (node.hostType !== S_IFDIR) throw vfsError('ENOTDIR', op);
     return this.nodes.withFd(node, (dirfd) => {
-      const dir = this.statFd(node, dirfd);
-      if ((dir.v.mode & S_IFMT) !== S_IFDIR) throw vfsError('ENOTDIR', op);
+      // The directory's own attributes are read only when used (permission
+      // checks, the owner of a new entry): a plain lookup then costs one
+      // open and one fstat.
+      let cached: Stated | undefined;
+      const get = (): Stated => (cached ??= this.statFd(node, dirfd));
+      const dir: Stated = {
+        get st() {
+          return get().st;
+        },
+        get v() {
+          return get().v;
+        },
+        get attr() {
+          return get().attr;
+        },
+      };
       if (cred !== null && this.checkPermissions && mask !== 0) requireAccess(cred, dir.v, mask, op);
       return fn(dirfd, dir);
     });
