@@ -181,4 +181,52 @@ it('create, write, mkdir, statfs and an error', async () => {
   assert.is(err.ecode, 2); // ENOENT
 });
 
+it('locks, xattrs, symlinks and setattr', async () => {
+  await expect({ type: 'Twalk', fid: 0, newfid: 7, wname: [Buffer.from('hello.txt')] }, 'Rwalk');
+  await expect({ type: 'Tlopen', fid: 7, flags: 2 }, 'Rlopen');
+  const lk = await expect(
+    { type: 'Tlock', fid: 7, lock_type: 1, flags: 0, start: 0n, length: 0n, proc_id: 42, client_id: 'vm' },
+    'Rlock',
+  );
+  assert.is(lk.status, 0); // P9_LOCK_SUCCESS
+  const gl = await expect(
+    { type: 'Tgetlock', fid: 7, lock_type: 1, start: 0n, length: 0n, proc_id: 43, client_id: 'vm' },
+    'Rgetlock',
+  );
+  assert.ok(gl.lock_type <= 2);
+  const st = await expect(
+    {
+      type: 'Tsetattr',
+      fid: 7,
+      valid: 0x1 | 0x20 | 0x100, // MODE | MTIME | MTIME_SET
+      mode: 0o600,
+      uid: 0,
+      gid: 0,
+      size: 0n,
+      atime_sec: 0n,
+      atime_nsec: 0n,
+      mtime_sec: 981173106n,
+      mtime_nsec: 0n,
+    },
+    'Rsetattr',
+  );
+  assert.is(st.type, 'Rsetattr');
+  const s = fs.statSync(path.join(dir, 'hello.txt'));
+  assert.is(s.mode & 0o777, 0o600);
+  assert.is(Math.floor(s.mtimeMs / 1000), 981173106);
+  await expect({ type: 'Tclunk', fid: 7 }, 'Rclunk');
+
+  const sl = await expect({ type: 'Tsymlink', fid: 0, name: Buffer.from('ln'), symtgt: ODD, gid: 0 }, 'Rsymlink');
+  assert.is(sl.qid.type, 0x02); // QTSYMLINK
+  await expect({ type: 'Twalk', fid: 0, newfid: 8, wname: [Buffer.from('ln')] }, 'Rwalk');
+  const rl = await expect({ type: 'Treadlink', fid: 8 }, 'Rreadlink');
+  assert.ok(rl.target.equals(ODD));
+  await expect({ type: 'Tclunk', fid: 8 }, 'Rclunk');
+
+  // xattrs may be unsupported by the host filesystem: either answer proves the layout.
+  const xw = await conn.rpc({ type: 'Txattrwalk', fid: 0, newfid: 9, name: '' });
+  assert.ok(xw.type === 'Rxattrwalk' || xw.type === 'Rlerror', xw.type);
+  if (xw.type === 'Rxattrwalk') await expect({ type: 'Tclunk', fid: 9 }, 'Rclunk');
+});
+
 test.run();
