@@ -69,16 +69,16 @@ else
 fi
 
 echo "guest: script start uptime=$(cut -d' ' -f1 /proc/uptime)"
-export MNT=/mnt/9p HB_TRANSPORT HB_MOUNT_OPTS HB_MOUNT_SOURCE HB_DIALECT LIB=/run/lib.sh EXTRA=/run/extra
-cd /mnt/9p
-if [ -n "$HB_RUNAS" ]; then
-  hbtool runas "${HB_RUNAS%:*}" "${HB_RUNAS#*:}" sh /run/script.sh >> $RESULT 2>&1
-else
-  sh /run/script.sh >> $RESULT 2>&1
-fi
+export MNT=/mnt/9p HB_TRANSPORT HB_MOUNT_OPTS HB_MOUNT_SOURCE HB_DIALECT HB_TIMING LIB=/run/lib.sh EXTRA=/run/extra
+# In a subshell: init's own cwd must stay off the mount, or a remount in
+# the script finds it busy.
+(
+  cd /mnt/9p || exit 125
+  if [ -n "$HB_RUNAS" ]; then exec hbtool runas "${HB_RUNAS%:*}" "${HB_RUNAS#*:}" sh /run/script.sh; fi
+  exec sh /run/script.sh
+) >> $RESULT 2>&1
 status=$?
 echo "guest: script end uptime=$(cut -d' ' -f1 /proc/uptime)"
-cd /
 # The script may have remounted or unmounted; unmount whatever is there.
 umount_status=-
 if grep -q ' /mnt/9p ' /proc/mounts; then umount /mnt/9p; umount_status=$?; fi

@@ -132,6 +132,7 @@ export async function runGuest(o: RunGuestOptions): Promise<GuestResult> {
     HB_DIALECT: o.mountOptions?.version ?? '9p2000.L',
     HB_RUNAS: o.asUser ? `${o.asUser.uid}:${o.asUser.gid}` : '',
     HB_DMESG: process.env['HUMBRIDGE_GUEST_DMESG'] === '1' ? '1' : '0',
+    HB_TIMING: process.env['HUMBRIDGE_GUEST_TIMING'] === '1' ? '1' : '0',
   };
   const src = guestSourceDir();
   const entries: CpioEntry[] = [
@@ -184,6 +185,9 @@ export async function runGuest(o: RunGuestOptions): Promise<GuestResult> {
     const durationMs = Date.now() - t0;
     const consoleText = (await readFile(consoleFile, 'utf8').catch(() => '')) + qemuStderr;
     const parsed = parseResult(await readFile(resultFile).catch(() => Buffer.alloc(0)), mark);
+    if (process.env['HUMBRIDGE_GUEST_VERBOSE'] === '1') {
+      process.stderr.write(`--- guest console ---\n${consoleText}\n--- guest output ---\n${parsed?.raw.toString('utf8') ?? '(none)'}\n`);
+    }
     if (!parsed) {
       return {
         output: '',

@@ -7,15 +7,43 @@
 HB_PASS=0
 HB_FAIL=0
 
+# With HB_TIMING=1 each check also prints "time NAME MS" (guest clock).
+_now_ms() {
+  read -r _up _ < /proc/uptime
+  _frac=${_up#*.}
+  echo $((${_up%.*} * 1000 + ${_frac#0} * 10))
+}
+
 # check NAME CMD...: runs CMD (in a subshell), records the outcome.
 check() {
   _name=$1
   shift
+  [ "$HB_TIMING" = 1 ] && _t0=$(_now_ms)
+  _timed "$@"
+  _rc=$?
+  [ "$HB_TIMING" = 1 ] && echo "time $_name $(($(_now_ms) - _t0))"
+  return $_rc
+}
+_timed() {
   if _out=$("$@" 2>&1); then
     echo "ok $_name"
     HB_PASS=$((HB_PASS + 1))
   else
     echo "not ok $_name: $(printf '%s' "$_out" | tr '\n' ' ' | head -c 400)"
+    HB_FAIL=$((HB_FAIL + 1))
+  fi
+}
+
+# check_here NAME CMD...: like check, but in this shell, for commands that
+# must change its state (remount moves the shell's cwd off the old mount).
+check_here() {
+  _name=$1
+  shift
+  if "$@" > /tmp/hb-check.out 2>&1; then
+    echo "ok $_name"
+    HB_PASS=$((HB_PASS + 1))
+  else
+    echo "not ok $_name: $(tr '\n' ' ' < /tmp/hb-check.out | head -c 400)"
     HB_FAIL=$((HB_FAIL + 1))
   fi
 }
