@@ -139,6 +139,9 @@ test('race: a directory swapped with a symlink to outside never leads the server
     let sawLink = 0;
     let ops = 0;
     try {
+      // A node taken before the race: evicted and re-resolved by name while
+      // the name flips, it must only ever reach the real directory.
+      const held = await vfs.lookup(ME, vfs.root, B('d'));
       await waitFor(() => fs.existsSync(path.join(tmp.dir, 'd.link')) || fs.existsSync(path.join(tmp.dir, 'd.real')));
       const deadline = Date.now() + 15_000;
       for (let i = 0; i < 4000 && Date.now() < deadline; i++) {
@@ -180,6 +183,15 @@ test('race: a directory swapped with a symlink to outside never leads the server
           () => vfs.setxattr(ME, d.id, 'user.race', B('1'), 0),
           () => vfs.getattr(d.id),
           async () => {
+            const names = (await listNames(vfs, held.id)).map(String);
+            assert.ok(names.includes('inside.txt') || names.length === 0, 'the held node lists the real directory');
+            assert.not.ok(names.includes('canary'), 'the held node listed the outside');
+          },
+          async () => {
+            const made = await writeFile(vfs, held.id, `held-${i}`, 'x');
+            vfs.forget(made.id, 1);
+          },
+          async () => {
             const s = await vfs.lookup(ME, d.id, B('sub'));
             const t = await vfs.create(ME, s.id, B(`deep-${i}`), O_CREAT | O_RDWR, 0o644);
             await vfs.release(t.handle);
@@ -198,7 +210,7 @@ test('race: a directory swapped with a symlink to outside never leads the server
           }
         }
         vfs.forget(d.id, 1);
-        if (sawDir > 50 && sawLink > 50 && i > 1000) break;
+        if (sawDir > 50 && sawLink > 50 && i > 3000) break;
       }
     } finally {
       fs.writeFileSync(stopFile, '');
@@ -206,6 +218,7 @@ test('race: a directory swapped with a symlink to outside never leads the server
     }
     if (process.env.CONFINE_DEBUG) console.log({ ops, sawDir, sawLink });
     assert.ok(ops > 1000, `ran ${ops} operations`);
+    assert.equal(fs.readdirSync(tmp.outside).sort(), ['canary', 'inside.txt', 'sub']);
     assert.ok(sawDir > 0 && sawLink > 0, `the race was live (dir ${sawDir}, symlink ${sawLink})`);
     assert.equal(snapshot(tmp.outside), before, 'nothing outside was created or changed');
   }, 16);
