@@ -183,7 +183,7 @@ function statMessage<T extends Stat>(entry: Field<T>): Field<T> {
       if (n > r.remaining) throw new DecodeError('bad-stat-size', `stat[n] n=${n} exceeds the ${r.remaining} bytes left`, at);
       const end = r.pos + n;
       const st = entry.read(new Reader(r.buf, r.pos, end));
-      const used = 2 + (r.buf.readUInt16LE(r.pos) as number);
+      const used = 2 + r.buf.readUInt16LE(r.pos);
       if (used !== n) throw new DecodeError('bad-stat-size', `stat[n] n=${n} but the stat holds ${used} bytes`, at);
       r.pos = end;
       return st;

@@ -121,4 +121,27 @@ test('a frame larger than the first reassembly buffer', () => {
   assertSame(got, [frame]);
 });
 
+test('random bytes: frames within bounds or a FramingError, nothing else (seeded)', () => {
+  const rand = prng(0x51);
+  let failures = 0;
+  for (let round = 0; round < 2000; round++) {
+    const msize = 7 + below(rand, 300);
+    const reader = new FrameReader(msize, (f) => {
+      assert.ok(f.length >= 7 && f.length <= msize);
+      assert.is(f.readUInt32LE(0), f.length);
+    });
+    try {
+      for (let i = 0; i < 20; i++) {
+        const chunk = Buffer.alloc(below(rand, 40));
+        for (let j = 0; j < chunk.length; j++) chunk[j] = rand() < 0.5 ? below(rand, 256) : below(rand, 2) * below(rand, msize);
+        reader.push(chunk);
+      }
+    } catch (e) {
+      if (!(e instanceof FramingError)) throw e;
+      failures++;
+    }
+  }
+  assert.ok(failures > 0);
+});
+
 test.run();
