@@ -1,0 +1,63 @@
+// What a data/ entry without a usable record looks like
+// (ExportOptions.missingMetadata). Such entries appear when files are added
+// on the host side, or when a crash fell between an operation's data step
+// and its metadata step (`humfsify --check --repair` writes them then).
+//
+//   host     the host's own owner, mode and device number (the default)
+//   default  defaultUid/defaultGid with defaultFileMode/defaultDirMode
+//   hide     not there: ENOENT on lookup, absent from readdir
+//
+// The export's root is never hidden (an export without a root cannot be
+// served): under `hide` it gets the defaults. Each entry is logged once per
+// Vfs, by host inode; an unparsable record is logged as an error and then
+// treated as missing.
+
+import type { HostStat } from '../../host/stat.js';
+import { identityKey } from '../../host/stat.js';
+import type { Logger } from '../../log.js';
+import type { VirtualAttr } from '../store.js';
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+
+export interface MissingPolicyOptions {
+  missingMetadata: 'host' | 'default' | 'hide';
+  defaultUid: number;
+  defaultGid: number;
+  defaultFileMode: number;
+  defaultDirMode: number;
+}
+
+/** How many inodes the log-once memory keeps before it starts over (bounds memory on huge host-made trees). */
+const LOGGED_MAX = 100_000;
+
+export class MissingPolicy {
+  private readonly logged = new Set<string>();
+
+  constructor(
+    private readonly o: MissingPolicyOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Attributes for `st` at `where` (for the log), or null to hide it; `bad` says why a record was rejected. */
+  attr(st: HostStat, where: string, isRoot: boolean, bad: string | null): VirtualAttr | null {
+    const policy = isRoot && this.o.missingMetadata === 'hide' ? 'default' : this.o.missingMetadata;
+    this.logOnce(st, where, policy, bad);
+    if (policy === 'hide') return null;
+    if (policy === 'host') return { mode: st.mode, uid: st.uid, gid: st.gid, rdev: st.rdev };
+    const type = st.mode & S_IFMT;
+    const perm = type === S_IFDIR ? this.o.defaultDirMode : type === S_IFLNK ? 0o777 : this.o.defaultFileMode;
+    return { mode: type | (perm & 0o7777), uid: this.o.defaultUid, gid: this.o.defaultGid, rdev: st.rdev };
+  }
+
+  private logOnce(st: HostStat, where: string, policy: string, bad: string | null): void {
+    const key = identityKey(st);
+    if (this.logged.has(key)) return;
+    if (this.logged.size >= LOGGED_MAX) this.logged.clear();
+    this.logged.add(key);
+    const shown = policy === 'hide' ? 'hidden' : policy === 'host' ? "served with the host's owner and mode" : 'served with the default owner and mode';
+    if (bad !== null) this.log.error(`humfs: bad metadata for ${where} (${bad}); ${shown}`);
+    else this.log.warn(`humfs: no metadata for ${where}; ${shown}`);
+  }
+}

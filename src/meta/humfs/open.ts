@@ -1,0 +1,70 @@
+// Opening a humfs export folder: its superblock must parse (version 2,
+// shadow_fs); data/ is what the core serves; file_metadata/ and
+// dir_metadata/ are opened once here (made when missing, as an empty
+// conversion would have them) and reached only by descriptor afterwards.
+
+import { vfsError } from '../../errors.js';
+import { Host } from '../../host/host.js';
+import { closeMeta } from '../../host/meta-files.js';
+import { readFileAt, walkBeneath } from '../../host/tree.js';
+import type { Logger } from '../../log.js';
+import { HUMFS_LAYOUT, HumfsFormatError, parseSuperblock } from '../humfs-format.js';
+import type { MissingPolicyOptions } from './missing.js';
+import { SpaceAccount } from './space.js';
+import { HumfsStore } from './store.js';
+
+export interface HumfsOpenOptions extends MissingPolicyOptions {
+  /** How long a changed `used` may wait before the superblock is rewritten (ms). */
+  superblockDelayMs?: number;
+}
+
+export interface OpenedHumfs {
+  /** What the core opens as its root: data/ of the export, reached through the export's descriptor. */
+  dataRoot: string;
+  /** Builds the store over the core's host access (called once). */
+  store(host: Host): HumfsStore;
+  /** Close what was opened when the core could not be built. */
+  abort(): void;
+}
+
+/** Default delay of superblock updates while the guest writes. */
+export const SUPERBLOCK_DELAY_MS = 1000;
+
+export function openHumfs(path: string, options: HumfsOpenOptions, log: Logger): OpenedHumfs {
+  const host = new Host(log);
+  const exportFd = host.openRoot(path);
+  const fds = [exportFd];
+  try {
+    const text = readFileAt(exportFd, Buffer.from(HUMFS_LAYOUT.superblock));
+    if (text === null) throw vfsError('EINVAL', 'open humfs export', `${path}: no superblock (convert the tree with humfsify first)`);
+    let sb;
+    try {
+      sb = parseSuperblock(text.toString('latin1'));
+    } catch (e) {
+      if (e instanceof HumfsFormatError) throw vfsError('EINVAL', 'open humfs export', `${path}/superblock: ${e.message}`);
+      throw e;
+    }
+    const fileMetaFd = walkBeneath(exportFd, [Buffer.from(HUMFS_LAYOUT.fileMetadata)], { mode: 0o755 });
+    fds.push(fileMetaFd);
+    const dirMetaFd = walkBeneath(exportFd, [Buffer.from(HUMFS_LAYOUT.dirMetadata)], { mode: 0o755 });
+    fds.push(dirMetaFd);
+    const delay = options.superblockDelayMs ?? SUPERBLOCK_DELAY_MS;
+    const superblock = sb;
+    return {
+      dataRoot: `/proc/self/fd/${exportFd}/${HUMFS_LAYOUT.data}`,
+      store: (coreHost) =>
+        new HumfsStore(
+          coreHost,
+          { exportFd, fileMetaFd, dirMetaFd, space: new SpaceAccount(coreHost, exportFd, superblock, delay, log) },
+          options,
+          log,
+        ),
+      abort: () => {
+        for (const fd of fds) closeMeta(fd);
+      },
+    };
+  } catch (e) {
+    for (const fd of fds) closeMeta(fd);
+    throw e;
+  }
+}

@@ -1,0 +1,192 @@
+// The record files of a humfs export, addressed by an entry's path below
+// data/ (a list of components). All I/O is anchored (src/host/tree.ts,
+// src/host/meta-files.ts): file_metadata/ and dir_metadata/ are reached from
+// descriptors the store opened once, one component at a time, never through
+// a path string, and never through a symlink.
+//
+//   non-directory <p>:  file_metadata/<p>             (hard links share one inode)
+//   directory <p>:      dir_metadata/<p>/metadata,  plus the folder file_metadata/<p>/
+
+import { vfsError, VfsError } from '../../errors.js';
+import {
+  closeMeta,
+  linkOverAt,
+  listNamesAt,
+  metaStatAt,
+  moveOverAt,
+  swapAt,
+  writeSharedAt,
+  type MetaStat,
+} from '../../host/meta-files.js';
+import { readFileAt, removeAt, walkBeneath, writeFileAt } from '../../host/tree.js';
+import { HUMFS_LAYOUT, HumfsFormatError, parseMetadata, printMetadata, type MetadataRecord } from '../humfs-format.js';
+
+const DIR_MODE = 0o755;
+const RECORD = Buffer.from(HUMFS_LAYOUT.dirRecord);
+
+/** What reading a record found. */
+export type RecordRead = { kind: 'ok'; record: MetadataRecord } | { kind: 'missing' } | { kind: 'bad'; reason: string };
+
+function isAbsence(e: unknown): boolean {
+  return e instanceof VfsError && (e.code === 'ENOENT' || e.code === 'ENOTDIR');
+}
+
+export class RecordTrees {
+  constructor(
+    /** O_PATH descriptors of file_metadata/ and dir_metadata/ (owned by the store). */
+    private readonly fileMeta: number,
+    private readonly dirMeta: number,
+  ) {}
+
+  /** Run `fn` with the descriptor of folder `comps` below `base`; null (fn not run) when absent and not created. */
+  private inFolder<T>(base: number, comps: readonly Buffer[], create: boolean, fn: (fd: number) => T): T | null {
+    let fd: number;
+    try {
+      fd = walkBeneath(base, comps, create ? { mode: DIR_MODE } : undefined);
+    } catch (e) {
+      if (!create && isAbsence(e)) return null;
+      throw e;
+    }
+    try {
+      return fn(fd);
+    } finally {
+      closeMeta(fd);
+    }
+  }
+
+  /** Folder and name of the record of `path` (never the root for a non-directory). */
+  private where(path: readonly Buffer[], isDir: boolean): { base: number; folder: readonly Buffer[]; name: Buffer } {
+    if (isDir) return { base: this.dirMeta, folder: path, name: RECORD };
+    const name = path[path.length - 1];
+    if (name === undefined) throw vfsError('EINVAL', 'metadata', 'the root is a directory');
+    return { base: this.fileMeta, folder: path.slice(0, -1), name };
+  }
+
+  read(path: readonly Buffer[], isDir: boolean): RecordRead {
+    const w = this.where(path, isDir);
+    let text: Buffer | null;
+    try {
+      text = this.inFolder(w.base, w.folder, false, (fd) => readFileAt(fd, w.name));
+    } catch (e) {
+      if (isAbsence(e)) return { kind: 'missing' };
+      if (e instanceof VfsError && e.code === 'EIO') return { kind: 'bad', reason: 'not a regular file' };
+      throw e;
+    }
+    if (text === null) return { kind: 'missing' };
+    try {
+      return { kind: 'ok', record: parseMetadata(text.toString('latin1')) };
+    } catch (e) {
+      if (e instanceof HumfsFormatError) return { kind: 'bad', reason: e.message };
+      throw e;
+    }
+  }
+
+  /** lstat of the record file of a non-directory (for its link count), null when absent. */
+  statRecord(path: readonly Buffer[]): MetaStat | null {
+    const w = this.where(path, false);
+    try {
+      return this.inFolder(w.base, w.folder, false, (fd) => metaStatAt(fd, w.name));
+    } catch (e) {
+      if (isAbsence(e)) return null;
+      throw e;
+    }
+  }
+
+  /**
+   * Write the record of `path` by replacing the file (temporary file, then
+   * rename), making missing folders. A record shared by hard links is
+   * replaced under every one of its names so they stay one file.
+   */
+  write(path: readonly Buffer[], isDir: boolean, record: MetadataRecord): void {
+    const data = Buffer.from(printMetadata(record), 'latin1');
+    const w = this.where(path, isDir);
+    const st = isDir ? null : this.statRecord(path);
+    if (st !== null && st.isFile && st.nlink > 1) {
+      this.writeShared(path, st, data);
+      return;
+    }
+    this.inFolder(w.base, w.folder, true, (fd) => writeFileAt(fd, w.name, data));
+  }
+
+  /** Make the folder file_metadata/<path>/ that mirrors a directory. */
+  ensureMirror(path: readonly Buffer[]): void {
+    this.inFolder(this.fileMeta, path, true, () => undefined);
+  }
+
+  /** Record of `to` becomes a hard link of the record of `from` (non-directories). */
+  link(from: readonly Buffer[], to: readonly Buffer[]): void {
+    const a = this.where(from, false);
+    const b = this.where(to, false);
+    const done = this.inFolder(a.base, a.folder, false, (afd) =>
+      this.inFolder(b.base, b.folder, true, (bfd) => {
+        linkOverAt(afd, a.name, bfd, b.name);
+        return true;
+      }),
+    );
+    if (done !== true) throw vfsError('ENOENT', 'link metadata');
+  }
+
+  /** Move the records of `from` (a file's record, or a directory's two subtrees) to `to`, replacing what `to` had. */
+  move(from: readonly Buffer[], to: readonly Buffer[]): void {
+    for (const base of [this.fileMeta, this.dirMeta]) {
+      const a = this.where(from, false);
+      const b = this.where(to, false);
+      const moved = this.inFolder(base, a.folder, false, (afd) => this.inFolder(base, b.folder, true, (bfd) => moveOverAt(afd, a.name, bfd, b.name)));
+      // No record to move (missing metadata): what `to` had described the replaced entry.
+      if (moved !== true) this.inFolder(base, b.folder, false, (bfd) => removeAt(bfd, b.name, true));
+    }
+  }
+
+  /** Swap the records of `a` and `b` in both trees (RENAME_EXCHANGE). */
+  exchange(a: readonly Buffer[], b: readonly Buffer[]): void {
+    for (const base of [this.fileMeta, this.dirMeta]) {
+      const x = this.where(a, false);
+      const y = this.where(b, false);
+      this.inFolder(base, x.folder, true, (xfd) => this.inFolder(base, y.folder, true, (yfd) => swapAt(xfd, x.name, yfd, y.name)));
+    }
+  }
+
+  /** Remove the records of `path` from both trees (a directory's whole subtrees). */
+  remove(path: readonly Buffer[]): void {
+    for (const base of [this.fileMeta, this.dirMeta]) {
+      const w = this.where(path, false);
+      this.inFolder(base, w.folder, false, (fd) => removeAt(fd, w.name, true));
+    }
+  }
+
+  /** Every path in file_metadata/ whose record is the inode `st` (the names of one hard-linked file). */
+  namesOf(st: MetaStat): Buffer[][] {
+    const found: Buffer[][] = [];
+    const visit = (fd: number, prefix: Buffer[]): void => {
+      for (const name of listNamesAt(fd)) {
+        if (found.length >= st.nlink) return;
+        const s = metaStatAt(fd, name);
+        if (s === null) continue;
+        if (s.isDir) this.inFolder(fd, [name], false, (sub) => visit(sub, [...prefix, name]));
+        else if (s.dev === st.dev && s.ino === st.ino) found.push([...prefix, name]);
+      }
+    };
+    visit(this.fileMeta, []);
+    return found;
+  }
+
+  private writeShared(path: readonly Buffer[], st: MetaStat, data: Buffer): void {
+    const names = this.namesOf(st);
+    const fds: number[] = [];
+    try {
+      const targets = names.map((p) => {
+        const w = this.where(p, false);
+        const fd = walkBeneath(w.base, w.folder);
+        fds.push(fd);
+        return { dirfd: fd, name: w.name };
+      });
+      // The name asked for first, so it is always among the replaced ones.
+      if (!names.some((n) => n.length === path.length && n.every((c, i) => c.equals(path[i] as Buffer)))) {
+        throw vfsError('EIO', 'write metadata', 'a shared record was not found under its own name');
+      }
+      writeSharedAt(targets, data);
+    } finally {
+      for (const fd of fds) closeMeta(fd);
+    }
+  }
+}

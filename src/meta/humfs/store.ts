@@ -1,0 +1,214 @@
+// The humfs metadata store: the core serves EXPORT/data; what each entry
+// looks like (type, permission bits 07777, owner, device number) lives in
+// its record (records.ts), so a server running as an unprivileged host user
+// can serve root-owned files, setuid bits and device nodes. Special files are
+// empty placeholder regular files in data/ with their type in the record;
+// data entries the store makes get host modes the serving user can always
+// use (0755 directories, 0644 files), whatever the guest asked.
+//
+// Order of the data step and the metadata step, per operation, chosen so a
+// crash in between leaves what `humfsify --check` reports and `--repair`
+// fixes (repairs trust data/: a missing record is written from the data
+// entry's lstat, a record without a data entry is removed):
+//   create, mkdir, mknod, symlink  data first, then the record
+//                                  → crash: missing-record (repaired with the host owner)
+//   link                           data link first, then the record link
+//                                  → crash: missing-record for the new name
+//   unlink, rmdir                  data first, then the record(s)
+//                                  → crash: orphan record (removed)
+//   rename (also over a target,    data first, then the records move (a
+//   whole directories, EXCHANGE)   directory's two subtrees in one rename each)
+//                                  → crash: missing-record at the new name,
+//                                    orphan at the old one
+//   chmod, chown, setattr          the record alone, replaced by a rename
+//                                  (every name of a shared record, each by rename;
+//                                  a crash between two names: link-not-shared)
+//   superblock `used`              space.ts (temporary file, then rename)
+// A record is never written in place: a reader sees the old or the new file.
+
+import type { Host } from '../../host/host.js';
+import { identityKey, type HostStat } from '../../host/stat.js';
+import { closeMeta } from '../../host/meta-files.js';
+import type { Logger } from '../../log.js';
+import { makedev, major, minor, type StatFs } from '../../types.js';
+import {
+  plainRecord,
+  specialRecord,
+  specialTypeOfMode,
+  typeBitsOf,
+  type MetadataRecord,
+  type SpecialType,
+} from '../humfs-format.js';
+import type { EntryInfo, MetadataStore, SetOwnerMode, StoreEntry, VirtualAttr } from '../store.js';
+import { MissingPolicy, type MissingPolicyOptions } from './missing.js';
+import { RecordTrees } from './records.js';
+import { SpaceAccount } from './space.js';
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const RENAME_EXCHANGE = 2;
+/** Records of unlinked files still open somewhere, kept in memory at most this many. */
+const DETACHED_MAX = 4096;
+
+export interface HumfsStoreParts {
+  /** O_PATH descriptors the store owns (closed by close()). */
+  exportFd: number;
+  fileMetaFd: number;
+  dirMetaFd: number;
+  space: SpaceAccount;
+}
+
+/** Shown in logs: data/<path>. */
+function showPath(path: readonly Buffer[]): string {
+  return ['data', ...path.map((c) => c.toString('utf8'))].join('/');
+}
+
+export class HumfsStore implements MetadataStore {
+  readonly kind = 'humfs';
+  readonly specialFiles = 'placeholder';
+  private readonly records: RecordTrees;
+  private readonly missing: MissingPolicy;
+  private readonly space: SpaceAccount;
+  /**
+   * Records of files whose last name is gone, by host inode: a handle open
+   * on one still shows (and may change) its owner and mode, and a new file
+   * made under the old name must not lend it its record.
+   */
+  private readonly detached = new Map<string, MetadataRecord>();
+
+  constructor(
+    private readonly host: Host,
+    private readonly parts: HumfsStoreParts,
+    options: MissingPolicyOptions,
+    log: Logger,
+  ) {
+    this.records = new RecordTrees(parts.fileMetaFd, parts.dirMetaFd);
+    this.missing = new MissingPolicy(options, log);
+    this.space = parts.space;
+  }
+
+  attr(e: EntryInfo): VirtualAttr | null {
+    const st = e.st;
+    const isDir = (st.mode & S_IFMT) === S_IFDIR;
+    if (!isDir && st.nlink === 0) {
+      const kept = this.detached.get(identityKey(st));
+      return kept !== undefined ? virtualOf(kept, st) : this.missing.attr(st, '(an unlinked file)', false, null);
+    }
+    const path = e.path();
+    const got = this.records.read(path, isDir);
+    if (got.kind === 'ok') return virtualOf(got.record, st);
+    return this.missing.attr(st, showPath(path), path.length === 0, got.kind === 'bad' ? got.reason : null);
+  }
+
+  async created(e: StoreEntry, init: VirtualAttr): Promise<void> {
+    const type = init.mode & S_IFMT;
+    const path = e.path();
+    // The data entry is there already (data step first): give it a host mode
+    // the serving user can use, then write the record.
+    if (type !== S_IFLNK) {
+      const hostMode = type === S_IFDIR ? 0o755 : 0o644;
+      if ((e.st.mode & 0o7777) !== hostMode) this.host.chmod(e.fd, hostMode);
+    }
+    if (type === S_IFDIR) this.records.ensureMirror(path);
+    this.records.write(path, type === S_IFDIR, recordOf(init));
+  }
+
+  async linked(e: StoreEntry, newPath: Buffer[]): Promise<void> {
+    const path = e.path();
+    // A file without a record gets one first, so both names share it.
+    if (this.records.read(path, false).kind !== 'ok') {
+      const v = this.attr(e);
+      if (v !== null) this.records.write(path, false, recordOf(v));
+    }
+    this.records.link(path, newPath);
+  }
+
+  async renamed(from: Buffer[], to: Buffer[], _st: HostStat, replaced: HostStat | null, flags: number): Promise<void> {
+    if (flags & RENAME_EXCHANGE) {
+      this.records.exchange(from, to);
+      return;
+    }
+    if (replaced !== null) this.forgetName(to, replaced);
+    this.records.move(from, to);
+  }
+
+  async removed(path: Buffer[], st: HostStat): Promise<void> {
+    this.forgetName(path, st);
+    this.records.remove(path);
+  }
+
+  /** The name `path` of `st` goes away: free its space and keep its record if it was the last name. */
+  private forgetName(path: readonly Buffer[], st: HostStat): void {
+    const type = st.mode & S_IFMT;
+    if (type === S_IFDIR || st.nlink > 1) return;
+    if (type === S_IFREG) this.space.adjust(-st.size);
+    const got = this.records.read(path, false);
+    if (got.kind !== 'ok') return;
+    if (this.detached.size >= DETACHED_MAX) {
+      const oldest = this.detached.keys().next();
+      if (oldest.done !== true) this.detached.delete(oldest.value);
+    }
+    this.detached.set(identityKey(st), got.record);
+  }
+
+  async setattr(e: StoreEntry, set: SetOwnerMode): Promise<void> {
+    const st = e.st;
+    const isDir = (st.mode & S_IFMT) === S_IFDIR;
+    const current = this.attr(e);
+    const base = current === null ? this.missing.attr(st, 'setattr', true, null) : current;
+    if (base === null) return;
+    const next = recordOf({
+      mode: (base.mode & S_IFMT) | ((set.mode ?? base.mode) & 0o7777),
+      uid: set.uid ?? base.uid,
+      gid: set.gid ?? base.gid,
+      rdev: base.rdev,
+    });
+    if (!isDir && st.nlink === 0) {
+      this.detached.set(identityKey(st), next);
+      return;
+    }
+    this.records.write(e.path(), isDir, next);
+  }
+
+  async statfs(host: StatFs): Promise<StatFs> {
+    return this.space.statfs(host);
+  }
+
+  resize<T>(fd: number, newSize: (size: bigint) => bigint, change: () => Promise<T>): Promise<T> {
+    return this.space.resize(fd, newSize, change);
+  }
+
+  async close(): Promise<void> {
+    this.space.close();
+    for (const fd of [this.parts.fileMetaFd, this.parts.dirMetaFd, this.parts.exportFd]) closeMeta(fd);
+  }
+}
+
+/** The record that makes an entry look like `v`. */
+function recordOf(v: VirtualAttr): MetadataRecord {
+  const perm = v.mode & 0o7777;
+  const special = specialTypeOfMode(v.mode);
+  if (special === null) return plainRecord(perm, v.uid, v.gid);
+  return specialRecord(special, perm, v.uid, v.gid, major(v.rdev), minor(v.rdev));
+}
+
+/**
+ * What a record makes of a data entry. The recorded type applies to a
+ * placeholder (a regular file) or to a host node of that very type; a record
+ * that claims a type its data entry cannot be (a directory, a symlink) is
+ * ignored for the type, as `humfsify --check` reports it.
+ */
+function virtualOf(r: MetadataRecord, st: HostStat): VirtualAttr {
+  const hostType = st.mode & S_IFMT;
+  const recorded = r.type === null ? null : typeBitsOf(r.type);
+  const usable = recorded !== null && (hostType === S_IFREG || hostType === recorded);
+  const type = usable ? (recorded as number) : hostType;
+  return { mode: type | (r.mode & 0o7777), uid: r.uid, gid: r.gid, rdev: usable ? rdevOf(r.type as SpecialType, r, st) : 0n };
+}
+
+function rdevOf(type: SpecialType, r: MetadataRecord, st: HostStat): bigint {
+  if (type === 'c' || type === 'b') return makedev(r.major, r.minor);
+  return (st.mode & S_IFMT) === S_IFREG ? 0n : st.rdev;
+}
