@@ -4,7 +4,8 @@
 import { CoreVfs } from './core.js';
 import { ReadOnlyVfs } from './decorators/readonly.js';
 import { HostfsStore } from './meta/hostfs.js';
-import { OptionsError, resolveExportOptions, type ExportOptions } from './options.js';
+import { openHumfs } from './meta/humfs.js';
+import { resolveExportOptions, type ExportOptions } from './options.js';
 import type { Vfs } from './vfs.js';
 
 export type { Vfs, LockRange, LockConflict } from './vfs.js';
@@ -24,14 +25,19 @@ export { ReadOnlyVfs } from './decorators/readonly.js';
  */
 export async function openExport(options: Partial<ExportOptions> & { path: string }): Promise<Vfs> {
   const o = resolveExportOptions(options);
-  if (o.mode === 'humfs') throw new OptionsError('humfs mode is not available yet: serve with mode "hostfs"');
-  const privileged = process.getuid?.() === 0;
-  const core = new CoreVfs({
-    root: o.path,
-    store: (host) => new HostfsStore(host, privileged),
-    maxCachedFds: o.maxCachedFds,
-    checkPermissions: o.checkPermissions,
-    logger: o.logger,
-  });
+  const common = { maxCachedFds: o.maxCachedFds, checkPermissions: o.checkPermissions, logger: o.logger };
+  let core: CoreVfs;
+  if (o.mode === 'humfs') {
+    const humfs = openHumfs(o.path, o, o.logger);
+    try {
+      core = new CoreVfs({ root: humfs.dataRoot, store: (host) => humfs.store(host), ...common });
+    } catch (e) {
+      humfs.abort();
+      throw e;
+    }
+  } else {
+    const privileged = process.getuid?.() === 0;
+    core = new CoreVfs({ root: o.path, store: (host) => new HostfsStore(host, privileged), ...common });
+  }
   return o.readonly ? new ReadOnlyVfs(core) : core;
 }
