@@ -97,11 +97,12 @@ export function registerDirCases(test: Case): void {
     assert.equal(onHost, odd.map(key).sort(), 'the host holds exactly these bytes');
   });
 
-  test('statfs reports the host filesystem', async ({ vfs, data }) => {
+  test('statfs reports the host filesystem', async ({ vfs, data, statfs }) => {
     const s = await vfs.statfs(vfs.root);
     const h = fs.statfsSync(data, { bigint: true });
     assert.is(s.bsize, Number(h.bsize));
-    assert.is(s.blocks, h.blocks);
+    // A store that sizes the export itself (humfs) is checked by its own tests.
+    if (statfs === 'host') assert.is(s.blocks, h.blocks);
     assert.is(s.files, h.files);
     assert.is(s.type, Number(h.type));
     assert.ok(s.bfree > 0n && s.bavail <= s.bfree);

@@ -29,6 +29,12 @@ export interface ConformanceTarget {
   dataDir?(dir: string): string;
   /** The variant refuses every change: run the EROFS cases instead of the change cases. */
   readonly?: boolean;
+  /**
+   * Where statfs sizes come from: `host` (default) the served tree's
+   * filesystem; `store` the store itself (humfs: the superblock), so only
+   * the host's inode counts and type are compared.
+   */
+  statfs?: 'host' | 'store';
 }
 
 export interface Env {
@@ -41,6 +47,8 @@ export interface Env {
   data: string;
   /** Re-open the Vfs under test (the old one is closed). */
   reopen(): Promise<Vfs>;
+  /** ConformanceTarget.statfs, defaulted. */
+  statfs: 'host' | 'store';
 }
 
 export type Case = (name: string, fn: (env: Env) => Promise<void>) => void;
@@ -130,6 +138,7 @@ export function vfsConformance(name: string, target: ConformanceTarget): Test {
           prep: prep ?? vfs,
           dir: tmp.dir,
           data: data(tmp.dir),
+          statfs: target.statfs ?? 'host',
           reopen: async () => {
             await vfs?.close();
             vfs = await target.open(tmp.dir);
