@@ -2,7 +2,7 @@
 // written by us). diod runs on a pipe (--rfdno 0 --wfdno 1) over a temp
 // export; every reply must decode exactly (no trailing bytes, no overrun),
 // and diod must accept every request we encode. Skips, saying why, when
-// diod is not installed.
+// diod is not installed or we are not root.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -26,8 +26,8 @@ import {
 } from '../../../ninep/codec/index.js';
 import { FrameReader } from '../../../ninep/framing.js';
 
-const haveDiod = spawnSync('diod', ['--help']).error === undefined;
-if (!haveDiod) console.log('diod-interop: skipped, diod is not installed (apt-get install diod)');
+const haveDiod = spawnSync('diod', ['--help']).error === undefined && process.getuid?.() === 0;
+if (!haveDiod) console.log('diod-interop: skipped, needs diod (apt-get install diod) and root (diod serves attach as uid 0)');
 const it = haveDiod ? test : test.skip;
 
 const ODD = Buffer.from([0x66, 0xff, 0xfe]); // a file name that is not UTF-8
