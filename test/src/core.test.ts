@@ -83,15 +83,16 @@ test('an evicted node whose host inode was replaced answers ESTALE; others re-re
   });
 });
 
-test('openExport: read-only wrapping, humfs not yet, bad options', async () => {
+test('openExport: read-only wrapping, humfs needs its layout, bad options', async () => {
   const tmp = tmpExport();
   try {
     const ro = await openExport({ path: tmp.dir, readonly: true });
     await rejects(ro.mkdir(ME, ro.root, B('x'), 0o755), 'EROFS');
     await ro.close();
+    // A plain directory is not a humfs export (no superblock, no data/).
     await openExport({ path: tmp.dir, mode: 'humfs' }).then(
-      () => assert.unreachable('humfs'),
-      (e: Error) => assert.match(e.message, /humfs/),
+      () => assert.unreachable('humfs over a plain directory'),
+      (e: unknown) => assert.instance(e, Error),
     );
     await openExport({ path: tmp.dir, maxCachedFds: 1 }).then(
       () => assert.unreachable('maxCachedFds'),
