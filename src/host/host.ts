@@ -280,11 +280,6 @@ export class Host {
       this.fail(e, 'statfs');
     }
   }
-
-  /** Open descriptors of this process (for tests and measurements). */
-  static openDescriptorCount(): number {
-    return fs.readdirSync('/proc/self/fd').length;
-  }
 }
 
 function openFd(path: string | Buffer, flags: number, mode: number): Promise<number> {
