@@ -1,0 +1,176 @@
+// Fids of one connection and the VFS node references behind them.
+//
+// References: the Vfs counts lookups (every Entry it returns holds one
+// reference; forget gives them back). Several fids may point at one node
+// (a clone is a walk of zero names, which makes no Vfs call), so the
+// session keeps its own count per node: `vfsRefs` taken from the Vfs and
+// `users` (fids, walk steps). When the last user goes, all of the Vfs
+// references go back in one forget. The root needs no reference.
+//
+// A fid remembers the directory it was reached from and its name there
+// (`parent`, `name`, with a reference held on the parent): remove(5),
+// Trename and a .u wstat rename act on that name. Another client may rename
+// the file meanwhile, so those operations first check that the name still
+// leads to the fid's node (see handlers/common.ts).
+
+import type { Qid, Stat, StatU } from '../codec/index.js';
+import type { Cred, Entry, HandleId, NodeId } from '../../src/types.js';
+import type { ServedExport } from './exports.js';
+import { protocolError } from './replies.js';
+
+export interface DirReadState {
+  /** The byte offset the next sequential read must ask for (read(5)). */
+  nextOffset: bigint;
+  /** VFS cookie to resume the listing from. */
+  cookie: bigint;
+  /** Entries fetched but not yet sent. */
+  pending: (Stat | StatU)[];
+  eof: boolean;
+}
+
+export type OpenState =
+  | { kind: 'file'; handle: HandleId; flags: number }
+  | { kind: 'dir'; handle: HandleId; listing?: DirReadState }
+  /** A .u create of a symlink or device leaves the fid "open" with nothing to read. */
+  | { kind: 'none' };
+
+export type XattrState =
+  | { kind: 'read'; data: Buffer }
+  | { kind: 'write'; name: string; size: number; flags: number; value: Buffer; written: number };
+
+export interface Fid {
+  readonly exp: ServedExport;
+  node: NodeId;
+  qid: Qid;
+  parent: NodeId | undefined;
+  /** Name in `parent` ("/" for an attach root). */
+  name: Buffer;
+  /** The identity the fid acts with (set at attach, inherited by walks). */
+  cred: Cred;
+  open?: OpenState;
+  xattr?: XattrState;
+  /** ORCLOSE (open(5)): remove the file when the fid is clunked. */
+  orclose: boolean;
+}
+
+interface Count {
+  vfsRefs: number;
+  users: number;
+}
+
+/** Per-connection reference counts over the Vfs lookup counts. */
+export class NodeRefs {
+  private readonly byExport = new Map<ServedExport, Map<NodeId, Count>>();
+
+  private counts(exp: ServedExport): Map<NodeId, Count> {
+    let m = this.byExport.get(exp);
+    if (m === undefined) {
+      m = new Map();
+      this.byExport.set(exp, m);
+    }
+    return m;
+  }
+
+  /** Takes over the one reference an Entry from the Vfs carries. */
+  adopt(exp: ServedExport, entry: Entry): NodeId {
+    const m = this.counts(exp);
+    const c = m.get(entry.id);
+    if (c === undefined) m.set(entry.id, { vfsRefs: 1, users: 1 });
+    else {
+      c.vfsRefs++;
+      c.users++;
+    }
+    return entry.id;
+  }
+
+  /** One more user of a node already held (or of the root). */
+  share(exp: ServedExport, id: NodeId): NodeId {
+    const m = this.counts(exp);
+    const c = m.get(id);
+    if (c === undefined) m.set(id, { vfsRefs: 0, users: 1 });
+    else c.users++;
+    return id;
+  }
+
+  release(exp: ServedExport, id: NodeId): void {
+    const m = this.counts(exp);
+    const c = m.get(id);
+    if (c === undefined) return;
+    if (--c.users > 0) return;
+    m.delete(id);
+    if (c.vfsRefs > 0) exp.vfs.forget(id, c.vfsRefs);
+  }
+
+  /** Nodes held, for tests. */
+  get size(): number {
+    let n = 0;
+    for (const m of this.byExport.values()) n += m.size;
+    return n;
+  }
+}
+
+export class FidTable {
+  private readonly fids = new Map<number, Fid>();
+
+  constructor(private readonly max: number) {}
+
+  get(fid: number, op: string): Fid {
+    const f = this.fids.get(fid);
+    if (f === undefined) throw protocolError('EBADF', op, `fid ${fid} unknown`);
+    return f;
+  }
+
+  has(fid: number): boolean {
+    return this.fids.has(fid);
+  }
+
+  /** Throws unless `fid` can be added: not in use (EBADF) and below the limit (EMFILE). */
+  checkFree(fid: number, op: string): void {
+    if (this.fids.has(fid)) throw protocolError('EBADF', op, `fid ${fid} already in use`);
+    if (this.fids.size >= this.max) throw protocolError('EMFILE', op, `fid limit of ${this.max} reached`);
+  }
+
+  /** Installs `f` as `fid`, returning the fid it replaced (walk with newfid == fid). */
+  set(fid: number, f: Fid): Fid | undefined {
+    const old = this.fids.get(fid);
+    this.fids.set(fid, f);
+    return old;
+  }
+
+  delete(fid: number): Fid | undefined {
+    const f = this.fids.get(fid);
+    this.fids.delete(fid);
+    return f;
+  }
+
+  /** Removes every fid and returns them. */
+  drain(): Fid[] {
+    const all = [...this.fids.values()];
+    this.fids.clear();
+    return all;
+  }
+
+  get size(): number {
+    return this.fids.size;
+  }
+}
+
+/** Closes what a fid has open (never throws) and drops its node references. */
+export async function releaseFid(f: Fid, refs: NodeRefs): Promise<void> {
+  const open = f.open;
+  f.open = undefined;
+  try {
+    if (open?.kind === 'file') {
+      await f.exp.vfs.release(open.handle);
+      // Releasing a handle drops the locks taken through it.
+      f.exp.locks.notify();
+    } else if (open?.kind === 'dir') {
+      await f.exp.vfs.releasedir(open.handle);
+    }
+  } catch {
+    // release only fails for an unknown handle: nothing left to free.
+  } finally {
+    refs.release(f.exp, f.node);
+    if (f.parent !== undefined) refs.release(f.exp, f.parent);
+  }
+}

@@ -1,0 +1,84 @@
+// ServerOptions: how the 9P server treats its connections. One typed object
+// with its defaults and validation here; `humbridge serve` flags map onto it.
+
+import { nullLogger, type Logger } from '../../src/log.js';
+
+export type AccessModel = 'client' | 'user';
+
+export interface ServerOptions {
+  /**
+   * Largest msize granted (Tversion asks, the server clamps). Linux asks up
+   * to 1 MiB on virtio and 512 KiB on tcp by default; diod caps at 64 KiB.
+   */
+  maxMsize: number;
+  /** Smallest msize accepted: below it a Tversion is refused. */
+  minMsize: number;
+  /** Fids one connection may hold at once; more are refused with EMFILE. */
+  maxFids: number;
+  /**
+   * Requests one connection may have in flight. At the limit the server
+   * stops reading that connection (backpressure) until one completes, so a
+   * client never sees an error for sending too fast.
+   */
+  maxInFlight: number;
+  /**
+   * Bytes queued for the socket above which the server stops reading more
+   * requests from it, so a client that does not read its replies cannot
+   * make the server buffer without bound.
+   */
+  writeHighWater: number;
+  /**
+   * `client`: the guest kernel checks permissions (9P access=client or
+   * Linux's default access=user with its own checks); the server acts with
+   * the identity each request carries. `user`: the exports are opened with
+   * checkPermissions and the server passes the attached user's identity for
+   * every call (see creds.ts).
+   */
+  access: AccessModel;
+  /**
+   * uid and gid used when the protocol carries no number: a 9P2000 uname
+   * other than "root" or a decimal number, a .u/.L attach whose n_uname is
+   * ~0 with such a uname (Linux's first attach is uname "nobody"), and the
+   * gid of a user the server knows only by uid. Default 65534 (nobody/nogroup).
+   */
+  defaultUid: number;
+  defaultGid: number;
+  logger: Logger;
+  /** Log every request and reply (debug level) as `recv [tag] Twalk{...}`. */
+  trace: boolean;
+}
+
+export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
+  maxMsize: 1 << 20,
+  minMsize: 4096,
+  maxFids: 16384,
+  maxInFlight: 256,
+  writeHighWater: 4 << 20,
+  access: 'client',
+  defaultUid: 65534,
+  defaultGid: 65534,
+  logger: nullLogger,
+  trace: false,
+};
+
+export class ServerOptionsError extends Error {
+  override readonly name = 'ServerOptionsError';
+}
+
+function integerIn(name: string, v: number, min: number, max: number): void {
+  if (!Number.isInteger(v) || v < min || v > max) throw new ServerOptionsError(`${name} must be an integer from ${min} to ${max}, not ${v}`);
+}
+
+/** Defaults filled in and every field checked; throws ServerOptionsError. */
+export function resolveServerOptions(partial: Partial<ServerOptions> = {}): ServerOptions {
+  const o: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...partial };
+  integerIn('minMsize', o.minMsize, 256, 0xffffffff);
+  integerIn('maxMsize', o.maxMsize, o.minMsize, 0x7fffffff);
+  integerIn('maxFids', o.maxFids, 1, 1 << 24);
+  integerIn('maxInFlight', o.maxInFlight, 1, 65535);
+  integerIn('writeHighWater', o.writeHighWater, 1, 0x7fffffff);
+  integerIn('defaultUid', o.defaultUid, 0, 0xfffffffe);
+  integerIn('defaultGid', o.defaultGid, 0, 0xfffffffe);
+  if (o.access !== 'client' && o.access !== 'user') throw new ServerOptionsError(`access must be "client" or "user", not "${String(o.access)}"`);
+  return o;
+}

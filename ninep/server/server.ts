@@ -1,0 +1,73 @@
+// The 9P server: a set of named exports (each a Vfs) served over any number
+// of connections. It knows nothing of the host (no node:fs) and nothing of
+// transports: give it a connected Duplex and it runs a Session on it.
+//
+//   const server = new Server({ exports: new Map([['', vfs]]), options: { maxMsize: 1 << 20 } });
+//   net.createServer((sock) => server.serve(sock)).listen(5640);
+
+import type { Duplex } from 'node:stream';
+import type { Vfs } from '../../src/vfs.js';
+import { LockSignal, type ServedExport } from './exports.js';
+import { resolveServerOptions, ServerOptionsError, type ServerOptions } from './options.js';
+import { Session, type SessionHost } from './session.js';
+
+export interface ServerConfig {
+  /** Exports by aname. */
+  exports: ReadonlyMap<string, Vfs>;
+  /** The aname whose export an attach with an empty aname (or "/") gets; default: the first. */
+  defaultExport?: string;
+  options?: Partial<ServerOptions>;
+}
+
+export class Server implements SessionHost {
+  readonly options: ServerOptions;
+  private readonly served = new Map<string, ServedExport>();
+  private readonly defaultName: string | undefined;
+  private readonly sessions = new Set<Session>();
+  private nextSession = 1;
+  private closing = false;
+
+  constructor(config: ServerConfig) {
+    this.options = resolveServerOptions(config.options);
+    for (const [name, vfs] of config.exports) this.served.set(name, { name, vfs, locks: new LockSignal() });
+    this.defaultName = config.defaultExport ?? config.exports.keys().next().value;
+    if (this.defaultName !== undefined && !this.served.has(this.defaultName)) {
+      throw new ServerOptionsError(`default export "${this.defaultName}" is not among the exports`);
+    }
+  }
+
+  /** The export an aname selects: its own name, or the default for "" and "/". */
+  exportFor(aname: string): ServedExport | undefined {
+    const named = this.served.get(aname);
+    if (named !== undefined) return named;
+    if ((aname === '' || aname === '/') && this.defaultName !== undefined) return this.served.get(this.defaultName);
+    return undefined;
+  }
+
+  /** Serves one connection until it closes. */
+  serve(conn: Duplex): Session {
+    const s = new Session(this.nextSession++, this, conn);
+    if (this.closing) {
+      s.destroy();
+      return s;
+    }
+    this.sessions.add(s);
+    void s.closed.then(() => this.sessions.delete(s));
+    return s;
+  }
+
+  /** Connections now open. */
+  get connections(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Stops serving: every connection stops reading, answers what is in
+   * flight and closes; resolves when all are closed and released. The
+   * exports stay open (their owner closes them).
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.sessions].map((s) => s.close()));
+  }
+}
