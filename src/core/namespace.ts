@@ -100,6 +100,8 @@ export async function link(ctx: CoreContext, cred: Cred, id: NodeId, parentId: N
       // name and checked to be this inode before and after.
       const src = ctx.host.lstatAt(spfd, node.name);
       if (src.dev !== node.dev || src.ino !== node.ino) throw vfsError('ESTALE', 'link');
+      // The existing name, taken before the lookup below moves the node to the new one.
+      const from = ctx.nodes.pathOf(node);
       await ctx.host.linkAt(spfd, node.name, dirfd, name);
       const entry = ctx.lookupIn(parent, dirfd, name);
       if (entry.id !== node.id) {
@@ -107,7 +109,7 @@ export async function link(ctx: CoreContext, cred: Cred, id: NodeId, parentId: N
         await ctx.host.unlinkAt(dirfd, name).catch(() => undefined);
         throw vfsError('ESTALE', 'link');
       }
-      await ctx.nodes.withFd(node, (fd) => ctx.store.linked(ctx.entry(node, fd, ctx.host.fstat(fd)), [...ctx.nodes.pathOf(parent), name]));
+      await ctx.nodes.withFd(node, (fd) => ctx.store.linked({ path: () => from, st: ctx.host.fstat(fd), fd }, [...ctx.nodes.pathOf(parent), name]));
       return entry;
     }),
   );

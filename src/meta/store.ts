@@ -59,7 +59,7 @@ export interface MetadataStore {
   /** A new entry exists on the host; `init` is what it must look like (owner, full mode, rdev). */
   created(e: StoreEntry, init: VirtualAttr): Promise<void>;
 
-  /** `e` got another name, `newPath` (a hard link). */
+  /** `e` (at its existing name, `e.path()`) got another name, `newPath` (a hard link). */
   linked(e: StoreEntry, newPath: Buffer[]): Promise<void>;
 
   /**
