@@ -48,6 +48,8 @@ const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
 const RENAME_EXCHANGE = 2;
 /** Records of unlinked files still open somewhere, kept in memory at most this many. */
 const DETACHED_MAX = 4096;
@@ -205,10 +207,12 @@ function virtualOf(r: MetadataRecord, st: HostStat): VirtualAttr {
   const recorded = r.type === null ? null : typeBitsOf(r.type);
   const usable = recorded !== null && (hostType === S_IFREG || hostType === recorded);
   const type = usable ? (recorded as number) : hostType;
-  return { mode: type | (r.mode & 0o7777), uid: r.uid, gid: r.gid, rdev: usable ? rdevOf(r.type as SpecialType, r, st) : 0n };
+  return { mode: type | (r.mode & 0o7777), uid: r.uid, gid: r.gid, rdev: rdevOf(usable ? (r.type as SpecialType) : null, r, st) };
 }
 
-function rdevOf(type: SpecialType, r: MetadataRecord, st: HostStat): bigint {
+/** Device number: the record's for a recorded device, else a real host device node's own. */
+function rdevOf(type: SpecialType | null, r: MetadataRecord, st: HostStat): bigint {
   if (type === 'c' || type === 'b') return makedev(r.major, r.minor);
-  return (st.mode & S_IFMT) === S_IFREG ? 0n : st.rdev;
+  const hostType = st.mode & S_IFMT;
+  return hostType === S_IFCHR || hostType === S_IFBLK ? st.rdev : 0n;
 }
