@@ -24,7 +24,13 @@ export interface HostDirent {
   name: Buffer;
 }
 
-/** Open flags the server passes through when it reopens a file for I/O. */
+/**
+ * Open flags the server passes through when it reopens a file for I/O:
+ * access mode, O_TRUNC, O_APPEND, O_SYNC, O_DSYNC. Dropped: O_CREAT and
+ * O_EXCL (meaningless on a reopen), O_DIRECT (Node's buffers are not
+ * aligned, reads would fail with EINVAL), O_NOATIME (EPERM for non-owners),
+ * O_NONBLOCK and O_NOCTTY (only for special files, never opened).
+ */
 const PASSED_OPEN_FLAGS = 0o3 | 0o1000 /* O_TRUNC */ | 0o2000 /* O_APPEND */ | 0o4010000 /* O_SYNC */ | 0o10000; /* O_DSYNC */
 
 export class Host {

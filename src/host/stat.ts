@@ -44,7 +44,3 @@ export function toHostStat(st: BigIntStats): HostStat {
 export function identityKey(st: { dev: bigint; ino: bigint }): string {
   return `${st.dev}:${st.ino}`;
 }
-
-export function sameInode(a: { dev: bigint; ino: bigint }, b: { dev: bigint; ino: bigint }): boolean {
-  return a.dev === b.dev && a.ino === b.ino;
-}

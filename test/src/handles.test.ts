@@ -1,0 +1,51 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HandleTable } from '../../src/handles.js';
+import type { Node } from '../../src/nodes.js';
+
+function node(id: number): Node {
+  return { id, parent: 1, name: Buffer.from('n'), dev: 1n, ino: BigInt(id), hostType: 0o100000, refs: 0, opens: 0, pins: 0, children: 0, fd: -1, detached: false, dropped: false };
+}
+
+test('handles count up, are never reused, and keep their node open', () => {
+  const t = new HandleTable();
+  const a = node(2);
+  const f = t.addFile(a, 10, 2);
+  const d = t.addDir(a, 11);
+  assert.is(a.opens, 2);
+  assert.ok(d.id > f.id);
+  assert.is(t.size, 2);
+  assert.is(t.remove(f.id), f);
+  assert.is(a.opens, 1);
+  assert.is(t.remove(f.id), undefined);
+  const g = t.addFile(a, 12, 0);
+  assert.ok(g.id > d.id, 'ids are never reused');
+  assert.equal(t.all().map((h) => h.id), [d.id, g.id]);
+});
+
+test('a handle is only valid with its kind and its node (EBADF)', () => {
+  const t = new HandleTable();
+  const a = node(2);
+  const b = node(3);
+  const f = t.addFile(a, 10, 2);
+  const d = t.addDir(b, 11);
+  assert.is(t.file(f.id), f);
+  assert.is(t.file(f.id, a.id), f);
+  assert.is(t.dir(d.id), d);
+  assert.is(t.any(d.id, b.id), d);
+  const code = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
+    return undefined;
+  };
+  assert.is(code(() => t.file(f.id, b.id)), 'EBADF');
+  assert.is(code(() => t.file(d.id)), 'EBADF');
+  assert.is(code(() => t.dir(f.id)), 'EBADF');
+  assert.is(code(() => t.any(f.id, b.id)), 'EBADF');
+  assert.is(code(() => t.any(999, a.id)), 'EBADF');
+});
+
+test.run();
