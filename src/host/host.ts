@@ -19,11 +19,6 @@ const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 
-/** A directory entry as the host lists it. */
-export interface HostDirent {
-  name: Buffer;
-}
-
 /**
  * Open flags the server passes through when it reopens a file for I/O:
  * access mode, O_TRUNC, O_APPEND, O_SYNC, O_DSYNC. Dropped: O_CREAT and

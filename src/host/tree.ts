@@ -78,13 +78,42 @@ export function writeFileAt(dirfd: number, name: Buffer, data: Buffer, mode = 0o
   }
 }
 
-/** Remove `name` in `dirfd` (a directory with `dir`); absent is fine. */
+/**
+ * Remove `name` in `dirfd`; with `dir`, a whole directory tree (or a
+ * non-directory). Absent is fine. The tree is walked by descriptors, one
+ * name at a time, so a directory swapped for a symlink while it is removed
+ * makes us remove the symlink, never what it points to (fs.rm walks path
+ * strings, which would follow it).
+ */
 export function removeAt(dirfd: number, name: Buffer, dir = false): void {
   try {
-    if (dir) fs.rmSync(childPath(dirfd, name), { recursive: true, force: true });
+    if (dir) removeTree(dirfd, name);
     else fs.unlinkSync(childPath(dirfd, name));
   } catch (e) {
     if ((e as { code?: unknown }).code === 'ENOENT') return;
     throw fromNodeError(e, 'remove metadata');
   }
+}
+
+function removeTree(dirfd: number, name: Buffer): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(childPath(dirfd, name), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'ENOTDIR' && (e as { code?: unknown }).code !== 'ELOOP') throw e;
+    fs.unlinkSync(childPath(dirfd, name));
+    return;
+  }
+  try {
+    for (const child of fs.readdirSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' })) {
+      try {
+        removeTree(fd, child);
+      } catch (e) {
+        if ((e as { code?: unknown }).code !== 'ENOENT') throw e;
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.rmdirSync(childPath(dirfd, name));
 }

@@ -39,6 +39,14 @@ test('walkBeneath creates, reads and refuses symlinked components', () => {
     assert.throws(() => readFileAt(root, B('dir')), /EIO|EISDIR/);
     removeAt(root, B('a'), true);
     assert.not.ok(fs.existsSync(path.join(tmp.dir, 'a')));
+    removeAt(root, B('evil'), true);
+    assert.not.ok(fs.existsSync(path.join(tmp.dir, 'evil')), 'a symlink is removed as itself');
+    fs.mkdirSync(path.join(tmp.dir, 't', 'u'), { recursive: true });
+    fs.symlinkSync(tmp.outside, path.join(tmp.dir, 't', 'u', 'out'));
+    fs.writeFileSync(path.join(tmp.dir, 't', 'f'), '');
+    removeAt(root, B('t'), true);
+    assert.not.ok(fs.existsSync(path.join(tmp.dir, 't')));
+    removeAt(root, B('t'), true);
     assert.is(fs.readFileSync(path.join(tmp.outside, 'x'), 'utf8'), 'outside');
   } finally {
     host.close(root);
