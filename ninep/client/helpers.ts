@@ -237,7 +237,7 @@ export async function mkdirPath(c: Client, root: number, path: string, mode = 0o
   const dir = await walkNames(c, root, parent);
   try {
     if (isDotL(c)) await c.mkdir(dir, name, mode);
-    else await c.create(dir, name, DMDIR | mode, OREAD);
+    else await c.create(dir, name, (DMDIR | mode) >>> 0, OREAD); // >>> 0: JS bit ops are signed
   } finally {
     await c.clunk(dir).catch(() => undefined);
   }
