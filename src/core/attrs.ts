@@ -46,6 +46,11 @@ export async function getattr(ctx: CoreContext, id: NodeId, handle?: HandleId): 
   return ctx.stat(node).attr;
 }
 
+/**
+ * access(2) is answered by the POSIX rules against the (virtual) owner and
+ * mode whether or not checkPermissions is on: it is the question a client
+ * asks explicitly, so there is nothing to leave to the client.
+ */
 export async function access(ctx: CoreContext, cred: Cred, id: NodeId, mask: number): Promise<void> {
   const node = ctx.node(id);
   const s = ctx.stat(node);
