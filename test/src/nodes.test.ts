@@ -151,4 +151,50 @@ test('scale: thousands of live nodes with maxCachedFds 32 keep descriptors bound
   }
 });
 
+test('concurrent calls on many nodes with a tiny cache: no descriptor is lost under a call', async () => {
+  const tmp = tmpExport('humbridge-concurrent-');
+  for (let f = 0; f < 200; f++) fs.writeFileSync(path.join(tmp.dir, `f${f}`), `content ${f}`);
+  fs.mkdirSync(path.join(tmp.dir, 'd'));
+  const vfs = (await openExport({ path: tmp.dir, maxCachedFds: 16 })) as CoreVfs;
+  try {
+    const work: Array<Promise<void>> = [];
+    for (let round = 0; round < 3; round++) {
+      for (let f = 0; f < 200; f++) {
+        work.push(
+          (async () => {
+            const e = await vfs.lookup(ME, vfs.root, B(`f${f}`));
+            const h = await vfs.open(ME, e.id, 0);
+            const buf = Buffer.alloc(64);
+            const n = await vfs.read(h, 0n, buf);
+            assert.is(buf.subarray(0, n).toString(), `content ${f}`);
+            assert.is((await vfs.getattr(e.id)).size, BigInt(n));
+            await vfs.release(h);
+            vfs.forget(e.id, 1);
+          })(),
+        );
+      }
+      const d = await vfs.lookup(ME, vfs.root, B('d'));
+      for (let i = 0; i < 50; i++) {
+        work.push(
+          (async () => {
+            const m = await vfs.mkdir(ME, d.id, B(`r${round}-${i}`), 0o755);
+            const c = await vfs.create(ME, m.id, B('x'), 0o101, 0o644);
+            await vfs.write(c.handle, 0n, B('y'));
+            await vfs.release(c.handle);
+            vfs.forget(c.entry.id, 1);
+            vfs.forget(m.id, 1);
+          })(),
+        );
+      }
+    }
+    await Promise.all(work);
+    assert.ok(vfs.stats.descriptors <= 17 + 1, `${vfs.stats.descriptors} cached descriptors`);
+    assert.is(vfs.stats.handles, 0);
+    assert.is(fs.readdirSync(path.join(tmp.dir, 'd')).length, 150);
+  } finally {
+    await vfs.close();
+    tmp.cleanup();
+  }
+});
+
 test.run();
