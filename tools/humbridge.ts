@@ -2,12 +2,14 @@
 // humbridge: the command line. argv → typed options → one command.
 
 import { statSync } from 'node:fs';
-import { formatFlags, getBool, parseArgs, UsageError, type FlagSpec } from './cli/args.js';
+import { formatFlags, getBool, getString, parseArgs, UsageError, type FlagSpec } from './cli/args.js';
 import { EXPORT_FLAGS, exportOptionsFromArgs } from './cli/export-flags.js';
 import { runMain } from './cli/run.js';
 import { packageVersion } from './cli/version.js';
 import { stderrLogger } from '../src/log.js';
 import { listCommand } from './commands/ls.js';
+import { ninepCommand } from './commands/ninep-client.js';
+import { namedExports, parseListen, serveCommand, serverOptionsFromArgs, SERVE_FLAGS } from './commands/serve.js';
 
 const COMMON_FLAGS: readonly FlagSpec[] = [
   { name: 'help', short: 'h', kind: 'boolean', help: 'show this help' },
@@ -19,16 +21,23 @@ const USAGE = `humbridge — share host directory trees with VMs (9P) and the lo
 
 Usage:
   humbridge ls EXPORT [PATH] [options]   list PATH of EXPORT as the VFS serves it
+  humbridge 9p [options] VERB PATH...    9P client: ls stat cat put mkdir rm rename (9p --help)
+  humbridge serve DIR [options]          serve DIR over 9P (9P2000.L, 9P2000.u, 9P2000)
 
 Export options:
 ${formatFlags(EXPORT_FLAGS)}
+
+Serve options:
+${formatFlags(SERVE_FLAGS)}
 
 Common options:
 ${formatFlags(COMMON_FLAGS)}
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, [...COMMON_FLAGS, ...EXPORT_FLAGS]);
+  // `9p` parses its own flags: its --version names a protocol dialect.
+  if (argv[0] === '9p') return ninepCommand(argv.slice(1), process);
+  const args = parseArgs(argv, [...COMMON_FLAGS, ...EXPORT_FLAGS, ...SERVE_FLAGS]);
   if (getBool(args, 'help')) {
     process.stdout.write(USAGE);
     return 0;
@@ -47,6 +56,21 @@ async function main(argv: string[]): Promise<number> {
       requireDirectory(exportPath);
       await listCommand(exportOptionsFromArgs(args, exportPath, logger), target, process.stdout);
       return 0;
+    }
+    case 'serve': {
+      const [dir, ...extra] = rest;
+      if (dir === undefined) throw new UsageError('serve needs a DIR to serve');
+      if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+      const server = serverOptionsFromArgs(args, getBool(args, 'trace'), logger);
+      const exportOf = (name: string, path: string) => {
+        requireDirectory(path);
+        const options = exportOptionsFromArgs(args, path, logger);
+        // access=user: the server checks each request against owner and mode.
+        if (server.access === 'user') options.checkPermissions = true;
+        return { name, options };
+      };
+      const exports = [exportOf('', dir), ...namedExports(args).map((e) => exportOf(e.name, e.dir))];
+      return serveCommand({ exports, listen: parseListen(getString(args, 'listen')), server, logger });
     }
     case undefined:
       throw new UsageError('no command given');

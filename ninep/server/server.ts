@@ -16,6 +16,8 @@ export interface ServerConfig {
   exports: ReadonlyMap<string, Vfs>;
   /** The aname whose export an attach with an empty aname (or "/") gets; default: the first. */
   defaultExport?: string;
+  /** More anames for an export (alias → export name), e.g. its host path as diod's tools send it. */
+  aliases?: ReadonlyMap<string, string>;
   options?: Partial<ServerOptions>;
 }
 
@@ -33,6 +35,11 @@ export class Server implements SessionHost {
     this.defaultName = config.defaultExport ?? config.exports.keys().next().value;
     if (this.defaultName !== undefined && !this.served.has(this.defaultName)) {
       throw new ServerOptionsError(`default export "${this.defaultName}" is not among the exports`);
+    }
+    for (const [alias, name] of config.aliases ?? []) {
+      const target = this.served.get(name);
+      if (target === undefined) throw new ServerOptionsError(`alias "${alias}" names no export "${name}"`);
+      if (!this.served.has(alias)) this.served.set(alias, target);
     }
   }
 

@@ -15,6 +15,7 @@ import { readDirStats } from './dir-stats.js';
 export const XATTR_SIZE_MAX = 65536;
 
 const DOTDOT = Buffer.from('..');
+const DOT = Buffer.from('.');
 
 /** A fid that is neither open nor an xattr fid (walk(5): "must not have been opened"). */
 export function plainFid(ctx: RequestContext, fid: number, op: string): Fid {
@@ -54,8 +55,13 @@ export function newFid(from: Fid, node: NodeId, qid: Qid, parent: NodeId | undef
   return { exp: from.exp, node, qid, parent, name, cred: from.cred, orclose: false };
 }
 
-async function auth(ctx: RequestContext): Promise<Reply> {
-  throw protocolError('ENOTSUP', 'auth', 'no authentication', 'authentication not required');
+/**
+ * No authentication: Tauth is refused and attach works with any afid.
+ * ENOENT is the errno that diod's client library (npc_auth) takes for
+ * "authentication not required"; Linux never sends Tauth.
+ */
+async function auth(): Promise<Reply> {
+  throw protocolError('ENOENT', 'auth', 'no authentication', 'authentication not required');
 }
 
 async function attach(ctx: RequestContext, msg: Msg<'Tattach'>): Promise<Reply> {
@@ -82,9 +88,17 @@ async function flush(ctx: RequestContext, msg: Msg<'Tflush'>): Promise<Reply> {
   return { type: 'Rflush' };
 }
 
+/**
+ * walk(5). One deviation: walk(5) wants an unopened fid, but diod's tools
+ * (diodls -l) walk from their open directory fid and diod allows it, so an
+ * open fid may be walked to a NEW fid (which starts unopened); walking an
+ * open fid onto itself is refused with EBUSY. "." stays in place ("" and
+ * "." never reach the Vfs, which takes only real names).
+ */
 async function walk(ctx: RequestContext, msg: Msg<'Twalk'>): Promise<Reply> {
   const s = ctx.session;
-  const f = plainFid(ctx, msg.fid, 'walk');
+  const f = msg.newfid === msg.fid ? plainFid(ctx, msg.fid, 'walk') : s.fids.get(msg.fid, 'walk');
+  if (f.xattr !== undefined) throw protocolError('EBUSY', 'walk', `fid ${msg.fid} is an xattr fid`);
   if (msg.newfid !== msg.fid) s.fids.checkFree(msg.newfid, 'walk');
   const { exp } = f;
   const vfs = exp.vfs;
@@ -95,6 +109,10 @@ async function walk(ctx: RequestContext, msg: Msg<'Twalk'>): Promise<Reply> {
   const wqid: Qid[] = [];
   try {
     for (const wname of msg.wname) {
+      if (wname.equals(DOT)) {
+        wqid.push(qid);
+        continue;
+      }
       const up = wname.equals(DOTDOT);
       let e: Entry;
       try {

@@ -1,0 +1,132 @@
+// `humbridge serve DIR`: serve DIR (and any --export NAME=DIR) over 9P on
+// one listener (tcp, unix socket, or a single connection on stdio / an
+// inherited descriptor pair). Prints a ready line with the mount command a
+// guest should use; on SIGINT/SIGTERM stops accepting, answers what is in
+// flight, closes everything and returns 0.
+
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { Server } from '../../ninep/server/index.js';
+import type { ServerOptions } from '../../ninep/server/options.js';
+import { fdConnection, listenTcp, listenUnix, DEFAULT_TCP_HOST, DEFAULT_TCP_PORT, type Listener } from '../../ninep/transport/index.js';
+import { openExport, type Vfs } from '../../src/index.js';
+import type { ExportOptions } from '../../src/options.js';
+import type { Logger } from '../../src/log.js';
+import { getInt, getList, getString, UsageError, type FlagSpec, type ParsedArgs } from '../cli/args.js';
+
+export const SERVE_FLAGS: readonly FlagSpec[] = [
+  { name: 'listen', kind: 'string', arg: 'tcp:HOST:PORT|unix:PATH|stdio|fd:R,W', help: `where to serve (default tcp:${DEFAULT_TCP_HOST}:${DEFAULT_TCP_PORT})` },
+  { name: 'export', kind: 'list', arg: 'NAME=DIR', help: 'serve DIR too, to attaches with aname NAME (repeatable)' },
+  { name: 'msize', kind: 'integer', arg: 'N', help: 'largest 9P message size granted (default 1048576)' },
+  { name: 'access', kind: 'string', arg: 'client|user', help: 'who checks permissions: the guest kernel (client, default) or the server per user' },
+];
+
+export type ListenSpec =
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'unix'; path: string }
+  | { kind: 'fd'; read: number; write: number };
+
+export interface ServeOptions {
+  /** The default export (aname "" and its own absolute path) first, then named ones. */
+  exports: { name: string; options: ExportOptions }[];
+  listen: ListenSpec;
+  server: Partial<ServerOptions>;
+  logger: Logger;
+}
+
+export function parseListen(text: string | undefined): ListenSpec {
+  if (text === undefined) return { kind: 'tcp', host: DEFAULT_TCP_HOST, port: DEFAULT_TCP_PORT };
+  if (text === 'stdio') return { kind: 'fd', read: 0, write: 1 };
+  let m = /^fd:(\d+),(\d+)$/.exec(text);
+  if (m !== null) return { kind: 'fd', read: Number(m[1]), write: Number(m[2]) };
+  if (text.startsWith('unix:') && text.length > 5) return { kind: 'unix', path: path.resolve(text.slice(5)) };
+  m = /^tcp:(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^tcp:()()(\d+)$/.exec(text);
+  if (m !== null) {
+    const port = Number(m[3]);
+    if (port > 65535) throw new UsageError(`--listen: port ${port} is out of range`);
+    return { kind: 'tcp', host: m[1] || m[2] || DEFAULT_TCP_HOST, port };
+  }
+  throw new UsageError(`--listen wants tcp:HOST:PORT, unix:PATH, stdio or fd:R,W, not "${text}"`);
+}
+
+/** Server options from the serve flags (plus --trace). */
+export function serverOptionsFromArgs(args: ParsedArgs, trace: boolean, logger: Logger): Partial<ServerOptions> {
+  const o: Partial<ServerOptions> = { logger, trace };
+  const msize = getInt(args, 'msize');
+  if (msize !== undefined) o.maxMsize = msize;
+  const access = getString(args, 'access');
+  if (access !== undefined) {
+    if (access !== 'client' && access !== 'user') throw new UsageError(`--access wants client or user, not "${access}"`);
+    o.access = access;
+  }
+  return o;
+}
+
+/** NAME=DIR pairs of --export. */
+export function namedExports(args: ParsedArgs): { name: string; dir: string }[] {
+  return getList(args, 'export').map((spec) => {
+    const eq = spec.indexOf('=');
+    if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`--export wants NAME=DIR, not "${spec}"`);
+    return { name: spec.slice(0, eq), dir: spec.slice(eq + 1) };
+  });
+}
+
+function mountHint(listen: ListenSpec, msize: number, listener: Listener | undefined): string {
+  const opts = `version=9p2000.L,msize=${msize}`;
+  switch (listen.kind) {
+    case 'tcp': {
+      const port = listener !== undefined && 'port' in listener ? (listener as { port: number }).port : listen.port;
+      const loop = listen.host === '127.0.0.1' || listen.host === 'localhost' || listen.host === '::1';
+      const guestHost = loop ? '10.0.2.2' : listen.host === '0.0.0.0' || listen.host === '::' ? 'HOST-ADDRESS' : listen.host;
+      const note = loop
+        ? ` (10.0.2.2 is this host as a QEMU user-network guest sees it; the server listens on ${listen.host} only)`
+        : '';
+      return `mount -t 9p -o trans=tcp,port=${port},${opts} ${guestHost} /mnt${note}`;
+    }
+    case 'unix':
+      return `mount -t 9p -o trans=unix,${opts} ${listen.path} /mnt (QEMU: -chardev socket,path=${listen.path},id=hb9p and a virtserialport; the guest then mounts with trans=fd)`;
+    case 'fd':
+      return `mount -t 9p -o trans=fd,rfdno=R,wfdno=W,${opts} none /mnt (R and W: the guest's descriptors of this channel)`;
+  }
+}
+
+/** Serves until a signal (or, for stdio/fd, until the one connection closes). Returns the exit status. */
+export async function serveCommand(o: ServeOptions): Promise<number> {
+  const vfses: Vfs[] = [];
+  const exportsByName = new Map<string, Vfs>();
+  const aliases = new Map<string, string>();
+  try {
+    for (const e of o.exports) {
+      const vfs = await openExport(e.options);
+      vfses.push(vfs);
+      exportsByName.set(e.name, vfs);
+    }
+    const main = o.exports[0];
+    if (main !== undefined && !exportsByName.has(path.resolve(main.options.path))) aliases.set(path.resolve(main.options.path), main.name);
+    const server = new Server({ exports: exportsByName, defaultExport: main?.name ?? '', aliases, options: o.server });
+    const msize = server.options.maxMsize;
+    let listener: Listener | undefined;
+    let single: Promise<void> | undefined;
+    if (o.listen.kind === 'tcp') listener = await listenTcp({ host: o.listen.host, port: o.listen.port }, (s) => server.serve(s));
+    else if (o.listen.kind === 'unix') listener = await listenUnix(o.listen.path, (s) => server.serve(s));
+    else {
+      const conn: Duplex = fdConnection({ read: o.listen.read, write: o.listen.write });
+      single = server.serve(conn).closed;
+    }
+    const where = listener?.description ?? (o.listen.kind === 'fd' ? `fd ${o.listen.read},${o.listen.write}` : '');
+    const names = o.exports.map((e) => (e.name === '' ? e.options.path : `${e.name}=${e.options.path}`)).join(', ');
+    process.stderr.write(`humbridge: ready: serving ${names} on ${where} (9P2000.L, 9P2000.u, 9P2000; access=${server.options.access})\n`);
+    process.stderr.write(`humbridge: guest mount: ${mountHint(o.listen, msize, listener)}\n`);
+    const signalled = new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
+    const why = await (single === undefined ? signalled : Promise.race([signalled, single.then(() => 'connection closed')]));
+    o.logger.info(`stopping (${why})`);
+    await listener?.close();
+    await server.close();
+    return 0;
+  } finally {
+    for (const v of vfses) await v.close();
+  }
+}
