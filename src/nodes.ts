@@ -185,28 +185,45 @@ export class NodeTable {
       this.touch(node);
       return node.fd;
     }
-    if (node.detached) throw vfsError('ESTALE', 'resolve', String(node.id));
-    const parent = this.get(node.parent);
-    if (parent.hostType !== S_IFDIR) throw vfsError('ESTALE', 'resolve', String(node.id));
+    // Up to the nearest ancestor that still has a descriptor (iteratively:
+    // a deep tree must not exhaust the stack), then down one name at a time.
+    const chain: Node[] = [];
+    let cur = node;
+    while (cur.fd < 0) {
+      if (cur.detached) throw vfsError('ESTALE', 'resolve', String(node.id));
+      chain.push(cur);
+      cur = this.get(cur.parent);
+      if (cur.hostType !== S_IFDIR) throw vfsError('ESTALE', 'resolve', String(node.id));
+    }
+    this.touch(cur);
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const child = chain[i] as Node;
+      this.resolveChild(cur, child);
+      cur = child;
+    }
+    return node.fd;
+  }
+
+  /** Open `child` by name in `parent` (which has a descriptor) and check it is the same inode. */
+  private resolveChild(parent: Node, child: Node): void {
     let fd: number;
     // The parent stays pinned while its descriptor is used: filling the
     // cache could otherwise evict it between the two calls.
     parent.pins++;
     try {
-      fd = this.host.openAt(this.fdOf(parent), node.name);
+      fd = this.host.openAt(parent.fd, child.name);
     } catch {
-      throw vfsError('ESTALE', 'resolve', String(node.id));
+      throw vfsError('ESTALE', 'resolve', String(child.id));
     } finally {
       parent.pins--;
     }
     const st = this.host.fstat(fd);
-    if (st.dev !== node.dev || st.ino !== node.ino) {
+    if (st.dev !== child.dev || st.ino !== child.ino) {
       this.host.close(fd);
-      throw vfsError('ESTALE', 'resolve', String(node.id));
+      throw vfsError('ESTALE', 'resolve', String(child.id));
     }
-    node.fd = fd;
-    this.cache(node);
-    return fd;
+    child.fd = fd;
+    this.cache(child);
   }
 
   /** Run `fn` with the node's descriptor, which stays open until `fn` settles. */

@@ -151,6 +151,28 @@ test('scale: thousands of live nodes with maxCachedFds 32 keep descriptors bound
   }
 });
 
+test('a deep chain of evicted directories re-resolves from the nearest cached ancestor', async () => {
+  const tmp = tmpExport('humbridge-deep-');
+  const vfs = (await openExport({ path: tmp.dir, maxCachedFds: 16 })) as CoreVfs;
+  try {
+    const chain: number[] = [];
+    let parent = vfs.root;
+    for (let i = 0; i < 1500; i++) {
+      parent = (await vfs.mkdir(ME, parent, B('d'), 0o755)).id;
+      chain.push(parent);
+    }
+    const leaf = await vfs.create(ME, parent, B('leaf'), 0o101, 0o644);
+    await vfs.release(leaf.handle);
+    assert.ok(vfs.stats.descriptors <= 17);
+    assert.is((await vfs.getattr(chain[0] as number)).nlink, 3);
+    assert.is((await vfs.getattr(leaf.entry.id)).size, 0n, 'resolved down 1500 names');
+    assert.is((await vfs.parent(ME, chain[700] as number)).id, chain[699]);
+  } finally {
+    await vfs.close();
+    tmp.cleanup();
+  }
+});
+
 test('concurrent calls on many nodes with a tiny cache: no descriptor is lost under a call', async () => {
   const tmp = tmpExport('humbridge-concurrent-');
   for (let f = 0; f < 200; f++) fs.writeFileSync(path.join(tmp.dir, `f${f}`), `content ${f}`);
