@@ -23,6 +23,7 @@ import { HUMFS_LAYOUT, HumfsFormatError, parseMetadata, printMetadata, type Meta
 
 const DIR_MODE = 0o755;
 const RECORD = Buffer.from(HUMFS_LAYOUT.dirRecord);
+const SLASH = Buffer.from('/');
 
 /** What reading a record found. */
 export type RecordRead = { kind: 'ok'; record: MetadataRecord } | { kind: 'missing' } | { kind: 'bad'; reason: string };
@@ -31,7 +32,21 @@ function isAbsence(e: unknown): boolean {
   return e instanceof VfsError && (e.code === 'ENOENT' || e.code === 'ENOTDIR');
 }
 
+/**
+ * How many folder descriptors are kept open: a listing reads the records of
+ * one folder over and over, and walking to it each time (one open per
+ * component) cost more than the record read itself.
+ */
+const FOLDER_CACHE = 64;
+
 export class RecordTrees {
+  /**
+   * Open folder descriptors by tree and path, least recently used first.
+   * Only this class renames or removes folders, and it empties the cache
+   * when it does, so a cached descriptor always holds the folder of its path.
+   */
+  private readonly folders = new Map<string, number>();
+
   constructor(
     /** O_PATH descriptors of file_metadata/ and dir_metadata/ (owned by the store). */
     private readonly fileMeta: number,
@@ -40,18 +55,45 @@ export class RecordTrees {
 
   /** Run `fn` with the descriptor of folder `comps` below `base`; null (fn not run) when absent and not created. */
   private inFolder<T>(base: number, comps: readonly Buffer[], create: boolean, fn: (fd: number) => T): T | null {
-    let fd: number;
+    const cacheable = base === this.fileMeta || base === this.dirMeta;
+    const key = cacheable ? `${base}/${Buffer.concat(comps.flatMap((c) => [c, SLASH])).toString('latin1')}` : '';
+    let fd = cacheable ? this.folders.get(key) : undefined;
+    if (fd !== undefined) {
+      this.folders.delete(key);
+      this.folders.set(key, fd);
+      return fn(fd);
+    }
     try {
       fd = walkBeneath(base, comps, create ? { mode: DIR_MODE } : undefined);
     } catch (e) {
       if (!create && isAbsence(e)) return null;
       throw e;
     }
-    try {
-      return fn(fd);
-    } finally {
-      closeMeta(fd);
+    if (!cacheable) {
+      try {
+        return fn(fd);
+      } finally {
+        closeMeta(fd);
+      }
     }
+    this.folders.set(key, fd);
+    for (const [k, old] of this.folders) {
+      if (this.folders.size <= FOLDER_CACHE) break;
+      this.folders.delete(k);
+      closeMeta(old);
+    }
+    return fn(fd);
+  }
+
+  /** Folders were renamed or removed: cached descriptors may hold other paths now. */
+  private forgetFolders(): void {
+    for (const fd of this.folders.values()) closeMeta(fd);
+    this.folders.clear();
+  }
+
+  /** Close every cached descriptor (the store is closing). */
+  close(): void {
+    this.forgetFolders();
   }
 
   /** Folder and name of the record of `path` (never the root for a non-directory). */
@@ -126,8 +168,13 @@ export class RecordTrees {
     if (done !== true) throw vfsError('ENOENT', 'link metadata');
   }
 
-  /** Move the records of `from` (a file's record, or a directory's two subtrees) to `to`, replacing what `to` had. */
-  move(from: readonly Buffer[], to: readonly Buffer[]): void {
+  /**
+   * Move the records of `from` (a file's record, or a directory's two
+   * subtrees) to `to`, replacing what `to` had. `folders`: a directory is
+   * moved or replaced.
+   */
+  move(from: readonly Buffer[], to: readonly Buffer[], folders: boolean): void {
+    if (folders) this.forgetFolders();
     for (const base of [this.fileMeta, this.dirMeta]) {
       const a = this.where(from, false);
       const b = this.where(to, false);
@@ -139,6 +186,7 @@ export class RecordTrees {
 
   /** Swap the records of `a` and `b` in both trees (RENAME_EXCHANGE). */
   exchange(a: readonly Buffer[], b: readonly Buffer[]): void {
+    this.forgetFolders();
     for (const base of [this.fileMeta, this.dirMeta]) {
       const x = this.where(a, false);
       const y = this.where(b, false);
@@ -147,7 +195,8 @@ export class RecordTrees {
   }
 
   /** Remove the records of `path` from both trees (a directory's whole subtrees). */
-  remove(path: readonly Buffer[]): void {
+  remove(path: readonly Buffer[], isDir: boolean): void {
+    if (isDir) this.forgetFolders();
     for (const base of [this.fileMeta, this.dirMeta]) {
       const w = this.where(path, false);
       this.inFolder(base, w.folder, false, (fd) => removeAt(fd, w.name, true));

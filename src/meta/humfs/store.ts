@@ -25,6 +25,13 @@
 //                                  a crash between two names: link-not-shared)
 //   superblock `used`              space.ts (temporary file, then rename)
 // A record is never written in place: a reader sees the old or the new file.
+//
+// Opening a special file for I/O fails with ENXIO (core/files.ts), never
+// reading the placeholder's empty bytes: for a socket that is what open(2)
+// answers on Linux; for devices the server must never act on a host device;
+// for a FIFO, the pipe exists only in a guest kernel (v9fs and FUSE clients
+// open FIFOs and devices locally and never ask the server), and ENXIO is
+// open(2)'s answer for a FIFO with no peer (O_NONBLOCK writer).
 
 import type { Host } from '../../host/host.js';
 import { identityKey, type HostStat } from '../../host/stat.js';
@@ -127,18 +134,18 @@ export class HumfsStore implements MetadataStore {
     this.records.link(path, newPath);
   }
 
-  async renamed(from: Buffer[], to: Buffer[], _st: HostStat, replaced: HostStat | null, flags: number): Promise<void> {
+  async renamed(from: Buffer[], to: Buffer[], st: HostStat, replaced: HostStat | null, flags: number): Promise<void> {
     if (flags & RENAME_EXCHANGE) {
       this.records.exchange(from, to);
       return;
     }
     if (replaced !== null) this.forgetName(to, replaced);
-    this.records.move(from, to);
+    this.records.move(from, to, isDirStat(st) || (replaced !== null && isDirStat(replaced)));
   }
 
   async removed(path: Buffer[], st: HostStat): Promise<void> {
     this.forgetName(path, st);
-    this.records.remove(path);
+    this.records.remove(path, isDirStat(st));
   }
 
   /** The name `path` of `st` goes away: free its space and keep its record if it was the last name. */
@@ -147,7 +154,11 @@ export class HumfsStore implements MetadataStore {
     if (type === S_IFDIR || st.nlink > 1) return;
     if (type === S_IFREG) this.space.adjust(-st.size);
     const got = this.records.read(path, false);
-    if (got.kind !== 'ok') return;
+    if (got.kind !== 'ok') {
+      // An inode number reused since an older unlink must not show that file's record.
+      this.detached.delete(identityKey(st));
+      return;
+    }
     if (this.detached.size >= DETACHED_MAX) {
       const oldest = this.detached.keys().next();
       if (oldest.done !== true) this.detached.delete(oldest.value);
@@ -184,8 +195,13 @@ export class HumfsStore implements MetadataStore {
 
   async close(): Promise<void> {
     this.space.close();
+    this.records.close();
     for (const fd of [this.parts.fileMetaFd, this.parts.dirMetaFd, this.parts.exportFd]) closeMeta(fd);
   }
+}
+
+function isDirStat(st: HostStat): boolean {
+  return (st.mode & S_IFMT) === S_IFDIR;
 }
 
 /** The record that makes an entry look like `v`. */

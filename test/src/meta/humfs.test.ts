@@ -218,6 +218,26 @@ test('rename over an existing file replaces its record; EXCHANGE swaps records, 
   });
 });
 
+test('records land in the right folders after a directory is renamed away or removed and made again', async () => {
+  await withHumfs(async (vfs, dir) => {
+    const d = await vfs.mkdir(ME, vfs.root, B('d'), 0o755);
+    await writeFile(vfs, d.id, 'f', '', 0o600);
+    await vfs.rename(ME, vfs.root, B('d'), vfs.root, B('e'), 0);
+    const d2 = await vfs.mkdir(ME, vfs.root, B('d'), 0o700);
+    await writeFile(vfs, d2.id, 'g', '', 0o640);
+    assert.is(readMeta(dir, 'file_metadata/d/g'), `416 ${ME.uid} ${ME.gid}\n`);
+    assert.is(readMeta(dir, 'file_metadata/e/g'), null);
+    assert.is(readMeta(dir, 'file_metadata/e/f'), `384 ${ME.uid} ${ME.gid}\n`);
+    await vfs.unlink(ME, d2.id, B('g'));
+    await vfs.rmdir(ME, vfs.root, B('d'));
+    const d3 = await vfs.mkdir(ME, vfs.root, B('d'), 0o750);
+    await writeFile(vfs, d3.id, 'h', '', 0o604);
+    assert.is(readMeta(dir, 'file_metadata/d/h'), `388 ${ME.uid} ${ME.gid}\n`);
+    assert.is(readMeta(dir, 'dir_metadata/d/metadata'), `488 ${ME.uid} ${ME.gid}\n`);
+    assert.equal(humfsifyCheck(dir), []);
+  });
+});
+
 test('unlink and rmdir remove the records; a file open after unlink keeps its owner and mode', async () => {
   await withHumfs(async (vfs, dir) => {
     const d = await vfs.mkdir(ME, vfs.root, B('d'), 0o755);
