@@ -184,6 +184,9 @@ export async function rename(
       const moved = ctx.nodes.find(st);
       const other = dst === null || same ? undefined : ctx.nodes.find(dst);
       const replaced = other !== undefined && !(flags & RENAME_EXCHANGE) ? liveAt(ctx, newParent, newName, dst as HostStat) : undefined;
+      // Paths as they are before the rename (the moves below change them).
+      const from = [...ctx.nodes.pathOf(parent), name];
+      const to = [...ctx.nodes.pathOf(newParent), newName];
       if (replaced !== undefined) ctx.nodes.detach(replaced);
       try {
         await renameAt(ctx.host, dirfd, name, newDirfd, newName, flags);
@@ -194,7 +197,7 @@ export async function rename(
       if (same) return;
       if (moved !== undefined) ctx.nodes.move(moved, newParent, newName);
       if (other !== undefined && flags & RENAME_EXCHANGE) ctx.nodes.move(other, parent, name);
-      await ctx.store.renamed([...ctx.nodes.pathOf(parent), name], [...ctx.nodes.pathOf(newParent), newName], st, dst, flags);
+      await ctx.store.renamed(from, to, st, dst, flags);
     }),
   );
 }

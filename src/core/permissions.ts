@@ -10,6 +10,8 @@
 // - Sticky directory: removing or renaming an entry needs, besides write
 //   and search on the directory, to own the entry or the directory (or be
 //   root); EPERM otherwise.
+// POSIX ACLs and capabilities other than uid 0 are not evaluated: the mode
+// bits decide.
 
 import { vfsError } from '../errors.js';
 import type { Cred } from '../types.js';
