@@ -22,7 +22,7 @@ import {
 import type { Vfs } from '../../../src/vfs.js';
 import { ME, readAll, rejects, walk } from '../../conformance/vfs.js';
 import { tmpExport } from '../../helpers/tmp-export.js';
-import { buildTree, fixtureDir, havePerlHumfsify, PERL_HUMFSIFY, sh, unescape } from '../../tools/humfsify-helpers.js';
+import { buildTree, fixtureDir, havePerlHumfsify, PERL_HUMFSIFY, runCli, sh, unescape } from '../../tools/humfsify-helpers.js';
 import { openHumfsExport } from './humfs-helpers.js';
 
 const TYPE_BITS: Record<string, number> = { d: S_IFDIR, f: S_IFREG, l: S_IFLNK, c: S_IFCHR, b: S_IFBLK, p: S_IFIFO, s: S_IFSOCK };
@@ -46,22 +46,26 @@ function specLines(spec: string): SpecLine[] {
     });
 }
 
-/** The fixture tree under data/, converted by the Perl humfsify as 65534:65534, 64M. */
-function perlExport(dir: string): SpecLine[] {
+/** The fixture tree under data/, converted by the Perl humfsify (or ours) as 65534:65534, 64M. */
+function perlExport(dir: string, converter: 'perl' | 'humbridge' = 'perl'): SpecLine[] {
   const spec = fs.readFileSync(path.join(fixtureDir, 'perl-basic', 'tree.txt'), 'utf8');
   buildTree(path.join(dir, 'data'), spec);
-  sh(PERL_HUMFSIFY, ['65534', '65534', '64M'], dir);
+  if (converter === 'perl') sh(PERL_HUMFSIFY, ['65534', '65534', '64M'], dir);
+  else {
+    const r = runCli(['65534', '65534', '64M'], dir);
+    if (r.status !== 0) throw new Error(`humfsify: ${r.stderr}`);
+  }
   return specLines(spec);
 }
 
 const lookupPath = (vfs: Vfs, rel: string): Promise<Entry> => walk(vfs, rel === '.' ? '' : rel);
 
-test('every entry of a Perl-converted tree shows its recorded owner, mode, type and device', async () => {
-  if (process.getuid?.() !== 0 || !havePerlHumfsify('humfs serves a Perl-converted tree')) return;
+/** Serve the converted fixture and compare every entry with its spec line. */
+async function checkServed(converter: 'perl' | 'humbridge'): Promise<void> {
   const tmp = tmpExport('humfs-perl-');
   let vfs: Vfs | null = null;
   try {
-    const lines = perlExport(tmp.dir);
+    const lines = perlExport(tmp.dir, converter);
     const v = await openHumfsExport(tmp.dir);
     vfs = v;
     const ids = new Map<string, number>();
@@ -87,10 +91,24 @@ test('every entry of a Perl-converted tree shows its recorded owner, mode, type 
     }
     const st = await v.statfs(v.root);
     assert.is(st.blocks * BigInt(st.bsize), 64n << 20n, 'the size is the superblock\'s total');
+    if (converter === 'humbridge') {
+      const null_ = fs.lstatSync(path.join(tmp.dir, 'data/dev/null'));
+      assert.ok(null_.isFile(), 'our humfsify leaves placeholders, served as devices above');
+    }
   } finally {
     await vfs?.close();
     tmp.cleanup();
   }
+}
+
+test('every entry of a Perl-converted tree shows its recorded owner, mode, type and device', async () => {
+  if (process.getuid?.() !== 0 || !havePerlHumfsify('humfs serves a Perl-converted tree')) return;
+  await checkServed('perl');
+});
+
+test('the same tree converted by our humfsify (placeholders for special files) is served the same', async () => {
+  if (process.getuid?.() !== 0) return;
+  await checkServed('humbridge');
 });
 
 test('changes made through the Vfs are what the Perl humfsify -r puts back on the host', async () => {
