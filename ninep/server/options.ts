@@ -24,7 +24,8 @@ export interface ServerOptions {
   /**
    * Bytes queued for the socket above which the server stops reading more
    * requests from it, so a client that does not read its replies cannot
-   * make the server buffer without bound.
+   * make the server buffer without bound. The most a connection can queue
+   * is about writeHighWater + maxInFlight × msize.
    */
   writeHighWater: number;
   /**
@@ -52,7 +53,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   maxMsize: 1 << 20,
   minMsize: 4096,
   maxFids: 16384,
-  maxInFlight: 256,
+  maxInFlight: 64,
   writeHighWater: 4 << 20,
   access: 'client',
   defaultUid: 65534,

@@ -24,7 +24,8 @@ import { tmpExport, type TmpExport } from '../../helpers/tmp-export.js';
 export class WireConn {
   readonly sock: net.Socket;
   dialect: AnyDialect = dialect9P2000L;
-  private readonly waiting = new Map<number, (m: AnyMessage) => void>();
+  /** Waiters per tag, first come first served. */
+  private readonly waiting = new Map<number, ((m: AnyMessage) => void)[]>();
   private nextTag = 1;
   /** Replies that arrived for no waiter, in order. */
   readonly stray: AnyMessage[] = [];
@@ -54,12 +55,9 @@ export class WireConn {
     const tag = frame.readUInt16LE(5);
     const msg = decode(this.dialect, frame).msg as AnyMessage;
     this.order.push(tag);
-    const w = this.waiting.get(tag);
+    const w = this.waiting.get(tag)?.shift();
     if (w === undefined) this.stray.push(msg);
-    else {
-      this.waiting.delete(tag);
-      w(msg);
-    }
+    else w(msg);
   }
 
   tag(): number {
@@ -70,7 +68,11 @@ export class WireConn {
 
   /** Resolves with the next reply carrying `tag`. */
   reply(tag: number): Promise<AnyMessage> {
-    return new Promise((resolve) => this.waiting.set(tag, resolve));
+    return new Promise((resolve) => {
+      const list = this.waiting.get(tag) ?? [];
+      list.push(resolve);
+      this.waiting.set(tag, list);
+    });
   }
 
   send(msg: AnyMessage, tag = this.tag()): Promise<AnyMessage> {
