@@ -1,0 +1,106 @@
+// Directory listings of a 10,000-entry directory: every name exactly once,
+// resumption from any entry's offset, and replies cut exactly at `count`
+// (no partial entry, and no room left for the next one).
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { direntSize, P9_DOTL_DIRECTORY, P9_DOTL_RDONLY, OREAD, unpackDirents, unpackStats, type Dirent } from '../../../ninep/index.js';
+import { readdirAll, walkPath, type Client } from '../../../ninep/client/index.js';
+import { withServer, type Served } from './harness.js';
+
+const N = 10_000;
+
+function fill(s: Served): string[] {
+  fs.mkdirSync(path.join(s.dir, 'big'));
+  const names = Array.from({ length: N }, (_, i) => `file-${i.toString(36)}-${'x'.repeat(i % 40)}`);
+  for (const n of names) fs.writeFileSync(path.join(s.dir, 'big', n), '');
+  return names.sort();
+}
+
+/** Every Rreaddir of a listing with this count. */
+async function listing(c: Client, dir: number, count: number, from = 0n): Promise<Dirent[][]> {
+  const replies: Dirent[][] = [];
+  let offset = from;
+  for (;;) {
+    const data = await c.readdir(dir, offset, count);
+    assert.ok(data.length <= count, `reply of ${data.length} bytes for count ${count}`);
+    const ents = unpackDirents(data);
+    if (ents.length === 0) return replies;
+    replies.push(ents);
+    offset = (ents[ents.length - 1] as Dirent).offset;
+  }
+}
+
+test('9P2000.L: 10,000 entries, each once, cut exactly at count, resumable from any offset', () =>
+  withServer({}, async (s) => {
+    const names = fill(s);
+    const { c, root } = await s.attached();
+    const dir = await walkPath(c, root, 'big');
+    await c.lopen(dir, P9_DOTL_RDONLY | P9_DOTL_DIRECTORY);
+    for (const count of [100, 4096, c.msize - 24]) {
+      const replies = await listing(c, dir, count);
+      const all = replies.flat();
+      const got = all.map((e) => e.name.toString()).filter((n) => n !== '.' && n !== '..');
+      assert.is(got.length, N, `count ${count}`);
+      assert.equal([...got].sort(), names, `count ${count}: every name once`);
+      for (let i = 0; i + 1 < replies.length; i++) {
+        const used = (replies[i] as Dirent[]).reduce((n, e) => n + direntSize(e), 0);
+        const next = (replies[i + 1] as Dirent[])[0] as Dirent;
+        assert.ok(used + direntSize(next) > count, `count ${count}: reply ${i} left room for the next entry (${used} used)`);
+      }
+    }
+    // Resume from the offset of entry k: the rest is exactly what followed k.
+    const full = (await listing(c, dir, 8192)).flat();
+    for (const k of [0, 1, 4999, full.length - 2]) {
+      const rest = (await listing(c, dir, 8192, (full[k] as Dirent).offset)).flat();
+      assert.equal(
+        rest.map((e) => e.name.toString()),
+        full.slice(k + 1).map((e) => e.name.toString()),
+        `resume after entry ${k}`,
+      );
+    }
+    const end = await c.readdir(dir, (full[full.length - 1] as Dirent).offset, 8192);
+    assert.is(end.length, 0, 'the last offset gives an empty reply');
+  }));
+
+test('9P2000.L: a listing through two fids at once, and readdirAll', () =>
+  withServer({}, async (s) => {
+    const names = fill(s);
+    const { c, root } = await s.attached();
+    const dir = await walkPath(c, root, 'big');
+    const [a, b] = await Promise.all([readdirAll(c, dir), readdirAll(c, dir)]);
+    for (const list of [a, b]) {
+      assert.equal(list.map((e) => e.name.toString()).filter((n) => !n.startsWith('.')).sort(), names.filter((n) => !n.startsWith('.')));
+    }
+  }));
+
+for (const v of ['9P2000.u', '9P2000'] as const) {
+  test(`${v}: directory reads return whole stat entries within count, offsets continue`, () =>
+    withServer({}, async (s) => {
+      const names = fill(s);
+      const { c, root } = await s.attached(v);
+      const dir = await walkPath(c, root, 'big');
+      await c.open(dir, OREAD);
+      const got: string[] = [];
+      let offset = 0n;
+      for (const count of [200, 999, 8192]) {
+        for (let i = 0; i < 20; i++) {
+          const data = await c.read(dir, offset, count);
+          assert.ok(data.length > 0 && data.length <= count);
+          for (const st of unpackStats(data, v === '9P2000.u')) got.push(st.name.toString());
+          offset += BigInt(data.length);
+        }
+      }
+      for (;;) {
+        const data = await c.read(dir, offset, c.maxIo);
+        if (data.length === 0) break;
+        for (const st of unpackStats(data, v === '9P2000.u')) got.push(st.name.toString());
+        offset += BigInt(data.length);
+      }
+      assert.equal(got.sort(), names);
+    }));
+}
+
+test.run();
