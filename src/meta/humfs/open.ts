@@ -1,9 +1,9 @@
 // Opening a humfs export folder: its superblock must parse (version 2,
 // shadow_fs); data/ is what the core serves; file_metadata/ and
-// dir_metadata/ are opened once here (made when missing, as an empty
-// conversion would have them) and reached only by descriptor afterwards.
+// dir_metadata/ must exist (a conversion always makes them), are opened once
+// here and reached only by descriptor afterwards. Opening writes nothing.
 
-import { vfsError } from '../../errors.js';
+import { vfsError, VfsError } from '../../errors.js';
 import { Host } from '../../host/host.js';
 import { closeMeta } from '../../host/meta-files.js';
 import { readFileAt, walkBeneath } from '../../host/tree.js';
@@ -30,6 +30,18 @@ export interface OpenedHumfs {
 /** Default delay of superblock updates while the guest writes. */
 export const SUPERBLOCK_DELAY_MS = 1000;
 
+/** A metadata tree of the export; every conversion makes both, even of an empty data/. */
+function openTree(exportFd: number, path: string, name: string): number {
+  try {
+    return walkBeneath(exportFd, [Buffer.from(name)]);
+  } catch (e) {
+    if (e instanceof VfsError && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) {
+      throw vfsError('EINVAL', 'open humfs export', `${path}: no ${name}/ folder (convert the tree with humfsify first)`);
+    }
+    throw e;
+  }
+}
+
 export function openHumfs(path: string, options: HumfsOpenOptions, log: Logger): OpenedHumfs {
   const host = new Host(log);
   const exportFd = host.openRoot(path);
@@ -44,9 +56,9 @@ export function openHumfs(path: string, options: HumfsOpenOptions, log: Logger):
       if (e instanceof HumfsFormatError) throw vfsError('EINVAL', 'open humfs export', `${path}/superblock: ${e.message}`);
       throw e;
     }
-    const fileMetaFd = walkBeneath(exportFd, [Buffer.from(HUMFS_LAYOUT.fileMetadata)], { mode: 0o755 });
+    const fileMetaFd = openTree(exportFd, path, HUMFS_LAYOUT.fileMetadata);
     fds.push(fileMetaFd);
-    const dirMetaFd = walkBeneath(exportFd, [Buffer.from(HUMFS_LAYOUT.dirMetadata)], { mode: 0o755 });
+    const dirMetaFd = openTree(exportFd, path, HUMFS_LAYOUT.dirMetadata);
     fds.push(dirMetaFd);
     const delay = options.superblockDelayMs ?? SUPERBLOCK_DELAY_MS;
     const superblock = sb;

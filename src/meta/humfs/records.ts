@@ -136,13 +136,14 @@ export class RecordTrees {
 
   /**
    * Write the record of `path` by replacing the file (temporary file, then
-   * rename), making missing folders. A record shared by hard links is
-   * replaced under every one of its names so they stay one file.
+   * rename), making missing folders. With `shared` (the data entry is hard
+   * linked), a record shared by hard links is replaced under every one of
+   * its names so they stay one file; without it, `path` gets a file of its own.
    */
-  write(path: readonly Buffer[], isDir: boolean, record: MetadataRecord): void {
+  write(path: readonly Buffer[], isDir: boolean, record: MetadataRecord, shared: boolean): void {
     const data = Buffer.from(printMetadata(record), 'latin1');
     const w = this.where(path, isDir);
-    const st = isDir ? null : this.statRecord(path);
+    const st = isDir || !shared ? null : this.statRecord(path);
     if (st !== null && st.isFile && st.nlink > 1) {
       this.writeShared(path, st, data);
       return;

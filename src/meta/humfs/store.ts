@@ -121,7 +121,8 @@ export class HumfsStore implements MetadataStore {
       if ((e.st.mode & 0o7777) !== hostMode) this.host.chmod(e.fd, hostMode);
     }
     if (type === S_IFDIR) this.records.ensureMirror(path);
-    this.records.write(path, type === S_IFDIR, recordOf(init));
+    // A new entry's record is a file of its own, even over a stale shared one.
+    this.records.write(path, type === S_IFDIR, recordOf(init), false);
   }
 
   async linked(e: StoreEntry, newPath: Buffer[]): Promise<void> {
@@ -129,7 +130,7 @@ export class HumfsStore implements MetadataStore {
     // A file without a record gets one first, so both names share it.
     if (this.records.read(path, false).kind !== 'ok') {
       const v = this.attr(e);
-      if (v !== null) this.records.write(path, false, recordOf(v));
+      if (v !== null) this.records.write(path, false, recordOf(v), false);
     }
     this.records.link(path, newPath);
   }
@@ -182,7 +183,7 @@ export class HumfsStore implements MetadataStore {
       this.detached.set(identityKey(st), next);
       return;
     }
-    this.records.write(e.path(), isDir, next);
+    this.records.write(e.path(), isDir, next, st.nlink > 1);
   }
 
   async statfs(host: StatFs): Promise<StatFs> {

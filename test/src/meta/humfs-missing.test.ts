@@ -144,6 +144,11 @@ test('opening a folder that is not a humfs export fails with a clear reason', as
       () => assert.unreachable('no superblock'),
       (e: Error) => assert.match(e.message, /no superblock/),
     );
+    fs.writeFileSync(path.join(tmp.dir, 'superblock'), 'version 2\nmetadata shadow_fs\nused 0\ntotal 1\n');
+    await openExport({ path: tmp.dir, mode: 'humfs' }).then(
+      () => assert.unreachable('no metadata folders'),
+      (e: Error) => assert.match(e.message, /no file_metadata\/ folder/),
+    );
     fs.writeFileSync(path.join(tmp.dir, 'superblock'), 'version 3\nmetadata shadow_fs\nused 0\ntotal 1\n');
     await openExport({ path: tmp.dir, mode: 'humfs' }).then(
       () => assert.unreachable('bad version'),
