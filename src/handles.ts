@@ -3,6 +3,9 @@
 // keeps working after its node's name is unlinked or renamed, and it keeps
 // its node in the table (Node.opens). A handle is only ever used with the
 // node it was opened on (virtiofsd find_handle): EBADF otherwise.
+// A release waits for the calls still using the handle's descriptor before
+// closing it: closing under an in-flight read would let the number be
+// reused by another open, and the read would land in the wrong file.
 
 import { vfsError } from './errors.js';
 import type { Node } from './nodes.js';
@@ -16,6 +19,8 @@ export interface FileHandle {
   readonly fd: number;
   /** Linux O_* flags it was opened with (access mode, O_APPEND, ...). */
   readonly flags: number;
+  busy: number;
+  waiters: Array<() => void>;
 }
 
 export interface DirHandle {
@@ -25,6 +30,8 @@ export interface DirHandle {
   readonly fd: number;
   /** The listing taken at cookie 0, sorted by cookie; null before the first readdir. */
   snapshot: Cookied[] | null;
+  busy: number;
+  waiters: Array<() => void>;
 }
 
 export type Handle = FileHandle | DirHandle;
@@ -34,14 +41,14 @@ export class HandleTable {
   private readonly handles = new Map<HandleId, Handle>();
 
   addFile(node: Node, fd: number, flags: number): FileHandle {
-    const h: FileHandle = { kind: 'file', id: this.nextId++, node, fd, flags };
+    const h: FileHandle = { kind: 'file', id: this.nextId++, node, fd, flags, busy: 0, waiters: [] };
     node.opens++;
     this.handles.set(h.id, h);
     return h;
   }
 
   addDir(node: Node, fd: number): DirHandle {
-    const h: DirHandle = { kind: 'dir', id: this.nextId++, node, fd, snapshot: null };
+    const h: DirHandle = { kind: 'dir', id: this.nextId++, node, fd, snapshot: null, busy: 0, waiters: [] };
     node.opens++;
     this.handles.set(h.id, h);
     return h;
@@ -73,6 +80,22 @@ export class HandleTable {
     this.handles.delete(id);
     h.node.opens--;
     return h;
+  }
+
+  /** Run `fn` with the handle's descriptor, which stays open until `fn` settles. */
+  async use<T>(h: Handle, fn: (fd: number) => Promise<T> | T): Promise<T> {
+    h.busy++;
+    try {
+      return await fn(h.fd);
+    } finally {
+      h.busy--;
+      if (h.busy === 0) for (const wake of h.waiters.splice(0)) wake();
+    }
+  }
+
+  /** Resolves when no call uses the handle's descriptor any more. */
+  drained(h: Handle): Promise<void> {
+    return h.busy === 0 ? Promise.resolve() : new Promise((resolve) => h.waiters.push(resolve));
   }
 
   all(): Handle[] {

@@ -102,7 +102,8 @@ function seconds(ns: Nanos): number {
 export async function setattr(ctx: CoreContext, cred: Cred, id: NodeId, set: SetAttr, handle?: HandleId): Promise<Attr> {
   const node = ctx.node(id);
   const h = handle === undefined ? undefined : ctx.handles.file(handle, id);
-  return ctx.nodes.withFd(node, async (pathFd) => {
+  const run = (fn: () => Promise<Attr>): Promise<Attr> => (h === undefined ? fn() : ctx.handles.use(h, fn));
+  return run(() => ctx.nodes.withFd(node, async (pathFd) => {
     const fd = h?.fd ?? pathFd;
     const before = ctx.statFd(node, fd);
     const type = before.v.mode & S_IFMT;
@@ -131,7 +132,7 @@ export async function setattr(ctx: CoreContext, cred: Cred, id: NodeId, set: Set
       ctx.host.utimes(fd, pick(set.atime, before.st.atimeNs), pick(set.mtime, before.st.mtimeNs));
     }
     return ctx.statFd(node, fd).attr;
-  });
+  }));
 }
 
 function checkSetattr(cred: Cred, a: { mode: number; uid: number; gid: number }, set: SetAttr, writableHandle: boolean): void {

@@ -23,12 +23,13 @@ export async function opendir(ctx: CoreContext, cred: Cred, id: NodeId): Promise
 export async function releasedir(ctx: CoreContext, handle: HandleId): Promise<void> {
   const h = ctx.handles.dir(handle);
   ctx.handles.remove(handle);
+  await ctx.handles.drained(h);
   ctx.host.close(h.fd);
   ctx.nodes.maybeDrop(h.node);
 }
 
-async function listing(ctx: CoreContext, h: DirHandle, cookie: bigint): Promise<Cookied[]> {
-  if (cookie === 0n || h.snapshot === null) h.snapshot = assignCookies(await ctx.host.list(h.fd));
+async function listing(ctx: CoreContext, h: DirHandle, fd: number, cookie: bigint): Promise<Cookied[]> {
+  if (cookie === 0n || h.snapshot === null) h.snapshot = assignCookies(await ctx.host.list(fd));
   return h.snapshot;
 }
 
@@ -42,15 +43,17 @@ export async function readdir(ctx: CoreContext, handle: HandleId, cookie: bigint
     out.push({ name: Buffer.from('..'), type: DT_DIR, ino: BigInt(h.node.parent), cookie: DOTDOT_COOKIE });
   }
   if (out.length >= max) return out;
-  const names = await listing(ctx, h, cookie);
-  for (let i = resumeIndex(names, cookie); i < names.length && out.length < max; i++) {
-    const e = names[i] as Cookied;
-    const st = ctx.host.lstatAtMaybe(h.fd, e.name);
-    if (st === null) continue;
-    const v = ctx.store.attr({ path: () => [...ctx.nodes.pathOf(h.node), e.name], st });
-    if (v === null) continue;
-    const live = ctx.nodes.find(st);
-    out.push({ name: e.name, type: dtypeOf(v.mode), ino: live !== undefined ? BigInt(live.id) : st.ino | INO_HOST_BIT, cookie: e.cookie });
-  }
-  return out;
+  return ctx.handles.use(h, async (fd) => {
+    const names = await listing(ctx, h, fd, cookie);
+    for (let i = resumeIndex(names, cookie); i < names.length && out.length < max; i++) {
+      const e = names[i] as Cookied;
+      const st = ctx.host.lstatAtMaybe(fd, e.name);
+      if (st === null) continue;
+      const v = ctx.store.attr({ path: () => [...ctx.nodes.pathOf(h.node), e.name], st });
+      if (v === null) continue;
+      const live = ctx.nodes.find(st);
+      out.push({ name: e.name, type: dtypeOf(v.mode), ino: live !== undefined ? BigInt(live.id) : st.ino | INO_HOST_BIT, cookie: e.cookie });
+    }
+    return out;
+  });
 }

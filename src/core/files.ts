@@ -110,7 +110,7 @@ export async function read(ctx: CoreContext, handle: HandleId, offset: bigint, i
   const h = ctx.handles.file(handle);
   if ((h.flags & O_ACCMODE) === 1) throw vfsError('EBADF', 'read');
   if (into.length === 0) return 0;
-  return ctx.host.read(h.fd, into, offset);
+  return ctx.handles.use(h, (fd) => ctx.host.read(fd, into, offset));
 }
 
 export async function write(ctx: CoreContext, handle: HandleId, offset: bigint, data: Buffer): Promise<number> {
@@ -119,21 +119,23 @@ export async function write(ctx: CoreContext, handle: HandleId, offset: bigint, 
   if (data.length === 0) return 0;
   // An O_APPEND descriptor makes pwrite(2) append on Linux, whatever the offset.
   const put = () => ctx.host.write(h.fd, data, offset);
-  if (ctx.store.resize === undefined) return put();
+  if (ctx.store.resize === undefined) return ctx.handles.use(h, put);
   const len = BigInt(data.length);
   const end = offset + len;
-  return ctx.store.resize(h.fd, (size) => (h.flags & O_APPEND ? size + len : end > size ? end : size), put);
+  const resize = ctx.store.resize.bind(ctx.store);
+  return ctx.handles.use(h, (fd) => resize(fd, (size) => (h.flags & O_APPEND ? size + len : end > size ? end : size), put));
 }
 
 export async function fsync(ctx: CoreContext, handle: HandleId, datasync: boolean): Promise<void> {
   const h = ctx.handles.file(handle);
-  await ctx.host.fsync(h.fd, datasync);
+  await ctx.handles.use(h, (fd) => ctx.host.fsync(fd, datasync));
 }
 
 export async function release(ctx: CoreContext, handle: HandleId): Promise<void> {
   const h = ctx.handles.file(handle);
   ctx.handles.remove(handle);
   ctx.locks.releaseHandle(handle);
+  await ctx.handles.drained(h);
   await ctx.host.closeAsync(h.fd);
   ctx.nodes.maybeDrop(h.node);
 }

@@ -71,6 +71,24 @@ export function registerIoCases(test: Case): void {
     await rejects(vfs.release(handle), 'EBADF', 'released twice');
   });
 
+  test('release while reads are in flight: the reads still see their file', async ({ vfs }) => {
+    const data = Buffer.alloc(4 << 20, 0x5a);
+    const f = await writeFile(vfs, vfs.root, 'f', data);
+    for (let round = 0; round < 5; round++) {
+      const h = await vfs.open(ME, f.id, O_RDONLY);
+      const bufs = [Buffer.alloc(1 << 20), Buffer.alloc(1 << 20)];
+      const reads = bufs.map((b, i) => vfs.read(h, BigInt(i) << 20n, b));
+      const released = vfs.release(h);
+      // Other opens may take the released descriptor number at once.
+      const others = await Promise.all([0, 1, 2].map(() => vfs.open(ME, f.id, O_RDONLY)));
+      assert.equal(await Promise.all(reads), [1 << 20, 1 << 20]);
+      for (const b of bufs) assert.ok(b.every((x) => x === 0x5a));
+      await released;
+      await rejects(vfs.read(h, 0n, Buffer.alloc(1)), 'EBADF', 'after release');
+      for (const o of others) await vfs.release(o);
+    }
+  });
+
   test('unlink while open: getattr, read, write and setattr through the handle', async ({ vfs }) => {
     const { entry, handle } = await vfs.create(ME, vfs.root, B('gone'), O_CREAT | O_RDWR, 0o644);
     await vfs.write(handle, 0n, B('still here'));

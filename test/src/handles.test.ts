@@ -48,4 +48,24 @@ test('a handle is only valid with its kind and its node (EBADF)', () => {
   assert.is(code(() => t.any(999, a.id)), 'EBADF');
 });
 
+test('drained waits for the calls still using a handle', async () => {
+  const t = new HandleTable();
+  const h = t.addFile(node(2), 10, 0);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const inFlight = t.use(h, async (fd) => {
+    await gate;
+    return fd;
+  });
+  let drained = false;
+  const d = t.drained(h).then(() => (drained = true));
+  await new Promise((r) => setImmediate(r));
+  assert.not.ok(drained, 'still in use');
+  release();
+  assert.is(await inFlight, 10);
+  await d;
+  assert.ok(drained);
+  await t.drained(h);
+});
+
 test.run();
