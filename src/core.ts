@@ -170,6 +170,7 @@ export class CoreVfs implements Vfs {
     for (const h of this.ctx.handles.all()) {
       this.ctx.handles.remove(h.id);
       this.ctx.locks.releaseHandle(h.id);
+      await this.ctx.handles.drained(h);
       this.ctx.host.close(h.fd);
     }
     this.ctx.nodes.closeAll();
