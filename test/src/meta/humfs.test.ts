@@ -317,6 +317,36 @@ test('permission checks use the virtual owner and mode, not the host\'s', async 
   );
 });
 
+test('many operations in flight at once leave a layout humfsify --check finds consistent', async () => {
+  await withHumfs(async (vfs, dir) => {
+    const dirs = await Promise.all(['a', 'b', 'c', 'd'].map((n) => vfs.mkdir(who, vfs.root, B(n), 0o755)));
+    const ids = dirs.map((d) => d.id);
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => writeFile(vfs, ids[i % 4] as number, `f${i}`, String(i), 0o600 + (i % 8))),
+    );
+    const ops: Promise<unknown>[] = [];
+    for (let i = 0; i < 200; i++) {
+      const from = ids[i % 4] as number;
+      const to = ids[(i + 1) % 4] as number;
+      if (i % 4 === 0) ops.push(vfs.rename(ME, from, B(`f${i}`), to, B(`r${i}`), 0));
+      else if (i % 4 === 1) ops.push(vfs.unlink(ME, from, B(`f${i}`)));
+      else if (i % 4 === 2) ops.push(vfs.lookup(ME, from, B(`f${i}`)).then((e) => vfs.link(ME, e.id, to, B(`l${i}`))));
+      else ops.push(vfs.lookup(ME, from, B(`f${i}`)).then((e) => vfs.setattr(ME, e.id, { uid: i, mode: 0o4700 })));
+    }
+    ops.push(...ids.map((id) => listNames(vfs, id)));
+    await Promise.all(ops);
+    assert.equal(humfsifyCheck(dir), []);
+    for (let i = 0; i < 200; i++) {
+      const parent = ['a', 'b', 'c', 'd'][i % 4] as string;
+      const next = ['a', 'b', 'c', 'd'][(i + 1) % 4] as string;
+      if (i % 4 === 0) assert.is(readMeta(dir, `file_metadata/${next}/r${i}`), `${0o600 + (i % 8)} ${ME.uid} ${ME.gid}\n`);
+      if (i % 4 === 1) assert.is(readMeta(dir, `file_metadata/${parent}/f${i}`), null);
+      if (i % 4 === 2) assert.is(ino(dir, `file_metadata/${next}/l${i}`), ino(dir, `file_metadata/${parent}/f${i}`));
+      if (i % 4 === 3) assert.is(readMeta(dir, `file_metadata/${parent}/f${i}`), `${0o4700} ${i} ${ME.gid}\n`);
+    }
+  });
+});
+
 test('crash between data step and metadata step: humfsify --check reports it and --repair fixes it', async () => {
   await withHumfs(async (vfs, dir) => {
     const d = await vfs.mkdir(who, vfs.root, B('d'), 0o755);
