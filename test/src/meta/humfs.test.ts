@@ -83,6 +83,9 @@ test('create, mkdir, mknod, symlink: records hold the caller, the full mode in d
     assert.is(readMeta(dir, 'file_metadata/d/tty1'), '400 1234 5678 c 4 1\n');
     assert.is(tty.attr.mode, S_IFCHR | 0o620);
     assert.is(tty.attr.rdev, makedev(4, 1));
+    const chowned = await vfs.setattr(ME, tty.id, { uid: 9, mode: 0o600 });
+    assert.equal([chowned.mode, chowned.uid, chowned.rdev], [S_IFCHR | 0o600, 9, makedev(4, 1)], 'a change keeps the type and device');
+    assert.is(readMeta(dir, 'file_metadata/d/tty1'), '384 9 5678 c 4 1\n');
     const big = await vfs.mknod(who, d.id, B('sda'), S_IFBLK | 0o660, makedev(259, 70000));
     assert.is(readMeta(dir, 'file_metadata/d/sda'), '432 1234 5678 b 259 70000\n');
     assert.is(big.attr.rdev, makedev(259, 70000));
