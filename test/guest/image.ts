@@ -115,6 +115,7 @@ export async function ensureGuestImage(log: (msg: string) => void = () => {}): P
   const ready = await readImage(dir);
   if (ready) return ready;
 
+  await removeStaleBuilds(cache);
   const work = await mkdtemp(path.join(cache, '.build-'));
   try {
     log(`building guest image ${dir} (${pkgs.kernel.name} ${pkgs.kernel.version}, busybox ${pkgs.busybox.version})`);
@@ -132,6 +133,16 @@ export async function ensureGuestImage(log: (msg: string) => void = () => {}): P
   const built = await readImage(dir);
   if (!built) throw new Error(`guest image ${dir} is incomplete`);
   return built;
+}
+
+/** Build directories of builders that died (a build takes well under an hour). */
+async function removeStaleBuilds(cache: string): Promise<void> {
+  const hourAgo = Date.now() - 3_600_000;
+  for (const name of await readdir(cache)) {
+    if (!name.startsWith('.build-')) continue;
+    const st = await stat(path.join(cache, name)).catch(() => undefined);
+    if (st && st.mtimeMs < hourAgo) await rm(path.join(cache, name), { recursive: true, force: true });
+  }
 }
 
 /** Every kernel module file below `dir`, by module name, decompressed. */

@@ -32,6 +32,9 @@ export function run(
       if (code === 0) resolve({ stdout: Buffer.concat(out), stderr: err });
       else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}): ${err.trim()}`));
     });
+    // A consumer may stop reading early (xz --single-stream does): EPIPE on
+    // our side is then expected, and its exit status tells the outcome.
+    child.stdin?.on('error', () => {});
     if (opts.input) child.stdin?.end(opts.input);
   });
 }

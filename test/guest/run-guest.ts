@@ -184,14 +184,16 @@ export async function runGuest(o: RunGuestOptions): Promise<GuestResult> {
     clearTimeout(timer);
     const durationMs = Date.now() - t0;
     const consoleText = (await readFile(consoleFile, 'utf8').catch(() => '')) + qemuStderr;
-    const parsed = parseResult(await readFile(resultFile).catch(() => Buffer.alloc(0)), mark);
+    const resultBytes = await readFile(resultFile).catch(() => Buffer.alloc(0));
+    const parsed = parseResult(resultBytes, mark);
     if (process.env['HUMBRIDGE_GUEST_VERBOSE'] === '1') {
       process.stderr.write(`--- guest console ---\n${consoleText}\n--- guest output ---\n${parsed?.raw.toString('utf8') ?? '(none)'}\n`);
     }
     if (!parsed) {
+      // No end marker: hand back whatever the script had written by then.
       return {
-        output: '',
-        raw: Buffer.alloc(0),
+        output: resultBytes.toString('utf8'),
+        raw: resultBytes,
         status: timedOut ? 124 : qemuStatus,
         stage: timedOut ? 'timeout' : 'no-result',
         umountStatus: undefined,
