@@ -47,6 +47,7 @@ import {
   type SpecialType,
 } from '../humfs-format.js';
 import type { EntryInfo, MetadataStore, SetOwnerMode, StoreEntry, VirtualAttr } from '../store.js';
+import { RecordCache } from './cache.js';
 import { MissingPolicy, type MissingPolicyOptions } from './missing.js';
 import { RecordTrees } from './records.js';
 import { SpaceAccount } from './space.js';
@@ -80,6 +81,7 @@ export class HumfsStore implements MetadataStore {
   private readonly records: RecordTrees;
   private readonly missing: MissingPolicy;
   private readonly space: SpaceAccount;
+  private readonly cache = new RecordCache();
   /**
    * Records of files whose last name is gone, by host inode: a handle open
    * on one still shows (and may change) its owner and mode, and a new file
@@ -105,13 +107,19 @@ export class HumfsStore implements MetadataStore {
       const kept = this.detached.get(identityKey(st));
       return kept !== undefined ? virtualOf(kept, st) : this.missing.attr(st, '(an unlinked file)', false, null);
     }
+    const cached = this.cache.get(st);
+    if (cached !== undefined) return virtualOf(cached, st);
     const path = e.path();
     const got = this.records.read(path, isDir);
-    if (got.kind === 'ok') return virtualOf(got.record, st);
+    if (got.kind === 'ok') {
+      this.cache.set(st, got.record);
+      return virtualOf(got.record, st);
+    }
     return this.missing.attr(st, showPath(path), path.length === 0, got.kind === 'bad' ? got.reason : null);
   }
 
   async created(e: StoreEntry, init: VirtualAttr): Promise<void> {
+    this.cache.drop(e.st);
     const type = init.mode & S_IFMT;
     const path = e.path();
     // The data entry is there already (data step first): give it a host mode
@@ -126,6 +134,7 @@ export class HumfsStore implements MetadataStore {
   }
 
   async linked(e: StoreEntry, newPath: Buffer[]): Promise<void> {
+    this.cache.drop(e.st);
     const path = e.path();
     // A file without a record gets one first, so both names share it.
     if (this.records.read(path, false).kind !== 'ok') {
@@ -136,6 +145,8 @@ export class HumfsStore implements MetadataStore {
   }
 
   async renamed(from: Buffer[], to: Buffer[], st: HostStat, replaced: HostStat | null, flags: number): Promise<void> {
+    this.cache.drop(st);
+    if (replaced !== null) this.cache.drop(replaced);
     if (flags & RENAME_EXCHANGE) {
       this.records.exchange(from, to);
       return;
@@ -145,6 +156,7 @@ export class HumfsStore implements MetadataStore {
   }
 
   async removed(path: Buffer[], st: HostStat): Promise<void> {
+    this.cache.drop(st);
     this.forgetName(path, st);
     this.records.remove(path, isDirStat(st));
   }
@@ -183,6 +195,7 @@ export class HumfsStore implements MetadataStore {
       this.detached.set(identityKey(st), next);
       return;
     }
+    this.cache.drop(st);
     this.records.write(e.path(), isDir, next, st.nlink > 1);
   }
 

@@ -26,7 +26,7 @@ import {
 } from '../../../src/types.js';
 import type { Vfs } from '../../../src/vfs.js';
 import { B, listNames, ME, readAll, rejects, writeFile } from '../../conformance/vfs.js';
-import { tmpExport } from '../../helpers/tmp-export.js';
+import { tmpExport, waitFor } from '../../helpers/tmp-export.js';
 import { cliPath } from '../../tools/humfsify-helpers.js';
 import { makeLayout, openHumfsExport, readMeta } from './humfs-helpers.js';
 
@@ -258,6 +258,24 @@ test('unlink and rmdir remove the records; a file open after unlink keeps its ow
     await vfs.unlink(ME, d.id, B('f'));
     await vfs.rmdir(ME, vfs.root, B('d'));
     assert.equal(metaPaths(dir), ['dir_metadata/metadata']);
+  });
+});
+
+test('a record replaced on the host is served once its data entry has changed', async () => {
+  await withHumfs(async (vfs, dir) => {
+    const f = await writeFile(vfs, vfs.root, 'f', 'x', 0o644);
+    assert.is((await vfs.getattr(f.id)).uid, ME.uid);
+    fs.writeFileSync(path.join(dir, 'file_metadata/f'), '384 4242 4343\n');
+    // Any change of the data inode (here its times) moves its ctime, once
+    // the filesystem's clock granularity has passed since the last change.
+    const data = path.join(dir, 'data/f');
+    const before = fs.statSync(data, { bigint: true }).ctimeNs;
+    await waitFor(() => {
+      fs.utimesSync(data, new Date(), new Date());
+      return fs.statSync(data, { bigint: true }).ctimeNs !== before;
+    });
+    const a = await vfs.getattr(f.id);
+    assert.equal([a.mode, a.uid, a.gid], [S_IFREG | 0o600, 4242, 4343]);
   });
 });
 
