@@ -245,9 +245,11 @@ async function readdir(ctx: RequestContext, msg: Msg<'Treaddir'>): Promise<Reply
     const slot = beginRreaddir(buf, ctx.tag).subarray(0, count);
     let used = 0;
     let cookie = msg.offset;
-    // The smallest entry is 24 bytes + name; ask for about what fits.
-    while (count - used >= 25) {
-      const want = Math.max(16, Math.ceil((count - used) / 40));
+    // An entry is 24 bytes + its name: ask for about what fits (each entry
+    // costs the store an lstat), and for more while room is left.
+    // At least one try: a count too small for any entry must answer EINVAL.
+    while (used === 0 || count - used >= 25) {
+      const want = Math.ceil((count - used) / 48) + 1;
       const batch = await f.exp.vfs.readdir(handle, cookie, want);
       if (batch.length === 0) break;
       const dirents: Dirent[] = batch.map((e) => ({
@@ -257,6 +259,9 @@ async function readdir(ctx: RequestContext, msg: Msg<'Treaddir'>): Promise<Reply
         name: e.name,
       }));
       const packed = packDirents(slot.subarray(used), dirents);
+      // getdents(2): EINVAL when the buffer cannot hold the next entry (an
+      // empty reply would read as the end of the directory).
+      if (packed.entries === 0 && used === 0) throw protocolError('EINVAL', 'readdir', `count ${count} cannot hold the next entry`);
       used += packed.bytes;
       if (packed.entries === 0) break;
       cookie = (batch[packed.entries - 1] as { cookie: bigint }).cookie;
