@@ -380,19 +380,32 @@ test('crash between data step and metadata step: humfsify --check reports it and
     fs.unlinkSync(path.join(dir, 'data/d/gone'));
     // rename: data first; a crash before the records move leaves both.
     fs.renameSync(path.join(dir, 'data/d/kept'), path.join(dir, 'data/d/moved'));
+    // mkdir: data first; the directory has neither its record nor its mirror folder.
+    fs.mkdirSync(path.join(dir, 'data/d/sub'));
+    // link: data first; the new name has no record.
+    fs.linkSync(path.join(dir, 'data/d/moved'), path.join(dir, 'data/d/hard'));
     const found = humfsifyCheck(dir).map((p) => `${p.kind} ${p.path}`).sort();
     assert.equal(found, [
+      'missing-mirror-dir file_metadata/d/sub',
+      'missing-record dir_metadata/d/sub/metadata',
+      'missing-record file_metadata/d/hard',
       'missing-record file_metadata/d/moved',
       'missing-record file_metadata/d/new',
       'orphan file_metadata/d/gone',
       'orphan file_metadata/d/kept',
     ]);
     humfsifyCheck(dir, true);
+    // A repair writes the missing record of a hard link as a file of its own;
+    // the next pass links it to its sibling's record.
+    const left = humfsifyCheck(dir).map((p) => `${p.kind} ${p.path}`);
+    assert.ok(left.every((p) => p === 'link-not-shared file_metadata/d/hard'), left.join('\n'));
+    humfsifyCheck(dir, true);
     assert.equal(humfsifyCheck(dir), [], 'repaired');
+    assert.is(ino(dir, 'file_metadata/d/hard'), ino(dir, 'file_metadata/d/moved'));
     const again = await openHumfsExport(dir);
     try {
       const names = (await listNames(again, (await again.lookup(ME, again.root, B('d'))).id)).map(String).sort();
-      assert.equal(names, ['moved', 'new']);
+      assert.equal(names, ['hard', 'moved', 'new', 'sub']);
     } finally {
       await again.close();
     }
