@@ -182,8 +182,9 @@ export class HumfsStore implements MetadataStore {
   async setattr(e: StoreEntry, set: SetOwnerMode): Promise<void> {
     const st = e.st;
     const isDir = (st.mode & S_IFMT) === S_IFDIR;
-    const current = this.attr(e);
-    const base = current === null ? this.missing.attr(st, 'setattr', true, null) : current;
+    // An entry hidden for want of a record, reached through a live node: the
+    // change gives it a record (from the defaults), which makes it visible.
+    const base = this.attr(e) ?? this.missing.attr(st, showPath(e.path()), true, null);
     if (base === null) return;
     const next = recordOf({
       mode: (base.mode & S_IFMT) | ((set.mode ?? base.mode) & 0o7777),
