@@ -67,7 +67,9 @@ export async function mknod(ctx: CoreContext, cred: Cred, parentId: NodeId, name
     if (type === S_IFREG || ctx.store.specialFiles === 'placeholder') {
       // A regular file, or the placeholder whose real type the store records.
       const io = await ctx.host.createAt(dirfd, name, 1, type === S_IFREG ? perm : 0o600);
-      await ctx.host.closeAsync(io);
+      // Closed synchronously: no other request may run between the placeholder
+      // appearing and the store recording its type (it would see a plain file).
+      ctx.host.close(io);
     } else {
       await mknodAt(ctx.host, dirfd, name, type | perm, isDevice ? major(rdev) : 0, isDevice ? minor(rdev) : 0);
     }
