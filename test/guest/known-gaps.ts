@@ -5,7 +5,6 @@ import type { ServerKind } from './servers.js';
 
 export const KNOWN_GAPS: Record<ServerKind, Readonly<Record<string, string>>> = {
   diod: {
-    'utime-nanoseconds': 'diod sets whole seconds: the host file gets .000000000',
     'unlink-while-open': 'diod fids are paths: fstat of an open, unlinked file fails ENOENT',
     'fcntl-locks-two-processes': 'diod locks whole files: a disjoint byte range is refused EAGAIN',
   },
