@@ -16,9 +16,10 @@ import { guestSourceDir } from './paths.js';
 const prereqs = await guestPrereqs();
 const script = await readFile(path.join(guestSourceDir(), 'cases', 'basic.sh'), 'utf8');
 
-const VARIANTS: { transport: GuestTransport; listen: Listen; version: Dialect }[] = [
+const VARIANTS: { transport: GuestTransport; listen: Listen; version: Dialect; msize?: number }[] = [
   { transport: 'tcp', listen: 'tcp', version: '9p2000.L' },
-  { transport: 'virtio', listen: 'unix', version: '9p2000.L' },
+  // A small msize: every 256 KiB read and write splits into many messages.
+  { transport: 'virtio', listen: 'unix', version: '9p2000.L', msize: 16384 },
   { transport: 'virtio', listen: 'stdio', version: '9p2000.L' },
   { transport: 'tcp', listen: 'tcp', version: '9p2000.u' },
   { transport: 'tcp', listen: 'tcp', version: '9p2000' },
@@ -29,7 +30,7 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 for (const kind of selectedServers()) {
   const missing = await missingFor(prereqs, kind);
   for (const v of VARIANTS) {
-    const name = `basic ${v.version} over ${v.transport}${v.transport === 'virtio' ? ` (${v.listen})` : ''} [${kind}]`;
+    const name = `basic ${v.version} over ${v.transport}${v.transport === 'virtio' ? ` (${v.listen})` : ''}${v.msize ? ` msize=${v.msize}` : ''} [${kind}]`;
     if (!serverDialects(kind).includes(v.version) && !runUnsupported()) {
       console.log(`not run: "${name}": ${kind} does not speak ${v.version}`);
       continue;
@@ -45,7 +46,7 @@ for (const kind of selectedServers()) {
           server: f.server,
           script,
           transport: v.transport,
-          mountOptions: { version: v.version },
+          mountOptions: { version: v.version, ...(v.msize ? { msize: v.msize } : {}) },
           timeoutMs: 90_000,
         });
         console.log(`  ${name}: ${r.durationMs} ms`);
