@@ -128,11 +128,53 @@ export function humbridgeScript(): string {
 }
 
 /**
- * `humbridge serve dir` as a child process on a free loopback port.
- * Its default export answers the empty aname (and "/").
+ * `humbridge serve dir` as a child process, listening on a port the kernel
+ * picks (tcp:127.0.0.1:0), read back from its ready line. Its default
+ * export answers the empty aname (and "/").
  */
 export async function startHumbridge(dir: string, extraArgs: readonly string[] = []): Promise<RunningServer> {
-  const port = await freePort();
-  const args = [humbridgeScript(), 'serve', dir, '--listen', `tcp:127.0.0.1:${port}`, ...extraArgs];
-  return startChild('humbridge', process.execPath, args, port, '');
+  const args = [humbridgeScript(), 'serve', dir, '--listen', 'tcp:127.0.0.1:0', ...extraArgs];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let port = 0;
+  const server = track('humbridge', child, '127.0.0.1', 0, '');
+  try {
+    port = await readyPort(child, server.stderr, 15_000);
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  return { ...server, port };
+}
+
+/** Waits for "ready: ... tcp HOST:PORT" on the child's stderr. */
+function readyPort(child: ChildProcess, stderr: () => string, limitMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      const m = /ready: .* on tcp [^\s]*:(\d+)/.exec(stderr());
+      if (m) {
+        done();
+        resolve(Number(m[1]));
+      }
+    };
+    const onExit = (): void => {
+      done();
+      reject(new Error(`humbridge serve exited before it was ready: ${stderr()}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`humbridge serve not ready after ${limitMs} ms: ${stderr()}`));
+    }, limitMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+    };
+    // Runs after track()'s own listener has appended the chunk.
+    const onData = (): void => {
+      setImmediate(check);
+    };
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+    check();
+  });
 }
