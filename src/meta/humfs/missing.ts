@@ -11,6 +11,13 @@
 // served): under `hide` it gets the defaults. Each entry is logged once per
 // Vfs, by host inode; an unparsable record is logged as an error and then
 // treated as missing.
+//
+// An entry the Vfs is making is seen without its record by a request that
+// runs between the data step and the metadata step (only with concurrent
+// clients: a Linux client holds the directory's lock across a create). That
+// is no news for the log, so a missing record is logged one event-loop turn
+// later, unless the store has written the entry's record by then (settled()):
+// a creation's steps all run within one turn once its host call returns.
 
 import type { HostStat } from '../../host/stat.js';
 import { identityKey } from '../../host/stat.js';
@@ -34,6 +41,9 @@ const LOGGED_MAX = 100_000;
 
 export class MissingPolicy {
   private readonly logged = new Set<string>();
+  /** Entries seen without a record this turn, by host inode: the message to log. */
+  private readonly pending = new Map<string, string>();
+  private flushing: NodeJS.Immediate | null = null;
 
   constructor(
     private readonly o: MissingPolicyOptions,
@@ -51,13 +61,45 @@ export class MissingPolicy {
     return { mode: type | (perm & 0o7777), uid: this.o.defaultUid, gid: this.o.defaultGid, rdev: st.rdev };
   }
 
+  /** The store wrote the record of `st` (a creation that was in flight): nothing to log. */
+  settled(st: { dev: bigint; ino: bigint }): void {
+    if (this.pending.size > 0) this.pending.delete(identityKey(st));
+  }
+
+  /** Log what is still pending now (the Vfs is closing). */
+  close(): void {
+    if (this.flushing !== null) clearImmediate(this.flushing);
+    this.flush();
+  }
+
   private logOnce(st: HostStat, where: string, policy: string, bad: string | null): void {
     const key = identityKey(st);
     if (this.logged.has(key)) return;
+    const shown = policy === 'hide' ? 'hidden' : policy === 'host' ? "served with the host's owner and mode" : 'served with the default owner and mode';
+    if (bad !== null) {
+      this.remember(key);
+      this.log.error(`humfs: bad metadata for ${where} (${bad}); ${shown}`);
+      return;
+    }
+    if (this.pending.has(key)) return;
+    this.pending.set(key, `humfs: no metadata for ${where}; ${shown}`);
+    if (this.flushing === null) {
+      this.flushing = setImmediate(() => this.flush());
+      this.flushing.unref();
+    }
+  }
+
+  private flush(): void {
+    this.flushing = null;
+    for (const [key, message] of this.pending) {
+      this.remember(key);
+      this.log.warn(message);
+    }
+    this.pending.clear();
+  }
+
+  private remember(key: string): void {
     if (this.logged.size >= LOGGED_MAX) this.logged.clear();
     this.logged.add(key);
-    const shown = policy === 'hide' ? 'hidden' : policy === 'host' ? "served with the host's owner and mode" : 'served with the default owner and mode';
-    if (bad !== null) this.log.error(`humfs: bad metadata for ${where} (${bad}); ${shown}`);
-    else this.log.warn(`humfs: no metadata for ${where}; ${shown}`);
   }
 }

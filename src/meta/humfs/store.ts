@@ -131,6 +131,7 @@ export class HumfsStore implements MetadataStore {
     if (type === S_IFDIR) this.records.ensureMirror(path);
     // A new entry's record is a file of its own, even over a stale shared one.
     this.records.write(path, type === S_IFDIR, recordOf(init), false);
+    this.missing.settled(e.st);
   }
 
   async linked(e: StoreEntry, newPath: Buffer[]): Promise<void> {
@@ -142,6 +143,7 @@ export class HumfsStore implements MetadataStore {
       if (v !== null) this.records.write(path, false, recordOf(v), false);
     }
     this.records.link(path, newPath);
+    this.missing.settled(e.st);
   }
 
   async renamed(from: Buffer[], to: Buffer[], st: HostStat, replaced: HostStat | null, flags: number): Promise<void> {
@@ -211,6 +213,7 @@ export class HumfsStore implements MetadataStore {
   async close(): Promise<void> {
     this.space.close();
     this.records.close();
+    this.missing.close();
     for (const fd of [this.parts.fileMetaFd, this.parts.dirMetaFd, this.parts.exportFd]) closeMeta(fd);
   }
 }
