@@ -372,7 +372,10 @@ export class Session {
     this.ending = true;
     this.queue.length = 0;
     this.conn.pause();
-    await Promise.all([...this.tags.values()].map((r) => r.done));
+    // Requests that wait (a blocking lock) end now; their replies are still sent.
+    const running = [...this.tags.values()];
+    for (const r of running) r.abort.abort();
+    await Promise.all(running.map((r) => r.done));
     if (this.conn.writable) await new Promise<void>((resolve) => this.conn.end(() => resolve()));
     if (!this.conn.destroyed) this.conn.destroy();
     await this.teardown();

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import {
   decode,
+  dialect9P2000,
   dialect9P2000L,
   encode,
   FrameReader,
@@ -53,7 +54,13 @@ export class WireConn {
 
   private onFrame(frame: Buffer): void {
     const tag = frame.readUInt16LE(5);
-    const msg = decode(this.dialect, frame).msg as AnyMessage;
+    let msg: AnyMessage;
+    try {
+      msg = decode(this.dialect, frame).msg as AnyMessage;
+    } catch {
+      // Before Tversion the server answers in 9P2000 form.
+      msg = decode(dialect9P2000, frame).msg as AnyMessage;
+    }
     this.order.push(tag);
     const w = this.waiting.get(tag)?.shift();
     if (w === undefined) this.stray.push(msg);
@@ -134,6 +141,8 @@ export interface Harness {
   connect(): Promise<WireConn>;
   /** Connects, negotiates 9P2000.L (or `version`) and attaches fid 0 as root. */
   session(version?: string): Promise<WireConn>;
+  /** The lock waiters of the default export. */
+  exportLocks(): { waiting: number };
   /** Open handles and live nodes of the export's core. */
   stats(): { nodes: number; descriptors: number; handles: number };
   stop(): Promise<void>;
@@ -169,6 +178,7 @@ export async function startHarness(
       return c;
     },
     stats: () => (vfs as CoreVfs).stats,
+    exportLocks: () => (server.exportFor('') as { locks: { waiting: number } }).locks,
     async stop() {
       for (const c of conns) c.sock.destroy();
       await new Promise<void>((resolve) => listener.close(() => resolve()));

@@ -1,0 +1,97 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { FidTable, NodeRefs, releaseFid, type Fid } from '../../../ninep/server/fids.js';
+import { LockSignal, type ServedExport } from '../../../ninep/server/exports.js';
+import { VfsError } from '../../../src/errors.js';
+import { openExport } from '../../../src/index.js';
+import type { CoreVfs } from '../../../src/core.js';
+import { tmpExport } from '../../helpers/tmp-export.js';
+
+const root = { uid: 0, gid: 0 };
+
+test('NodeRefs: several users of a node hold the Vfs references until the last one goes', async () => {
+  const tmp = tmpExport();
+  const vfs = await openExport({ path: tmp.dir });
+  try {
+    fs.writeFileSync(path.join(tmp.dir, 'f'), '');
+    const exp: ServedExport = { name: '', vfs, locks: new LockSignal() };
+    const refs = new NodeRefs();
+    const base = (vfs as CoreVfs).stats.nodes;
+    const e1 = await vfs.lookup(root, vfs.root, Buffer.from('f'));
+    const e2 = await vfs.lookup(root, vfs.root, Buffer.from('f'));
+    refs.adopt(exp, e1);
+    refs.adopt(exp, e2);
+    refs.share(exp, e1.id);
+    assert.is((vfs as CoreVfs).stats.nodes, base + 1);
+    refs.release(exp, e1.id);
+    refs.release(exp, e1.id);
+    await vfs.getattr(e1.id); // still referenced
+    refs.release(exp, e1.id);
+    assert.is(refs.size, 0);
+    const err = await vfs.getattr(e1.id).then(
+      () => 'resolved',
+      (e: unknown) => (e instanceof VfsError ? e.code : 'other'),
+    );
+    assert.is(err, 'ESTALE');
+    // The root needs no reference and is never forgotten.
+    refs.share(exp, vfs.root);
+    refs.release(exp, vfs.root);
+    await vfs.getattr(vfs.root);
+  } finally {
+    await vfs.close();
+    tmp.cleanup();
+  }
+});
+
+test('FidTable: unknown fids are EBADF, reuse is EBADF, the limit is EMFILE; releaseFid closes handles', async () => {
+  const tmp = tmpExport();
+  const vfs = await openExport({ path: tmp.dir });
+  try {
+    const exp: ServedExport = { name: '', vfs, locks: new LockSignal() };
+    const t = new FidTable(2);
+    const code = (fn: () => void): string => {
+      try {
+        fn();
+      } catch (e) {
+        return e instanceof VfsError ? e.code : 'other';
+      }
+      return 'none';
+    };
+    assert.is(code(() => t.get(1, 'x')), 'EBADF');
+    const refs = new NodeRefs();
+    const f: Fid = { exp, node: refs.share(exp, vfs.root), qid: { type: 0x80, version: 0, path: 1n }, parent: undefined, name: Buffer.from('/'), cred: root, orclose: false };
+    f.open = { kind: 'dir', handle: await vfs.opendir(root, vfs.root) };
+    t.set(1, f);
+    assert.is(code(() => t.checkFree(1, 'x')), 'EBADF');
+    t.set(2, { ...f, open: undefined });
+    assert.is(code(() => t.checkFree(3, 'x')), 'EMFILE');
+    assert.is((vfs as CoreVfs).stats.handles, 1);
+    for (const x of t.drain()) await releaseFid(x, refs);
+    assert.is((vfs as CoreVfs).stats.handles, 0);
+    assert.is(t.size, 0);
+  } finally {
+    await vfs.close();
+    tmp.cleanup();
+  }
+});
+
+test('LockSignal: a waiter wakes on notify or abort, and cancel unregisters it', async () => {
+  const s = new LockSignal();
+  const ac = new AbortController();
+  const a = s.waiter(ac.signal);
+  const b = s.waiter(ac.signal);
+  assert.is(s.waiting, 2);
+  b.cancel();
+  assert.is(s.waiting, 1);
+  s.notify();
+  await a.woken;
+  assert.is(s.waiting, 0);
+  const c = s.waiter(ac.signal);
+  ac.abort();
+  await c.woken;
+  assert.is(s.waiting, 0);
+});
+
+test.run();

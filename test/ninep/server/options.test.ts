@@ -1,0 +1,29 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DEFAULT_SERVER_OPTIONS, resolveServerOptions, ServerOptionsError } from '../../../ninep/server/options.js';
+
+test('defaults: 1 MiB msize, client access model, nobody for unknown users', () => {
+  const o = resolveServerOptions();
+  assert.is(o.maxMsize, 1 << 20);
+  assert.is(o.access, 'client');
+  assert.is(o.defaultUid, 65534);
+  assert.equal(o, DEFAULT_SERVER_OPTIONS);
+});
+
+test('validation: each bad field is refused with its name', () => {
+  const bad: [string, Record<string, unknown>][] = [
+    ['maxMsize', { maxMsize: 100 }],
+    ['maxMsize', { maxMsize: 1.5 }],
+    ['maxFids', { maxFids: 0 }],
+    ['maxInFlight', { maxInFlight: 70000 }],
+    ['writeHighWater', { writeHighWater: -1 }],
+    ['defaultUid', { defaultUid: 0xffffffff }],
+    ['access', { access: 'everyone' }],
+  ];
+  for (const [name, partial] of bad) {
+    assert.throws(() => resolveServerOptions(partial), (e: unknown) => e instanceof ServerOptionsError && e.message.includes(name));
+  }
+  assert.is(resolveServerOptions({ maxMsize: 8192, access: 'user' }).maxMsize, 8192);
+});
+
+test.run();
