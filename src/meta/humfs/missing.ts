@@ -15,9 +15,10 @@
 // An entry the Vfs is making is seen without its record by a request that
 // runs between the data step and the metadata step (only with concurrent
 // clients: a Linux client holds the directory's lock across a create). That
-// is no news for the log, so a missing record is logged one event-loop turn
-// later, unless the store has written the entry's record by then (settled()):
-// a creation's steps all run within one turn once its host call returns.
+// is no news for the log, so a missing record is logged LOG_DELAY_MS later,
+// unless the store has written the entry's record by then (settled()). Not
+// one event-loop turn: the entry exists as soon as the thread pool ran the
+// syscall, and other callbacks may run before its completion is delivered.
 
 import type { HostStat } from '../../host/stat.js';
 import { identityKey } from '../../host/stat.js';
@@ -36,6 +37,9 @@ export interface MissingPolicyOptions {
   defaultDirMode: number;
 }
 
+/** How long a missing record may be a creation in flight before it is logged. */
+const LOG_DELAY_MS = 1000;
+
 /** How many inodes the log-once memory keeps before it starts over (bounds memory on huge host-made trees). */
 const LOGGED_MAX = 100_000;
 
@@ -43,7 +47,7 @@ export class MissingPolicy {
   private readonly logged = new Set<string>();
   /** Entries seen without a record this turn, by host inode: the message to log. */
   private readonly pending = new Map<string, string>();
-  private flushing: NodeJS.Immediate | null = null;
+  private flushing: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly o: MissingPolicyOptions,
@@ -68,7 +72,7 @@ export class MissingPolicy {
 
   /** Log what is still pending now (the Vfs is closing). */
   close(): void {
-    if (this.flushing !== null) clearImmediate(this.flushing);
+    if (this.flushing !== null) clearTimeout(this.flushing);
     this.flush();
   }
 
@@ -84,7 +88,7 @@ export class MissingPolicy {
     if (this.pending.has(key)) return;
     this.pending.set(key, `humfs: no metadata for ${where}; ${shown}`);
     if (this.flushing === null) {
-      this.flushing = setImmediate(() => this.flush());
+      this.flushing = setTimeout(() => this.flush(), LOG_DELAY_MS);
       this.flushing.unref();
     }
   }

@@ -73,7 +73,7 @@ test('host (default): the host\'s owner and mode, logged once per file', async (
     }
     assert.is((await attrOf(vfs, 'hostdir')).mode, S_IFDIR | 0o750);
     assert.is((await attrOf(vfs, 'known')).uid, 5, 'a record still wins');
-    // Logged one event-loop turn after being seen (see missing.ts).
+    // Logged a moment after being seen (see missing.ts).
     await waitFor(() => log.warns.length >= 2);
     await attrOf(vfs, 'hostfile');
     assert.is(log.warns.length, 2, log.warns.join('\n'));
