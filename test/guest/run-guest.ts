@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { concatInitramfs, cpioArchive, type CpioEntry } from './cpio.js';
-import type { GuestImage } from './image.js';
+import { ensureGuestImage, type GuestImage } from './image.js';
 import { guestSourceDir } from './paths.js';
 import { GroupProcess } from './proc.js';
 import { qemuArgs, type GuestChannel } from './qemu.js';
@@ -30,7 +30,8 @@ export interface MountOptions {
 }
 
 export interface RunGuestOptions {
-  image: GuestImage;
+  /** Defaults to ensureGuestImage() (built on first use, then cached). */
+  image?: GuestImage;
   server: NinepServer;
   /** busybox sh script; runs with cwd = the mount point, as root unless asUser. */
   script: string;
@@ -118,7 +119,8 @@ export function parseResult(
 export async function runGuest(o: RunGuestOptions): Promise<GuestResult> {
   const transport = o.transport ?? (o.server.listen === 'tcp' ? 'tcp' : 'virtio');
   const channel = channelFor(o.server, transport);
-  for (const p of [o.image.kernel, o.image.initramfs]) {
+  const image = o.image ?? (await ensureGuestImage());
+  for (const p of [image.kernel, image.initramfs]) {
     // QEMU splits option values at commas.
     if (p.includes(',')) throw new Error(`path with a comma: ${p}`);
   }
@@ -134,6 +136,9 @@ export async function runGuest(o: RunGuestOptions): Promise<GuestResult> {
     HB_DMESG: process.env['HUMBRIDGE_GUEST_DMESG'] === '1' ? '1' : '0',
     HB_TIMING: process.env['HUMBRIDGE_GUEST_TIMING'] === '1' ? '1' : '0',
   };
+  for (const name of Object.keys(o.files ?? {})) {
+    if (name.includes('/') || name === '' || name === '.' || name === '..') throw new Error(`files: "${name}" is not a plain name`);
+  }
   const src = guestSourceDir();
   const entries: CpioEntry[] = [
     { kind: 'file', name: 'init', data: await readFile(path.join(src, 'init.sh')), mode: 0o755 },
@@ -154,8 +159,8 @@ export async function runGuest(o: RunGuestOptions): Promise<GuestResult> {
   let timer: NodeJS.Timeout | undefined;
   const t0 = Date.now();
   try {
-    await writeFile(initrd, concatInitramfs([await readFile(o.image.initramfs), cpioArchive(entries)]));
-    const args = qemuArgs({ kernel: o.image.kernel, initrd, consoleFile, resultFile, channel });
+    await writeFile(initrd, concatInitramfs([await readFile(image.initramfs), cpioArchive(entries)]));
+    const args = qemuArgs({ kernel: image.kernel, initrd, consoleFile, resultFile, channel });
     if (channel.kind === 'stdio') {
       server = o.server.spawnStdio();
       qemu = new GroupProcess('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
