@@ -28,4 +28,8 @@ else
   check no-symlink-in-9p2000 refused '' ln -s data.bin b/link
 fi
 check df df -k .
+if [ "$HB_TRANSPORT" = fd ]; then
+  # The virtio-serial path works with no network device at all.
+  check no-guest-network eq "$(ls /sys/class/net | tr '\n' ' ')" "lo "
+fi
 finish_checks
