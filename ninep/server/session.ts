@@ -48,7 +48,7 @@ import { FidTable, NodeRefs, releaseFid } from './fids.js';
 import type { ServedExport } from './exports.js';
 import type { ServerOptions } from './options.js';
 import { errnoOf, errorReply, ProtocolError } from './replies.js';
-import { handlersFor, type Handler, type Reply } from './handlers/index.js';
+import { handlersFor, type Handler, type Reply, type RequestContext } from './handlers/index.js';
 
 const TVERSION = 100;
 /** Data replies smaller than this are allocated from Node's pool; bigger ones reuse msize buffers. */
@@ -61,11 +61,44 @@ export interface SessionHost {
   exportFor(aname: string): ServedExport | undefined;
 }
 
-interface InFlight {
-  readonly abort: AbortController;
-  done: Promise<void>;
+/**
+ * A running request. Its AbortController is made only when a handler asks
+ * for the signal (few do: a waiting lock), since making one per request
+ * showed in profiles.
+ */
+class InFlight {
+  done: Promise<void> = Promise.resolve();
   /** Set by a Tversion reset or teardown: the reply is not sent. */
-  suppressed: boolean;
+  suppressed = false;
+  private controller: AbortController | undefined;
+  private aborted = false;
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  abort(): void {
+    this.aborted = true;
+    this.controller?.abort();
+  }
+}
+
+/** What a handler sees of its request; the signal is made on first use. */
+class Context implements RequestContext {
+  constructor(
+    readonly session: Session,
+    readonly tag: number,
+    private readonly entry: InFlight,
+    readonly dialect: DialectName,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.entry.signal;
+  }
 }
 
 export class Session {
@@ -243,7 +276,7 @@ export class Session {
       this.sendError(d, tag, 'ENOSYS');
       return;
     }
-    const entry: InFlight = { abort: new AbortController(), done: Promise.resolve(), suppressed: false };
+    const entry = new InFlight();
     this.tags.set(tag, entry);
     entry.done = this.run(handler, d, tag, msg, entry);
   }
@@ -251,7 +284,7 @@ export class Session {
   private async run(handler: Handler, d: AnyDialect, tag: number, msg: AnyMessage, entry: InFlight): Promise<void> {
     let reply: Reply;
     try {
-      reply = await handler({ session: this, tag, signal: entry.abort.signal, dialect: d.name }, msg);
+      reply = await handler(new Context(this, tag, entry, d.name), msg);
     } catch (e) {
       const code = errnoOf(e, this.log, `9p session ${this.id} ${msg.type}`);
       reply = errorReply(d.name, code, e instanceof ProtocolError ? e.text : undefined);
@@ -357,7 +390,7 @@ export class Session {
     const running = [...this.tags.values()];
     for (const r of running) {
       r.suppressed = true;
-      r.abort.abort();
+      r.abort();
     }
     await Promise.all(running.map((r) => r.done));
   }
@@ -374,7 +407,7 @@ export class Session {
     this.conn.pause();
     // Requests that wait (a blocking lock) end now; their replies are still sent.
     const running = [...this.tags.values()];
-    for (const r of running) r.abort.abort();
+    for (const r of running) r.abort();
     await Promise.all(running.map((r) => r.done));
     if (this.conn.writable) await new Promise<void>((resolve) => this.conn.end(() => resolve()));
     if (!this.conn.destroyed) this.conn.destroy();

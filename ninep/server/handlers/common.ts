@@ -82,7 +82,7 @@ async function attach(ctx: RequestContext, msg: Msg<'Tattach'>): Promise<Reply> 
 async function flush(ctx: RequestContext, msg: Msg<'Tflush'>): Promise<Reply> {
   const old = ctx.session.running(msg.oldtag);
   if (old !== undefined && msg.oldtag !== ctx.tag) {
-    old.abort.abort();
+    old.abort();
     await old.done;
   }
   return { type: 'Rflush' };
