@@ -2,4 +2,4 @@
 // a connected Duplex. They know nothing of 9P.
 export { listenTcp, closeServer, DEFAULT_TCP_HOST, DEFAULT_TCP_PORT, type Listener, type TcpListener } from './tcp.js';
 export { listenUnix, UnixPathError, type UnixListener } from './unix.js';
-export { fdConnection, parseFdPair, type FdPair } from './stdio.js';
+export { fdConnection, parseFdPair, type FdPair, type FdOptions } from './stdio.js';

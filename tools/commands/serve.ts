@@ -6,7 +6,7 @@
 
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { Server } from '../../ninep/server/index.js';
+import { Server, type Session } from '../../ninep/server/index.js';
 import type { ServerOptions } from '../../ninep/server/options.js';
 import { fdConnection, listenTcp, listenUnix, DEFAULT_TCP_HOST, DEFAULT_TCP_PORT, type Listener } from '../../ninep/transport/index.js';
 import { openExport, type Vfs } from '../../src/index.js';
@@ -110,8 +110,11 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     if (o.listen.kind === 'tcp') listener = await listenTcp({ host: o.listen.host, port: o.listen.port }, (s) => server.serve(s));
     else if (o.listen.kind === 'unix') listener = await listenUnix(o.listen.path, (s) => server.serve(s));
     else {
-      const conn: Duplex = fdConnection({ read: o.listen.read, write: o.listen.write });
-      single = server.serve(conn).closed;
+      // One reusable read buffer for the connection: bytes go straight to the session.
+      let session: Session | undefined;
+      const conn: Duplex = fdConnection({ read: o.listen.read, write: o.listen.write }, { onread: (chunk) => session?.push(chunk) });
+      session = server.serve(conn);
+      single = session.closed;
     }
     const where = listener?.description ?? (o.listen.kind === 'fd' ? `fd ${o.listen.read},${o.listen.write}` : '');
     const names = o.exports.map((e) => (e.name === '' ? e.options.path : `${e.name}=${e.options.path}`)).join(', ');

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fdConnection, parseFdPair } from '../../../ninep/transport/index.js';
-import { tmpExport } from '../../helpers/tmp-export.js';
+import { tmpExport, waitFor } from '../../helpers/tmp-export.js';
 
 test('parseFdPair: stdio and fd:R,W', () => {
   assert.equal(parseFdPair('stdio'), { read: 0, write: 1 });
@@ -35,6 +35,38 @@ test('fdConnection over two FIFOs (pipes): bytes both ways, end of input ends th
     const buf = Buffer.alloc(16);
     const n = fs.readSync(drain, buf);
     assert.is(buf.subarray(0, n).toString(), 'pong');
+    conn.destroy();
+    fs.closeSync(drain);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('fdConnection with onread: bytes arrive as views of one reused buffer, then end', async () => {
+  const tmp = tmpExport();
+  try {
+    const inPath = path.join(tmp.dir, 'in');
+    const outPath = path.join(tmp.dir, 'out');
+    execFileSync('mkfifo', [inPath, outPath]);
+    const connIn = fs.openSync(inPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const feed = fs.openSync(inPath, fs.constants.O_WRONLY);
+    const drain = fs.openSync(outPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const connOut = fs.openSync(outPath, fs.constants.O_WRONLY);
+    const copies: Buffer[] = [];
+    const backing = new Set<ArrayBufferLike>();
+    const conn = fdConnection({ read: connIn, write: connOut }, { onread: (c) => (copies.push(Buffer.from(c)), backing.add(c.buffer)), readBufferSize: 4096 });
+    conn.on('data', () => assert.unreachable('no data events with onread'));
+    const ended = new Promise<void>((resolve) => conn.once('end', () => resolve()));
+    for (let i = 0; i < 5; i++) {
+      fs.writeSync(feed, Buffer.alloc(3000, 65 + i));
+      await waitFor(() => copies.reduce((n, c) => n + c.length, 0) >= 3000 * (i + 1));
+    }
+    fs.closeSync(feed);
+    await ended;
+    const all = Buffer.concat(copies);
+    assert.is(all.length, 15000);
+    assert.is(all[14999], 69);
+    assert.is(backing.size, 1, 'one buffer reused for every read');
     conn.destroy();
     fs.closeSync(drain);
   } finally {
