@@ -17,6 +17,7 @@ import type { Qid, Stat, StatU } from '../codec/index.js';
 import type { Cred, Entry, HandleId, NodeId } from '../../src/types.js';
 import type { ServedExport } from './exports.js';
 import { protocolError } from './replies.js';
+import { discardReadAhead, type ReadAhead } from './handlers/read-ahead.js';
 
 export interface DirReadState {
   /** The byte offset the next sequential read must ask for (read(5)). */
@@ -28,8 +29,17 @@ export interface DirReadState {
   eof: boolean;
 }
 
+/** An open file; `ahead` and `nextOffset` serve sequential readers (handlers/read-ahead.ts). */
+export interface FileOpen {
+  kind: 'file';
+  handle: HandleId;
+  flags: number;
+  ahead?: ReadAhead;
+  nextOffset?: bigint;
+}
+
 export type OpenState =
-  | { kind: 'file'; handle: HandleId; flags: number }
+  | FileOpen
   | { kind: 'dir'; handle: HandleId; listing?: DirReadState }
   /** A .u create of a symlink or device leaves the fid "open" with nothing to read. */
   | { kind: 'none' };
@@ -161,6 +171,8 @@ export async function releaseFid(f: Fid, refs: NodeRefs): Promise<void> {
   f.open = undefined;
   try {
     if (open?.kind === 'file') {
+      // A read-ahead still running uses the handle: let it finish first.
+      await discardReadAhead(open.ahead);
       await f.exp.vfs.release(open.handle);
       // Releasing a handle drops the locks taken through it.
       f.exp.locks.notify();

@@ -28,6 +28,7 @@ export class Server implements SessionHost {
   private readonly sessions = new Set<Session>();
   private nextSession = 1;
   private closing = false;
+  private changes = 0;
 
   constructor(config: ServerConfig) {
     this.options = resolveServerOptions(config.options);
@@ -49,6 +50,15 @@ export class Server implements SessionHost {
     if (named !== undefined) return named;
     if ((aname === '' || aname === '/') && this.defaultName !== undefined) return this.served.get(this.defaultName);
     return undefined;
+  }
+
+  /** How many times a request that may change files started or ended. */
+  get generation(): number {
+    return this.changes;
+  }
+
+  changed(): void {
+    this.changes = (this.changes + 1) % Number.MAX_SAFE_INTEGER;
   }
 
   /** Serves one connection until it closes. */

@@ -59,7 +59,13 @@ const POOL_KEEP = 8;
 export interface SessionHost {
   readonly options: ServerOptions;
   exportFor(aname: string): ServedExport | undefined;
+  /** Counts requests that may change files, server-wide (see handlers/read-ahead.ts). */
+  readonly generation: number;
+  changed(): void;
 }
+
+/** Requests that change no file data or attributes: they leave read-aheads valid. */
+const READ_ONLY = new Set(['Tread', 'Treaddir', 'Tgetattr', 'Tstat', 'Twalk', 'Treadlink', 'Tstatfs', 'Txattrwalk', 'Tgetlock', 'Tlock', 'Tflush', 'Tattach', 'Tauth', 'Tfsync']);
 
 /**
  * A running request. Its AbortController is made only when a handler asks
@@ -145,6 +151,11 @@ export class Session {
 
   get options(): ServerOptions {
     return this.host.options;
+  }
+
+  /** The server's change count (see handlers/read-ahead.ts). */
+  get generation(): number {
+    return this.host.generation;
   }
 
   get dialectName(): DialectName | undefined {
@@ -278,10 +289,12 @@ export class Session {
     }
     const entry = new InFlight();
     this.tags.set(tag, entry);
-    entry.done = this.run(handler, d, tag, msg, entry);
+    const mutates = !READ_ONLY.has(msg.type);
+    if (mutates) this.host.changed();
+    entry.done = this.run(handler, d, tag, msg, entry, mutates);
   }
 
-  private async run(handler: Handler, d: AnyDialect, tag: number, msg: AnyMessage, entry: InFlight): Promise<void> {
+  private async run(handler: Handler, d: AnyDialect, tag: number, msg: AnyMessage, entry: InFlight, mutates: boolean): Promise<void> {
     let reply: Reply;
     try {
       reply = await handler(new Context(this, tag, entry, d.name), msg);
@@ -289,6 +302,7 @@ export class Session {
       const code = errnoOf(e, this.log, `9p session ${this.id} ${msg.type}`);
       reply = errorReply(d.name, code, e instanceof ProtocolError ? e.text : undefined);
     }
+    if (mutates) this.host.changed();
     this.tags.delete(tag);
     if (entry.suppressed || this.isClosed) {
       if ('frame' in reply) reply.release?.();

@@ -10,6 +10,7 @@ import { qidOf } from '../qid.js';
 import { protocolError } from '../replies.js';
 import type { FrameReply, HandlerTable, Msg, Reply, RequestContext } from './types.js';
 import { readDirStats } from './dir-stats.js';
+import { afterRead, takeReadAhead } from './read-ahead.js';
 
 /** XATTR_SIZE_MAX of Linux: no value is larger. */
 export const XATTR_SIZE_MAX = 65536;
@@ -168,12 +169,18 @@ async function read(ctx: RequestContext, msg: Msg<'Tread'>): Promise<Reply> {
     return readDirStats(ctx, f, open, msg.offset, count);
   }
   if (open.kind !== 'file') throw protocolError('EINVAL', 'read', 'nothing to read');
+  const early = await takeReadAhead(s, open, ctx.tag, msg.offset, count);
+  if (early !== undefined) {
+    afterRead(s, f, open, msg.offset, count, early.frame.length - DATA_REPLY_HEADER);
+    return early;
+  }
   const { buf, release } = s.dataBuffer(DATA_REPLY_HEADER + count);
   try {
     const slot = beginRread(buf, ctx.tag);
     const n = await f.exp.vfs.read(open.handle, msg.offset, slot.subarray(0, count));
     const reply: FrameReply = { frame: finishData(buf, n) };
     if (release !== undefined) reply.release = release;
+    afterRead(s, f, open, msg.offset, count, n);
     return reply;
   } catch (e) {
     release?.();

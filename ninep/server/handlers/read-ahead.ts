@@ -1,0 +1,74 @@
+// Read-ahead for sequential readers. A client that reads a file one
+// request at a time (diodcat, cat over a cache=none mount) leaves the
+// server idle while the reply travels and the next request comes back; so
+// after two sequential full reads, the server starts reading the next
+// `count` bytes into a reply buffer, and the next Tread for exactly that
+// range is answered from it.
+//
+// Coherence: the server counts every request that may change a file
+// (Server.generation, bumped when such a request starts and when it ends).
+// A read-ahead is used only if no such request started or ended since it
+// began, so a client never reads around its own or another 9P client's
+// completed writes. Writers on the host itself are not seen, exactly as
+// with any read that raced them.
+
+import { beginRread, finishData, DATA_REPLY_HEADER } from '../../codec/index.js';
+import type { Fid, FileOpen } from '../fids.js';
+import type { Session } from '../session.js';
+import type { FrameReply } from './types.js';
+
+/** Reads smaller than this are not worth reading ahead. */
+const MIN_READ_AHEAD = 64 * 1024;
+
+export interface ReadAhead {
+  offset: bigint;
+  count: number;
+  generation: number;
+  buf: Buffer;
+  release: (() => void) | undefined;
+  /** Bytes read; rejects as the read would. */
+  done: Promise<number>;
+}
+
+/** Gives the buffer back once the read is over (its result is not wanted). */
+export function discardReadAhead(a: ReadAhead | undefined): Promise<void> {
+  if (a === undefined) return Promise.resolve();
+  return a.done.then(
+    () => a.release?.(),
+    () => a.release?.(),
+  );
+}
+
+/** The reply from a matching read-ahead, or undefined (then read as usual). */
+export async function takeReadAhead(s: Session, open: FileOpen, tag: number, offset: bigint, count: number): Promise<FrameReply | undefined> {
+  const a = open.ahead;
+  open.ahead = undefined;
+  if (a === undefined) return undefined;
+  if (a.offset !== offset || a.count !== count || a.generation !== s.generation) {
+    void discardReadAhead(a);
+    return undefined;
+  }
+  let n: number;
+  try {
+    n = await a.done;
+  } catch {
+    a.release?.();
+    return undefined; // read again, and report that read's error
+  }
+  beginRread(a.buf, tag); // the header of this request; the data is in place
+  const reply: FrameReply = { frame: finishData(a.buf, n) };
+  if (a.release !== undefined) reply.release = a.release;
+  return reply;
+}
+
+/** After a read of [offset, offset+n): remember where it ended, and read ahead if it continued the last one. */
+export function afterRead(s: Session, f: Fid, open: FileOpen, offset: bigint, count: number, n: number): void {
+  const sequential = open.nextOffset === offset;
+  open.nextOffset = offset + BigInt(n);
+  if (!sequential || n < count || count < MIN_READ_AHEAD || open.ahead !== undefined) return;
+  const { buf, release } = s.dataBuffer(DATA_REPLY_HEADER + count);
+  const at = open.nextOffset;
+  const done = f.exp.vfs.read(open.handle, at, buf.subarray(DATA_REPLY_HEADER, DATA_REPLY_HEADER + count));
+  done.catch(() => {}); // a failed read-ahead is reported by the real read, if one comes
+  open.ahead = { offset: at, count, generation: s.generation, buf, release, done };
+}
