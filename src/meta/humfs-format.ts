@@ -327,7 +327,7 @@ function byteCount(text: string, line: number, key: string): bigint {
   return v;
 }
 
-function isSpecialType(s: string): s is SpecialType {
+export function isSpecialType(s: string): s is SpecialType {
   return (SPECIAL_TYPES as readonly string[]).includes(s);
 }
 

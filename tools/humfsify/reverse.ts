@@ -24,6 +24,9 @@ export async function reverse(o: HumfsifyOptions, progress: Progress, verbose: V
   const p = exportPaths(o.dir);
   const data = lstatMaybe(p.data);
   if (data === undefined || !data.isDirectory()) throw new HumfsifyError(`no data/ directory in ${showPath(p.root)}`);
+  if (!o.dryRun && (process.geteuid?.() ?? 0) !== 0) {
+    throw new HumfsifyError('humfsify -r needs root: it gives every file back to its recorded owner');
+  }
   const summary = emptySummary('reverse', o.dir, o.dryRun);
   const owner = { uid: data.uid, gid: data.gid };
   inspect({ p, repair: false, scratch: undefined, owner, summary, progress, verbose });

@@ -25,6 +25,8 @@ const RECORD_NAME = Buffer.from(HUMFS_LAYOUT.dirRecord);
  * and, when existing records are to be kept, a record that does not parse.
  */
 export function surveyTree(p: ExportPaths, keepExisting: boolean, progress: Progress, counts?: Summary): Survey {
+  // Only root may give files away; anyone else can convert only what they own (to themselves).
+  const euid = process.geteuid?.() ?? 0;
   let entries = 0;
   let sectors = 0;
   // GNU du counts an inode with several names once.
@@ -43,6 +45,9 @@ export function surveyTree(p: ExportPaths, keepExisting: boolean, progress: Prog
         continue;
       }
       seen.add(key);
+    }
+    if (euid !== 0 && st.uid !== euid) {
+      throw new HumfsifyError(`data/${showPath(e.rel)} belongs to uid ${st.uid}: only root can convert a tree with files of other owners`);
     }
     sectors += st.blocks;
     if (isDir && e.rel.length > 0 && lastName(e.rel).equals(RECORD_NAME)) {

@@ -4,8 +4,8 @@
 // memory does not grow with the number of files.
 //
 // Synchronous calls on purpose: each operation is a small metadata syscall,
-// where the promise API's per-call cost would dominate (see the note in
-// convert.ts for the measurement).
+// where the promise API's per-call cost would only add to the kernel's
+// (see the note in convert.ts).
 import fs from 'node:fs';
 
 export interface WalkEntry {
