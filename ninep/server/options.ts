@@ -44,6 +44,14 @@ export interface ServerOptions {
    */
   defaultUid: number;
   defaultGid: number;
+  /**
+   * How long a blocking Tlock (F_SETLKW) that conflicts waits in the server
+   * for the lock before answering P9_LOCK_BLOCKED, in ms. Linux then sleeps
+   * its lock timeout (30 s unless mounted with locktimeout=) and asks again;
+   * while the server holds the request the caller can only be killed, not
+   * interrupted, so the wait is kept short.
+   */
+  blockingLockWait: number;
   logger: Logger;
   /** Log every request and reply (debug level) as `recv [tag] Twalk{...}`. */
   trace: boolean;
@@ -58,6 +66,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   access: 'client',
   defaultUid: 65534,
   defaultGid: 65534,
+  blockingLockWait: 1000,
   logger: nullLogger,
   trace: false,
 };
@@ -80,6 +89,7 @@ export function resolveServerOptions(partial: Partial<ServerOptions> = {}): Serv
   integerIn('writeHighWater', o.writeHighWater, 1, 0x7fffffff);
   integerIn('defaultUid', o.defaultUid, 0, 0xfffffffe);
   integerIn('defaultGid', o.defaultGid, 0, 0xfffffffe);
+  integerIn('blockingLockWait', o.blockingLockWait, 0, 3_600_000);
   if (o.access !== 'client' && o.access !== 'user') throw new ServerOptionsError(`access must be "client" or "user", not "${String(o.access)}"`);
   return o;
 }

@@ -8,11 +8,12 @@
 //
 // Blocking requests (P9_LOCK_FLAGS_BLOCK, from F_SETLKW): Linux
 // (v9fs_file_do_lock) answers P9_LOCK_BLOCKED by sleeping for the session's
-// lock timeout (30 s by default) and asking again. To spare the guest that
-// sleep, the server keeps a conflicting blocking request waiting and tries
-// again each time any client of the export unlocks or closes a file; the
-// request ends when the lock is granted, or with P9_LOCK_BLOCKED when it
-// is flushed (the guest process was interrupted) or the connection closes.
+// lock timeout (30 s by default) and asking again. To spare the guest most
+// of those sleeps, the server keeps a conflicting blocking request waiting
+// for up to ServerOptions.blockingLockWait, trying again each time a client
+// of the export unlocks or closes a file; it answers P9_LOCK_BLOCKED when
+// that time is up, when the request is flushed (the guest process was
+// killed) or when the connection closes.
 
 import {
   P9_LOCK_BLOCKED,
@@ -61,6 +62,7 @@ async function lock(ctx: RequestContext, msg: Msg<'Tlock'>): Promise<Reply> {
   const range: LockRange = { type: lockType(msg.lock_type, 'lock'), start: msg.start, length: msg.length, pid: msg.proc_id };
   const owner = lockOwner(s.id, msg.proc_id, msg.client_id);
   const { vfs, locks } = f.exp;
+  const deadline = Date.now() + s.options.blockingLockWait;
   for (;;) {
     const waiter = locks.waiter(ctx.signal);
     let granted: boolean;
@@ -76,11 +78,14 @@ async function lock(ctx: RequestContext, msg: Msg<'Tlock'>): Promise<Reply> {
       locks.notify();
       return { type: 'Rlock', status: P9_LOCK_SUCCESS };
     }
-    if (!(msg.flags & P9_LOCK_FLAGS_BLOCK) || ctx.signal.aborted) {
+    const left = deadline - Date.now();
+    if (!(msg.flags & P9_LOCK_FLAGS_BLOCK) || ctx.signal.aborted || left <= 0) {
       waiter.cancel();
       return { type: 'Rlock', status: P9_LOCK_BLOCKED };
     }
+    const timer = setTimeout(waiter.cancel, left);
     await waiter.woken;
+    clearTimeout(timer);
     if (ctx.signal.aborted) return { type: 'Rlock', status: P9_LOCK_BLOCKED };
   }
 }

@@ -155,7 +155,8 @@ export async function startHarness(
   const vfs = await openExport({ path: tmp.dir, checkPermissions: opts.checkPermissions ?? false });
   const extra = new Map<string, Vfs>();
   for (const [name, dir] of Object.entries(opts.exports ?? {})) extra.set(name, await openExport({ path: dir }));
-  const server = new Server({ exports: new Map([['', vfs], ...extra]), defaultExport: '', options: opts.options ?? {} });
+  // Lock waits end when the test says so, not by the server's short default.
+  const server = new Server({ exports: new Map([['', vfs], ...extra]), defaultExport: '', options: { blockingLockWait: 600_000, ...opts.options } });
   const conns: WireConn[] = [];
   const listener = net.createServer((sock) => server.serve(sock));
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));

@@ -302,4 +302,25 @@ test('locks: honoured between connections; getlock reports the holder; a blockin
   }
 });
 
+test('locks: a blocking request still in conflict after blockingLockWait answers BLOCKED (Linux retries)', async () => {
+  for (const wait of [0, 20]) {
+    const h = await startHarness({ options: { blockingLockWait: wait } });
+    try {
+      fs.writeFileSync(path.join(h.tmp.dir, 'f'), 'x');
+      const a = await h.session();
+      const z = await h.session();
+      for (const c of [a, z]) {
+        await c.walk(0, 1, 'f');
+        await c.ok({ type: 'Tlopen', fid: 1, flags: 2 }, 'Rlopen');
+      }
+      const lk = { type: 'Tlock', fid: 1, lock_type: 1, flags: 1, start: 0n, length: 0n, proc_id: 1, client_id: 'a' } as const;
+      assert.is((await a.ok(lk, 'Rlock')).status, 0);
+      assert.is((await z.ok({ ...lk, proc_id: 2 }, 'Rlock')).status, 1);
+      assert.is(h.exportLocks().waiting, 0);
+    } finally {
+      await h.stop();
+    }
+  }
+});
+
 test.run();
