@@ -13,7 +13,11 @@ export interface ServerOptions {
   maxMsize: number;
   /** Smallest msize accepted: below it a Tversion is refused. */
   minMsize: number;
-  /** Fids one connection may hold at once; more are refused with EMFILE. */
+  /**
+   * Fids one connection may hold at once; more are refused with EMFILE.
+   * Linux keeps a fid per cached dentry, so a guest walking a big tree
+   * holds many.
+   */
   maxFids: number;
   /**
    * Requests one connection may have in flight. At the limit the server
@@ -60,7 +64,7 @@ export interface ServerOptions {
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   maxMsize: 1 << 20,
   minMsize: 4096,
-  maxFids: 16384,
+  maxFids: 262144,
   maxInFlight: 64,
   writeHighWater: 4 << 20,
   access: 'client',
