@@ -25,6 +25,7 @@ export interface CoreOptions {
   /** Makes the store from the host access object (it may reuse it for its own I/O). */
   store: (host: Host) => MetadataStore;
   maxCachedFds: number;
+  maxRememberedNodes: number;
   checkPermissions: boolean;
   logger: Logger;
 }
@@ -40,7 +41,7 @@ export class CoreVfs implements Vfs {
     let nodes: NodeTable;
     try {
       if ((host.fstat(rootFd).mode & 0o170000) !== 0o040000) throw fromNodeError({ code: 'ENOTDIR' }, 'open export', opts.root);
-      nodes = new NodeTable(host, rootFd, opts.maxCachedFds);
+      nodes = new NodeTable(host, rootFd, opts.maxCachedFds, opts.maxRememberedNodes);
     } catch (e) {
       host.close(rootFd);
       throw e;

@@ -25,7 +25,12 @@ export { ReadOnlyVfs } from './decorators/readonly.js';
  */
 export async function openExport(options: Partial<ExportOptions> & { path: string }): Promise<Vfs> {
   const o = resolveExportOptions(options);
-  const common = { maxCachedFds: o.maxCachedFds, checkPermissions: o.checkPermissions, logger: o.logger };
+  const common = {
+    maxCachedFds: o.maxCachedFds,
+    maxRememberedNodes: o.maxRememberedNodes,
+    checkPermissions: o.checkPermissions,
+    logger: o.logger,
+  };
   let core: CoreVfs;
   if (o.mode === 'humfs') {
     const humfs = openHumfs(o.path, o, o.logger);

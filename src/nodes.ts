@@ -1,10 +1,15 @@
 // The node table: NodeId → what the server knows of one host inode.
 //
-// - NodeIds come from a counter and are never reused (intro(5): a qid path
-//   must not come back for another file). The root is NodeId 1.
+// - NodeIds come from NodeIds (node-ids.ts): never given to another file
+//   (intro(5): a qid path must not come back for another file), and kept by
+//   a file after its node is dropped, so the same file shows the same NodeId
+//   for the life of the server (up to `maxRememberedNodes` forgotten files).
+//   The root is NodeId 1.
 // - A node is keyed by host (dev, ino): every name of a hard-linked inode
 //   finds the same NodeId, and equal inode numbers on two filesystems do
-//   not collide.
+//   not collide. The host birth time tells two lives of one inode number
+//   apart: a live node whose inode number now belongs to a file born later
+//   is retired (ESTALE), and the new file gets a new node.
 // - A node does not keep a descriptor open. It remembers how to find its
 //   inode again (parent NodeId, name, dev, ino); an LRU keeps at most
 //   `maxCachedFds` O_PATH descriptors of live nodes. An evicted node is
@@ -16,13 +21,16 @@
 //   children keep pointing at the same parent NodeId).
 // - A node whose name no longer leads to it (unlinked or replaced through
 //   the Vfs) is "detached": its descriptor is kept out of the LRU so it
-//   stays reachable until the node is dropped.
+//   stays reachable until the node is dropped. When that was the file's last
+//   name it is also "gone": no lookup finds it again and its identity is
+//   not remembered.
 // Resolution is synchronous, so no other request interleaves with a walk;
 // a pinned descriptor is never evicted while an async call uses it.
 
 import { vfsError } from './errors.js';
 import type { HostStat } from './host/stat.js';
 import { identityKey } from './host/stat.js';
+import { NodeIds } from './node-ids.js';
 import type { NodeId } from './types.js';
 
 const S_IFMT = 0o170000;
@@ -43,6 +51,8 @@ export interface Node {
   name: Buffer;
   readonly dev: bigint;
   readonly ino: bigint;
+  /** Host birth time (0n where the filesystem has none): which life of `ino` this is. */
+  readonly birthtimeNs: bigint;
   /** Host file type bits (S_IFMT of the host lstat); a node never changes type. */
   readonly hostType: number;
   refs: number;
@@ -52,11 +62,13 @@ export interface Node {
   /** Cached O_PATH descriptor, -1 when evicted. */
   fd: number;
   detached: boolean;
+  /** Its last name was removed: never found again, its identity is not remembered. */
+  gone: boolean;
   dropped: boolean;
 }
 
 export class NodeTable {
-  private nextId = 1;
+  private readonly ids: NodeIds;
   private readonly byId = new Map<NodeId, Node>();
   private readonly byIdentity = new Map<string, Node>();
   /** Nodes holding an evictable descriptor, least recently used first. */
@@ -67,7 +79,9 @@ export class NodeTable {
     private readonly host: Resolver,
     rootFd: number,
     private readonly maxCachedFds: number,
+    maxRememberedNodes: number,
   ) {
+    this.ids = new NodeIds(maxRememberedNodes);
     const st = host.fstat(rootFd);
     this.root = this.insert(0, Buffer.alloc(0), st, rootFd);
     this.root.parent = this.root.id;
@@ -75,11 +89,12 @@ export class NodeTable {
 
   private insert(parent: NodeId, name: Buffer, st: HostStat, fd: number): Node {
     const node: Node = {
-      id: this.nextId++,
+      id: this.ids.take(st),
       parent,
       name,
       dev: st.dev,
       ino: st.ino,
+      birthtimeNs: st.birthtimeNs,
       hostType: st.mode & S_IFMT,
       refs: 0,
       opens: 0,
@@ -87,6 +102,7 @@ export class NodeTable {
       children: 0,
       fd,
       detached: false,
+      gone: false,
       dropped: false,
     };
     this.byId.set(node.id, node);
@@ -101,9 +117,20 @@ export class NodeTable {
     return node;
   }
 
-  /** The live node for a host inode, if any. */
-  find(st: { dev: bigint; ino: bigint }): Node | undefined {
-    return this.byIdentity.get(identityKey(st));
+  /** The live node for a host inode, if any (and if it is still the same life of that inode). */
+  find(st: HostStat): Node | undefined {
+    const node = this.byIdentity.get(identityKey(st));
+    return node !== undefined && node.birthtimeNs === st.birthtimeNs ? node : undefined;
+  }
+
+  /** The NodeId a host inode has, live or remembered, without adding a reference. */
+  knownId(st: HostStat): NodeId | undefined {
+    return this.find(st)?.id ?? this.ids.peek(st);
+  }
+
+  /** Forgotten identities kept for the next lookup. */
+  get remembered(): number {
+    return this.ids.remembered;
   }
 
   /** Live nodes (the root included). */
@@ -125,7 +152,12 @@ export class NodeTable {
    * link or a rename done behind our back moves it).
    */
   adopt(parent: Node, name: Buffer, fd: number, st: HostStat): Node {
-    let node = this.find(st);
+    let node = this.byIdentity.get(identityKey(st));
+    if (node !== undefined && node !== this.root && node.birthtimeNs !== st.birthtimeNs) {
+      // The host freed that inode number and gave it to a new file.
+      this.retire(node);
+      node = undefined;
+    }
     if (node === undefined) {
       node = this.insert(parent.id, Buffer.from(name), st, fd);
       parent.children++;
@@ -178,6 +210,30 @@ export class NodeTable {
     this.lru.delete(node.id);
   }
 
+  /**
+   * The name just removed through the Vfs led to the file `st` describes
+   * (its stat from before the removal). When that was its last name the file
+   * is gone: a live node is retired and a remembered identity discarded, so
+   * a new file with the same inode number gets a new NodeId.
+   */
+  removed(st: HostStat): void {
+    if ((st.mode & S_IFMT) !== S_IFDIR && st.nlink > 1) return;
+    this.ids.discard(st);
+    const live = this.find(st);
+    if (live !== undefined && live !== this.root) this.retire(live);
+  }
+
+  /** No lookup finds `node` again; it lives on for the references it has. */
+  private retire(node: Node): void {
+    // Detached without re-resolving: its name leads elsewhere now. A
+    // descriptor it still holds is kept (out of the LRU) until it is dropped.
+    node.detached = true;
+    node.gone = true;
+    this.lru.delete(node.id);
+    const key = identityKey(node);
+    if (this.byIdentity.get(key) === node) this.byIdentity.delete(key);
+  }
+
   /** The node's O_PATH descriptor, re-resolving it when it was evicted. Pin first when awaiting. */
   fdOf(node: Node): number {
     if (node.dropped) throw vfsError('ESTALE', 'node', String(node.id));
@@ -218,7 +274,7 @@ export class NodeTable {
       parent.pins--;
     }
     const st = this.host.fstat(fd);
-    if (st.dev !== child.dev || st.ino !== child.ino) {
+    if (st.dev !== child.dev || st.ino !== child.ino || st.birthtimeNs !== child.birthtimeNs) {
       this.host.close(fd);
       throw vfsError('ESTALE', 'resolve', String(child.id));
     }
@@ -266,6 +322,7 @@ export class NodeTable {
     this.lru.delete(node.id);
     const key = identityKey(node);
     if (this.byIdentity.get(key) === node) this.byIdentity.delete(key);
+    if (!node.gone) this.ids.remember(node, node.id);
     if (node.fd >= 0) this.host.close(node.fd);
     node.fd = -1;
     const parent = this.byId.get(node.parent);
@@ -285,6 +342,7 @@ export class NodeTable {
     this.byId.clear();
     this.byIdentity.clear();
     this.lru.clear();
+    this.ids.clear();
   }
 
   private touch(node: Node): void {

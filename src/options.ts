@@ -23,6 +23,12 @@ export interface ExportOptions {
   checkPermissions: boolean;
   /** How many O_PATH descriptors of looked-up nodes are kept open at most (an LRU). */
   maxCachedFds: number;
+  /**
+   * How many forgotten files keep their NodeId (inode number, qid path) for
+   * their next lookup (an LRU; about 150 bytes each). A file beyond it comes
+   * back with a new NodeId; 0 gives every lookup after a forget a new one.
+   */
+  maxRememberedNodes: number;
   /** humfs: what to do with a data/ entry that has no metadata file. */
   missingMetadata: 'host' | 'default' | 'hide';
   /** humfs, missingMetadata=default: owner, group and permission bits used. */
@@ -38,6 +44,7 @@ export const DEFAULT_EXPORT_OPTIONS: Omit<ExportOptions, 'path'> = {
   readonly: false,
   checkPermissions: false,
   maxCachedFds: 1024,
+  maxRememberedNodes: 1_000_000,
   missingMetadata: 'host',
   defaultUid: 0,
   defaultGid: 0,
@@ -59,6 +66,7 @@ export function resolveExportOptions(partial: Partial<ExportOptions> & { path: s
   if (typeof o.path !== 'string' || o.path === '') throw new OptionsError('an export needs a host directory path');
   if (o.mode !== 'hostfs' && o.mode !== 'humfs') throw new OptionsError(`unknown mode "${String(o.mode)}" (hostfs or humfs)`);
   if (!Number.isInteger(o.maxCachedFds) || o.maxCachedFds < 16) throw new OptionsError('maxCachedFds must be an integer >= 16');
+  if (!Number.isInteger(o.maxRememberedNodes) || o.maxRememberedNodes < 0) throw new OptionsError('maxRememberedNodes must be an integer >= 0');
   if (!['host', 'default', 'hide'].includes(o.missingMetadata)) {
     throw new OptionsError(`unknown missing-metadata policy "${o.missingMetadata}" (host, default or hide)`);
   }

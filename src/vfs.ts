@@ -25,8 +25,17 @@ export interface LockConflict extends LockRange {
  * - Every method returning an Entry (lookup, create, mkdir, mknod, symlink,
  *   link) adds ONE reference to that node. The front end gives references
  *   back with forget(id, n). A node whose count reaches zero may be dropped
- *   from memory; its NodeId is then never handed out again. Looking the same
- *   host inode up again later may yield a new NodeId.
+ *   from memory, but the file keeps its NodeId: looking the same host file
+ *   up again, by any of its names, yields the same NodeId for the life of
+ *   the Vfs (front ends use it as inode number and qid path). The bound:
+ *   only the last `maxRememberedNodes` forgotten files are remembered; an
+ *   older one comes back with a new NodeId.
+ * - A NodeId is never handed out for another file: a file deleted and
+ *   created again (even on the same host inode number) gets a new one. For
+ *   deletes made through the Vfs this always holds; for deletes made on the
+ *   host behind the server's back it rests on the host's birth time (statx
+ *   btime), and where the filesystem has none, a new file on a reused inode
+ *   number may show the old file's NodeId.
  * - A NodeId passed to any method must hold at least one reference (or be
  *   the root); otherwise the call rejects with ESTALE.
  * - A hard-linked inode has ONE NodeId, whichever name finds it.

@@ -3,8 +3,8 @@
 // and serves every later cookie from it, so one listing is consistent; a
 // cookie given to a handle without a snapshot lists the directory afresh and
 // resumes after it, which the hash order makes equally valid. Each returned
-// entry is lstat'ed (its d_ino is the live NodeId when there is one); a name
-// that vanished since the snapshot is left out.
+// entry is lstat'ed (its d_ino is its NodeId when it has one, live or
+// remembered); a name that vanished since the snapshot is left out.
 
 import { vfsError } from '../errors.js';
 import type { DirHandle } from '../handles.js';
@@ -51,8 +51,8 @@ export async function readdir(ctx: CoreContext, handle: HandleId, cookie: bigint
       if (st === null) continue;
       const v = ctx.store.attr({ path: () => [...ctx.nodes.pathOf(h.node), e.name], st });
       if (v === null) continue;
-      const live = ctx.nodes.find(st);
-      out.push({ name: e.name, type: dtypeOf(v.mode), ino: live !== undefined ? BigInt(live.id) : st.ino | INO_HOST_BIT, cookie: e.cookie });
+      const known = ctx.nodes.knownId(st);
+      out.push({ name: e.name, type: dtypeOf(v.mode), ino: known !== undefined ? BigInt(known) : st.ino | INO_HOST_BIT, cookie: e.cookie });
     }
     return out;
   });

@@ -2,7 +2,8 @@
 // directory's names. Each runs with the directory descriptors pinned, acts
 // on single names through them, tells the metadata store, and keeps live
 // nodes pointing at their current names (a moved node keeps its NodeId; a
-// removed or replaced one is detached and stays reachable by descriptor).
+// removed or replaced one is detached and stays reachable by descriptor; a
+// file whose last name went loses its identity, see NodeTable.removed).
 
 import { vfsError } from '../errors.js';
 import { mknodAt } from '../host/special.js';
@@ -143,6 +144,7 @@ async function remove(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buff
       if (live !== undefined) ctx.nodes.move(live, parent, name);
       throw e;
     }
+    ctx.nodes.removed(st);
     await ctx.store.removed([...ctx.nodes.pathOf(parent), name], st);
   });
 }
@@ -197,6 +199,7 @@ export async function rename(
         throw e;
       }
       if (same) return;
+      if (dst !== null && !(flags & RENAME_EXCHANGE)) ctx.nodes.removed(dst);
       if (moved !== undefined) ctx.nodes.move(moved, newParent, newName);
       if (other !== undefined && flags & RENAME_EXCHANGE) ctx.nodes.move(other, parent, name);
       await ctx.store.renamed(from, to, st, dst, flags);

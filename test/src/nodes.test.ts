@@ -13,11 +13,11 @@ import type { CoreVfs } from '../../src/core.js';
 import { B, ME } from '../conformance/vfs.js';
 import { openFdCount, tmpExport, type TmpExport } from '../helpers/tmp-export.js';
 
-function withTable(max: number, fn: (t: NodeTable, host: Host, tmp: TmpExport) => Promise<void> | void): () => Promise<void> {
+function withTable(max: number, fn: (t: NodeTable, host: Host, tmp: TmpExport) => Promise<void> | void, remembered = 1000): () => Promise<void> {
   return async () => {
     const tmp = tmpExport('humbridge-nodes-');
     const host = new Host(nullLogger);
-    const t = new NodeTable(host, host.openRoot(tmp.dir), max);
+    const t = new NodeTable(host, host.openRoot(tmp.dir), max, remembered);
     try {
       await fn(t, host, tmp);
     } finally {
@@ -33,7 +33,7 @@ function look(t: NodeTable, host: Host, parent: Node, name: string): Node {
 }
 
 test(
-  'ids count up from the root, are never reused, and hard links share a node',
+  'ids count up from the root, hard links share a node, and a forgotten file keeps its id',
   withTable(64, (t, host, tmp) => {
     fs.writeFileSync(path.join(tmp.dir, 'a'), 'a');
     fs.linkSync(path.join(tmp.dir, 'a'), path.join(tmp.dir, 'b'));
@@ -45,11 +45,86 @@ test(
     assert.is(a.name.toString(), 'b', 'the name found last is where it resolves from');
     t.forget(a.id, 2);
     assert.throws(() => t.get(a.id), /ESTALE/);
+    assert.is(t.size, 1);
+    assert.is(t.remembered, 1);
     const again = look(t, host, t.root, 'a');
-    assert.ok(again.id > a.id);
+    assert.is.not(again, a, 'a new node...');
+    assert.is(again.id, a.id, '...with the same id');
+    assert.is(t.remembered, 0, 'the record is taken back');
     assert.is(t.size, 2);
     t.forget(t.root.id, 10);
     assert.is(t.get(1), t.root, 'the root is never forgotten');
+  }),
+);
+
+test(
+  'with nothing remembered, a forgotten file comes back with a new id, never an old one',
+  withTable(
+    64,
+    (t, host, tmp) => {
+      fs.writeFileSync(path.join(tmp.dir, 'a'), 'a');
+      const a = look(t, host, t.root, 'a');
+      t.forget(a.id, 1);
+      const again = look(t, host, t.root, 'a');
+      assert.ok(again.id > a.id);
+      assert.is(t.remembered, 0);
+    },
+    0,
+  ),
+);
+
+test(
+  'a live node whose inode number the host gives to a new file is retired; the new file gets a new node',
+  withTable(16, (t, host, tmp) => {
+    const file = path.join(tmp.dir, 'f');
+    fs.writeFileSync(file, 'old');
+    const old = look(t, host, t.root, 'f');
+    // Evict its descriptor (live nodes fill the LRU), so nothing keeps the host inode alive.
+    for (let i = 0; i < 40; i++) {
+      fs.writeFileSync(path.join(tmp.dir, `x${i}`), '');
+      look(t, host, t.root, `x${i}`);
+    }
+    assert.is(old.fd, -1);
+    let reused = false;
+    for (let i = 0; i < 20 && !reused; i++) {
+      fs.rmSync(file);
+      fs.writeFileSync(file, 'new');
+      reused = fs.statSync(file, { bigint: true }).ino === old.ino;
+    }
+    const st = fs.statSync(file, { bigint: true });
+    const now = look(t, host, t.root, 'f');
+    assert.is.not(now.id, old.id);
+    assert.is(host.fstat(t.fdOf(now)).size, 3n);
+    if (reused && st.birthtimeNs !== 0n && st.birthtimeNs !== old.birthtimeNs) {
+      assert.ok(old.gone, 'the old node is retired');
+      assert.throws(() => t.fdOf(old), /ESTALE/, 'and never resolves to the new file');
+      t.forget(old.id, 1);
+      assert.is(t.remembered, 0, 'a retired node leaves no identity behind');
+    }
+  }),
+);
+
+test(
+  'removed(): a last name drops the identity, another name keeps it',
+  withTable(64, (t, host, tmp) => {
+    fs.writeFileSync(path.join(tmp.dir, 'a'), 'a');
+    fs.linkSync(path.join(tmp.dir, 'a'), path.join(tmp.dir, 'b'));
+    const a = look(t, host, t.root, 'a');
+    t.removed(host.lstatAt(t.fdOf(t.root), B('a')));
+    assert.not.ok(a.gone, 'nlink 2: still reachable as b');
+    t.forget(a.id, 1);
+    fs.rmSync(path.join(tmp.dir, 'a'));
+    const b = look(t, host, t.root, 'b');
+    assert.is(b.id, a.id);
+    const st = host.lstatAt(t.fdOf(t.root), B('b'));
+    t.detach(b);
+    fs.rmSync(path.join(tmp.dir, 'b'));
+    t.removed(st);
+    assert.ok(b.gone);
+    assert.is(t.find(st), undefined, 'no lookup finds it again');
+    assert.ok(host.fstat(t.fdOf(b)).nlink === 0, 'its descriptor still works');
+    t.forget(b.id, 1);
+    assert.is(t.remembered, 0);
   }),
 );
 

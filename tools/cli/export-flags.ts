@@ -10,6 +10,7 @@ export const EXPORT_FLAGS: readonly FlagSpec[] = [
   { name: 'readonly', kind: 'boolean', help: 'refuse every change with EROFS' },
   { name: 'check-permissions', kind: 'boolean', help: 'check POSIX permissions in the server for each caller' },
   { name: 'max-cached-fds', kind: 'integer', arg: 'N', help: 'descriptors kept open for looked-up nodes (default 1024)' },
+  { name: 'max-remembered-nodes', kind: 'integer', arg: 'N', help: 'forgotten files that keep their inode number (default 1000000)' },
   { name: 'missing-metadata', kind: 'string', arg: 'host|default|hide', help: 'humfs: entries without metadata (default host)' },
   { name: 'default-owner', kind: 'string', arg: 'UID:GID', help: 'humfs: owner used by --missing-metadata default (0:0)' },
   { name: 'default-file-mode', kind: 'integer', arg: 'MODE', help: 'humfs: file mode for --missing-metadata default (0644)' },
@@ -24,6 +25,8 @@ export function exportOptionsFromArgs(args: ParsedArgs, path: string, logger: Lo
   if (getBool(args, 'check-permissions')) partial.checkPermissions = true;
   const fds = getInt(args, 'max-cached-fds');
   if (fds !== undefined) partial.maxCachedFds = fds;
+  const remembered = getInt(args, 'max-remembered-nodes');
+  if (remembered !== undefined) partial.maxRememberedNodes = remembered;
   const missing = getString(args, 'missing-metadata');
   if (missing !== undefined) partial.missingMetadata = missing as ExportOptions['missingMetadata'];
   const owner = getString(args, 'default-owner');
