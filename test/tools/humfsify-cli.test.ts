@@ -75,6 +75,32 @@ test('bad input is refused with a clear message and changes nothing', () => {
   failsAndChangesNothing(dir, ['nobody', 'nogroup', '1M'], /data\/sub\/metadata: a directory named "metadata" cannot be stored/);
 });
 
+test('without root: refused before any change unless the user converts their own tree to themselves', () => {
+  const dir = fresh();
+  fs.chmodSync(dir, 0o755);
+  const nobody = { uid: 65534, gid: 65534 };
+  const before = snapshot(dir, true);
+  const toRoot = runCli(['root', 'root', '1M'], dir, nobody);
+  assert.is(toRoot.status, 1);
+  assert.match(toRoot.stderr, /only root can hand data\/ to root:root/);
+  const toSelf = runCli(['nobody', 'nogroup', '1M'], dir, nobody);
+  assert.is(toSelf.status, 1);
+  assert.match(toSelf.stderr, /data\/ belongs to uid 0: only root can convert/);
+  const rev = runCli(['-r'], dir, nobody);
+  assert.is(rev.status, 1);
+  assert.match(rev.stderr, /-r needs root/);
+  assert.equal(snapshot(dir, true), before);
+
+  // A tree of nobody's own converts without root.
+  const own = temps.make('own');
+  fs.chmodSync(own, 0o755);
+  buildTree(path.join(own, 'data'), 'd\t.\t755\t65534\t65534\nf\tmine\t600\t65534\t65534\tm');
+  fs.chownSync(own, 65534, 65534);
+  const ok = runCli(['nobody', 'nogroup', '1M'], own, nobody);
+  assert.is(ok.status, 0, ok.stderr);
+  assert.is(fs.readFileSync(path.join(own, 'file_metadata/mine'), 'utf8'), '384 65534 65534\n');
+});
+
 test('-C names the folder; the original layout comes out (numeric ids too)', () => {
   const dir = fresh();
   const r = runCli(['-C', dir, '1000', '100', '5M'], '/');

@@ -35,8 +35,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: readonly string[], cwd: string): CliResult {
-  const r = spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8', timeout: 300_000 });
+/** Runs dist/tools/humfsify.js in a child process (as another user when `as` is given). */
+export function runCli(args: readonly string[], cwd: string, as?: { uid: number; gid: number }): CliResult {
+  const r = spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8', timeout: 300_000, ...as });
   if (r.error !== undefined) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
