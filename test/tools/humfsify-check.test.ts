@@ -148,6 +148,30 @@ test('data entries that changed kind, types data/ contradicts, records shared by
   assert.ok(fs.lstatSync(fm('sub/null')).isDirectory());
 });
 
+test('-r refuses a non-empty placeholder and broken records; -r --force restores the rest and keeps the metadata', () => {
+  const dir = converted();
+  fs.writeFileSync(path.join(dir, 'data/sub/null'), 'precious');
+  fs.writeFileSync(path.join(dir, 'file_metadata/orphan'), '420 0 0\n');
+  fs.writeFileSync(path.join(dir, 'file_metadata/b'), 'bad\n');
+  const before = snapshot(dir, true);
+  const r = runCli(['-r'], dir);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /nothing changed: 3 problem\(s\)/);
+  assert.match(r.stderr, /data\/sub\/null: recorded as type c but holds 8 bytes/);
+  assert.match(r.stderr, /file_metadata\/b: line 1: 1 field\(s\) in "bad"/);
+  assert.equal(snapshot(dir, true), before);
+
+  const f = runCli(['-r', '--force'], dir);
+  assert.is(f.status, 1);
+  assert.match(f.stderr, /could not be restored; the metadata is kept/);
+  assert.is(fs.readFileSync(path.join(dir, 'data/sub/null'), 'utf8'), 'precious');
+  const a = fs.lstatSync(path.join(dir, 'data/a'));
+  assert.equal([a.uid, a.mode & 0o7777], [1000, 0o640]);
+  assert.is(fs.lstatSync(path.join(dir, 'data/sub')).uid, 5);
+  assert.is(fs.lstatSync(path.join(dir, 'data/b')).uid, 65534);
+  assert.ok(fs.existsSync(path.join(dir, 'superblock')) && fs.existsSync(path.join(dir, 'file_metadata')));
+});
+
 test('--check --dry-run --repair reports without changing anything', () => {
   const dir = converted();
   fs.rmSync(path.join(dir, 'file_metadata', 'b'));

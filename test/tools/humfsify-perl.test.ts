@@ -40,7 +40,7 @@ function rng(seed: number): () => number {
  * An "ordinary" tree of about `n` entries (what the original handles: plain
  * names, no special bits, device numbers below 256), as a buildTree spec.
  */
-export function ordinarySpec(n: number, seed: number): string {
+function ordinarySpec(n: number, seed: number): string {
   const r = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
   const owners = ['0\t0', '1000\t1000', '65534\t65534', '33\t33', '0\t42'];

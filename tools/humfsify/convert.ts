@@ -28,7 +28,17 @@
 // scratch directory (2-4x slower), and writing records from 2 or 3 worker
 // threads (no gain: the filesystem, not the CPU, is the limit).
 import fs from 'node:fs';
-import { HumfsFormatError, parseSize, plainRecord, printMetadata, printSuperblock, specialRecord, HUMFS_METADATA_KIND, HUMFS_VERSION } from '../../src/meta/humfs-format.js';
+import {
+  HUMFS_METADATA_KIND,
+  HUMFS_VERSION,
+  HumfsFormatError,
+  parseSize,
+  plainRecord,
+  printMetadata,
+  printSuperblock,
+  specialRecord,
+  type MetadataRecord,
+} from '../../src/meta/humfs-format.js';
 import { major, minor } from '../../src/types.js';
 import type { HumfsifyOptions } from './args.js';
 import { HumfsifyError, codeOf, showPath } from './errors.js';
@@ -173,7 +183,7 @@ function writeRecord(
 }
 
 /** The record of a host entry: what the original writes, with 07777 kept and true device numbers. */
-export function recordOf(st: fs.Stats, abs: Buffer) {
+export function recordOf(st: fs.Stats, abs: Buffer): MetadataRecord {
   const mode = st.mode & 0o7777;
   if (st.isCharacterDevice() || st.isBlockDevice()) {
     // Stats.rdev is a double: exact only below 2^53. Read the dev_t as a bigint.

@@ -31,8 +31,9 @@ export async function reverse(o: HumfsifyOptions, progress: Progress, verbose: V
   const owner = { uid: data.uid, gid: data.gid };
   inspect({ p, repair: false, scratch: undefined, owner, summary, progress, verbose });
   const problems = summary.problems;
-  // A record missing for a data entry loses nothing we could restore.
-  const blocking = problems.filter((x) => x.kind !== 'missing-record' && x.kind !== 'placeholder-not-empty');
+  // A record missing for a data entry loses nothing we could restore. A
+  // placeholder holding data does: making it a device would drop its bytes.
+  const blocking = problems.filter((x) => x.kind !== 'missing-record');
   if (blocking.length > 0 && !o.force) {
     const shown = blocking.slice(0, SHOWN_PROBLEMS).map((x) => `  ${x.path}: ${x.detail}`);
     const more = blocking.length > SHOWN_PROBLEMS ? [`  ... and ${blocking.length - SHOWN_PROBLEMS} more`] : [];
@@ -75,7 +76,10 @@ async function restoreFiles(p: ExportPaths, scratch: Scratch, summary: Summary, 
     const target = dataPath(p, e.rel);
     const st = lstatMaybe(target);
     const loaded = loadRecord(e.abs);
-    if (st === undefined || 'error' in loaded || st.isDirectory() || typeMismatch(loaded.record, st, target) !== null) {
+    const unusable = st === undefined || 'error' in loaded || st.isDirectory() || typeMismatch(loaded.record, st, target) !== null;
+    // (--force) a placeholder holding data keeps it: it is left as it is.
+    const holdsData = st !== undefined && !('error' in loaded) && loaded.record.type !== null && st.isFile() && st.size > 0;
+    if (unusable || holdsData) {
       skipped++;
       verbose('skipped', target);
       continue;
