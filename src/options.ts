@@ -25,8 +25,9 @@ export interface ExportOptions {
   maxCachedFds: number;
   /**
    * How many forgotten files keep their NodeId (inode number, qid path) for
-   * their next lookup (an LRU; about 150 bytes each). A file beyond it comes
-   * back with a new NodeId; 0 gives every lookup after a forget a new one.
+   * their next lookup (an LRU; measured when full at the default: 70 bytes
+   * of heap, 130 of RSS, a file). A file beyond it comes back with a new
+   * NodeId; 0 gives every lookup after a forget a new one.
    */
   maxRememberedNodes: number;
   /** humfs: what to do with a data/ entry that has no metadata file. */
