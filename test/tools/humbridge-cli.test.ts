@@ -48,6 +48,7 @@ test('bad usage gives a clear message and exit status 2', () => {
     [['ls', '/nonexistent/humbridge'], /no such directory/],
     [['ls', dir, '--max-cached-fds', 'lots'], /not a whole number/],
     [['ls', dir, '--max-cached-fds', '3'], /maxCachedFds/],
+    [['ls', dir, '--max-remembered-nodes', 'many'], /not a whole number/],
     [['ls', dir, '--default-owner', 'root'], /UID:GID/],
   ] as const) {
     const r = run(...args);
