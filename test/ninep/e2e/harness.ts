@@ -26,6 +26,8 @@ export interface Served {
   attached(version?: DialectName, opts?: ClientOptions & { aname?: string }): Promise<{ c: Client; root: number }>;
   /** A plain socket to the server, for raw frames. */
   raw(): Promise<RawConn>;
+  /** The server's ends of the open connections. */
+  serverSockets(): net.Socket[];
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,8 @@ export interface ServeOptions {
   server?: Partial<ServerOptions>;
   unix?: boolean;
   readonly?: boolean;
+  /** Open the exports with checkPermissions (for the server's 'user' access model). */
+  checkPermissions?: boolean;
 }
 
 export async function serve(opts: ServeOptions = {}): Promise<Served> {
@@ -55,14 +59,15 @@ export async function serve(opts: ServeOptions = {}): Promise<Served> {
   try {
     const dirs = new Map<string, string>();
     const exports = new Map<string, Vfs>();
-    const main = await openExport({ path: tmp.dir, readonly: opts.readonly ?? false });
+    const check = opts.checkPermissions ?? false;
+    const main = await openExport({ path: tmp.dir, readonly: opts.readonly ?? false, checkPermissions: check });
     vfss.push(main);
     exports.set('main', main);
     dirs.set('main', tmp.dir);
     for (const name of opts.exports ?? []) {
       const dir = path.join(tmp.outside, name);
       fs.mkdirSync(dir, { recursive: true });
-      const vfs = await openExport({ path: dir });
+      const vfs = await openExport({ path: dir, checkPermissions: check });
       vfss.push(vfs);
       exports.set(name, vfs);
       dirs.set(name, dir);
@@ -106,6 +111,7 @@ export async function serve(opts: ServeOptions = {}): Promise<Served> {
         closers.push(async () => r.destroy());
         return r;
       },
+      serverSockets: () => [...sockets],
       stop,
     };
   } catch (e) {
