@@ -25,7 +25,9 @@ export function listenTcp(
   onConnection: (sock: net.Socket) => void,
 ): Promise<TcpListener> {
   const host = opts.host ?? DEFAULT_TCP_HOST;
-  const server = net.createServer((sock) => {
+  // Half-open: a client may send its last requests and shut down its side;
+  // the session still answers them before closing (see session.ts).
+  const server = net.createServer({ allowHalfOpen: true }, (sock) => {
     // 9P is request/response: a small reply must not wait for Nagle.
     sock.setNoDelay(true);
     onConnection(sock);

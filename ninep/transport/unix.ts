@@ -42,7 +42,8 @@ async function clearPath(path: string): Promise<void> {
 
 export async function listenUnix(path: string, onConnection: (sock: net.Socket) => void): Promise<UnixListener> {
   await clearPath(path);
-  const server = net.createServer(onConnection);
+  // Half-open, as for tcp: requests sent before the client's shutdown are answered.
+  const server = net.createServer({ allowHalfOpen: true }, onConnection);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // bind(2) creates the file with 0777 & ~umask: narrow the umask for it.

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { PassThrough, Duplex } from 'node:stream';
 import { Server, ServerOptionsError } from '../../../ninep/server/index.js';
@@ -80,6 +81,35 @@ test('close(): answers what is in flight, closes every connection, refuses new o
     await closed;
   } finally {
     await h.stop();
+  }
+});
+
+test('a client that shuts down its side after its requests still gets every reply', async () => {
+  const tmp = tmpExport();
+  const vfs = await openExport({ path: tmp.dir });
+  const server = new Server({ exports: new Map([['', vfs]]) });
+  const { listenTcp } = await import('../../../ninep/transport/index.js');
+  const l = await listenTcp({ port: 0 }, (sock) => server.serve(sock));
+  try {
+    const { encode, dialect9P2000L, FrameReader, NOFID } = await import('../../../ninep/index.js');
+    const sock = net.connect(l.port, '127.0.0.1');
+    const tags: number[] = [];
+    const framer = new FrameReader(1 << 20, (f) => tags.push(f.readUInt16LE(5)));
+    sock.on('data', (d: Buffer) => framer.push(d));
+    const ended = new Promise<void>((resolve) => sock.once('end', () => resolve()));
+    sock.write(encode(dialect9P2000L, 0xffff, { type: 'Tversion', msize: 8192, version: '9P2000.L' }));
+    sock.write(encode(dialect9P2000L, 1, { type: 'Tattach', fid: 0, afid: NOFID, uname: 'root', aname: '', n_uname: 0 }));
+    for (let t = 2; t < 50; t++) sock.write(encode(dialect9P2000L, t, { type: 'Tgetattr', fid: 0, request_mask: 0x7ffn }));
+    sock.end();
+    await ended;
+    assert.is(tags.length, 50);
+    await waitFor(() => server.connections === 0);
+    sock.destroy();
+  } finally {
+    await l.close();
+    await server.close();
+    await vfs.close();
+    tmp.cleanup();
   }
 });
 

@@ -39,6 +39,25 @@ test('tcp: loopback by default, hands over each connection, close stops acceptin
   assert.ok(refused);
 });
 
+test('tcp: connections are half-open: the server may still write after the client shuts down its side', async () => {
+  const l = await listenTcp({ port: 0 }, (s) => {
+    s.on('end', () => s.end('after your end'));
+    s.resume();
+  });
+  try {
+    const c = await connect(l.port);
+    const text = new Promise<string>((resolve) => {
+      let t = '';
+      c.on('data', (d) => (t += d.toString()));
+      c.on('end', () => resolve(t));
+    });
+    c.end();
+    assert.is(await text, 'after your end');
+  } finally {
+    await l.close();
+  }
+});
+
 test('tcp: a port in use is an error, not a crash', async () => {
   const l = await listenTcp({ port: 0 }, (s) => s.destroy());
   try {
