@@ -48,7 +48,8 @@ import { FidTable, NodeRefs, releaseFid } from './fids.js';
 import type { ServedExport } from './exports.js';
 import type { ServerOptions } from './options.js';
 import { errnoOf, errorReply, ProtocolError } from './replies.js';
-import { handlersFor, type Handler, type Reply, type RequestContext } from './handlers/index.js';
+import { handlersFor, type Handler, type Reply } from './handlers/index.js';
+import { Context, InFlight } from './request.js';
 
 const TVERSION = 100;
 /** Data replies smaller than this are allocated from Node's pool; bigger ones reuse msize buffers. */
@@ -66,46 +67,6 @@ export interface SessionHost {
 
 /** Requests that change no file data or attributes: they leave read-aheads valid. */
 const READ_ONLY = new Set(['Tread', 'Treaddir', 'Tgetattr', 'Tstat', 'Twalk', 'Treadlink', 'Tstatfs', 'Txattrwalk', 'Tgetlock', 'Tlock', 'Tflush', 'Tattach', 'Tauth', 'Tfsync']);
-
-/**
- * A running request. Its AbortController is made only when a handler asks
- * for the signal (few do: a waiting lock), since making one per request
- * showed in profiles.
- */
-class InFlight {
-  done: Promise<void> = Promise.resolve();
-  /** Set by a Tversion reset or teardown: the reply is not sent. */
-  suppressed = false;
-  private controller: AbortController | undefined;
-  private aborted = false;
-
-  get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort();
-    }
-    return this.controller.signal;
-  }
-
-  abort(): void {
-    this.aborted = true;
-    this.controller?.abort();
-  }
-}
-
-/** What a handler sees of its request; the signal is made on first use. */
-class Context implements RequestContext {
-  constructor(
-    readonly session: Session,
-    readonly tag: number,
-    private readonly entry: InFlight,
-    readonly dialect: DialectName,
-  ) {}
-
-  get signal(): AbortSignal {
-    return this.entry.signal;
-  }
-}
 
 export class Session {
   readonly fids: FidTable;
