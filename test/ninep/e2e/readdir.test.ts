@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { direntSize, P9_DOTL_DIRECTORY, P9_DOTL_RDONLY, OREAD, unpackDirents, unpackStats, type Dirent } from '../../../ninep/index.js';
-import { readdirAll, walkPath, type Client } from '../../../ninep/client/index.js';
+import { NinepError, readdirAll, walkPath, type Client } from '../../../ninep/client/index.js';
 import { withServer, type Served } from './harness.js';
 
 const N = 10_000;
@@ -74,6 +74,34 @@ test('9P2000.L: a listing through two fids at once, and readdirAll', () =>
     for (const list of [a, b]) {
       assert.equal(list.map((e) => e.name.toString()).filter((n) => !n.startsWith('.')).sort(), names.filter((n) => !n.startsWith('.')));
     }
+  }));
+
+test('9P2000.L: a count too small for the next entry is an error, never an empty (end-of-directory) reply', () =>
+  withServer({}, async (s) => {
+    fs.mkdirSync(path.join(s.dir, 'd'));
+    fs.writeFileSync(path.join(s.dir, 'd', 'n'.repeat(200)), '');
+    const { c, root } = await s.attached();
+    const dir = await walkPath(c, root, 'd');
+    await c.lopen(dir, P9_DOTL_RDONLY | P9_DOTL_DIRECTORY);
+    let offset = 0n;
+    const seen: string[] = [];
+    for (;;) {
+      const r = await c.readdir(dir, offset, 60).then(
+        (data) => unpackDirents(data),
+        (e: unknown) => e,
+      );
+      if (!Array.isArray(r)) {
+        assert.instance(r, NinepError);
+        assert.is((r as NinepError).code, 'EINVAL');
+        break;
+      }
+      assert.ok(r.length > 0, 'an empty reply would claim the listing is over');
+      for (const e of r) seen.push(e.name.toString());
+      offset = (r[r.length - 1] as Dirent).offset;
+    }
+    assert.not.ok(seen.includes('n'.repeat(200)));
+    const all = await c.readdir(dir, offset, 4096);
+    assert.equal(unpackDirents(all).map((e) => e.name.toString()).filter((n) => !n.startsWith('.')), ['n'.repeat(200)], 'a big enough count gets it');
   }));
 
 for (const v of ['9P2000.u', '9P2000'] as const) {
