@@ -164,6 +164,7 @@ test('-r refuses a non-empty placeholder and broken records; -r --force restores
   const f = runCli(['-r', '--force'], dir);
   assert.is(f.status, 1);
   assert.match(f.stderr, /could not be restored; the metadata is kept/);
+  assert.match(f.stderr, /data\/sub\/null: recorded as type c but holds 8 bytes/);
   assert.is(fs.readFileSync(path.join(dir, 'data/sub/null'), 'utf8'), 'precious');
   const a = fs.lstatSync(path.join(dir, 'data/a'));
   assert.equal([a.uid, a.mode & 0o7777], [1000, 0o640]);

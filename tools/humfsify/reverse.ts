@@ -34,9 +34,9 @@ export async function reverse(o: HumfsifyOptions, progress: Progress, verbose: V
   // A record missing for a data entry loses nothing we could restore. A
   // placeholder holding data does: making it a device would drop its bytes.
   const blocking = problems.filter((x) => x.kind !== 'missing-record');
+  const shown = blocking.slice(0, SHOWN_PROBLEMS).map((x) => `  ${x.path}: ${x.detail}`);
+  const more = blocking.length > SHOWN_PROBLEMS ? [`  ... and ${blocking.length - SHOWN_PROBLEMS} more`] : [];
   if (blocking.length > 0 && !o.force) {
-    const shown = blocking.slice(0, SHOWN_PROBLEMS).map((x) => `  ${x.path}: ${x.detail}`);
-    const more = blocking.length > SHOWN_PROBLEMS ? [`  ... and ${blocking.length - SHOWN_PROBLEMS} more`] : [];
     throw new HumfsifyError(
       [`nothing changed: ${blocking.length} problem(s) in the metadata:`, ...shown, ...more,
         'Run "humfsify --check" for all of them (--repair fixes them), or -r --force to restore what can be restored.'].join('\n'),
@@ -55,8 +55,8 @@ export async function reverse(o: HumfsifyOptions, progress: Progress, verbose: V
   }
   if (skipped > 0 || blocking.length > 0) {
     throw new HumfsifyError(
-      `${skipped + blocking.length} entries could not be restored; the metadata is kept. ` +
-        'Remove it yourself after fixing the problems above or deciding that they do not matter.',
+      [`${skipped} entries could not be restored; the metadata is kept. Problems found:`, ...shown, ...more,
+        'Remove the metadata yourself after fixing them or deciding that they do not matter.'].join('\n'),
     );
   }
   fs.rmSync(p.fileMetadata, { recursive: true, force: true });
