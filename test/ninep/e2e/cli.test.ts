@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { humbridgeScript, startHumbridge } from '../../../tools/bench/servers.js';
+import { humbridgeScript, startHumbridge, type RunningServer } from '../../../tools/bench/servers.js';
 import { tmpExport } from '../../helpers/tmp-export.js';
 
 interface Run {
@@ -23,8 +23,9 @@ function nine(addr: string, args: readonly string[], input?: string): Run {
 
 test('9p verbs against humbridge serve over tcp, in every dialect, checked on the host', async () => {
   const tmp = tmpExport('humbridge-cli-');
-  const srv = await startHumbridge(tmp.dir);
+  let srv: RunningServer | undefined;
   try {
+    srv = await startHumbridge(tmp.dir);
     const addr = `tcp:127.0.0.1:${srv.port}`;
     fs.writeFileSync(path.join(tmp.outside, 'local.txt'), 'from the host\n');
     let r = nine(addr, ['put', path.join(tmp.outside, 'local.txt'), 'copy.txt']);
@@ -54,7 +55,7 @@ test('9p verbs against humbridge serve over tcp, in every dialect, checked on th
     assert.is(nine(addr, ['rm', 'd1/moved.txt', 'd1', 'd2']).status, 0);
     assert.not.ok(fs.existsSync(path.join(tmp.dir, 'd1')));
   } finally {
-    await srv.stop();
+    await srv?.stop();
     tmp.cleanup();
   }
 });
@@ -62,9 +63,12 @@ test('9p verbs against humbridge serve over tcp, in every dialect, checked on th
 test('exit statuses and messages: a missing path is 1 (the other paths still done), usage is 2, no server is 1', async () => {
   const tmp = tmpExport('humbridge-cli-');
   fs.writeFileSync(path.join(tmp.dir, 'here'), 'x');
-  const srv = await startHumbridge(tmp.dir);
+  let srv: RunningServer | undefined;
+  let port = 0;
   try {
-    const addr = `tcp:127.0.0.1:${srv.port}`;
+    srv = await startHumbridge(tmp.dir);
+    port = srv.port;
+    const addr = `tcp:127.0.0.1:${port}`;
     let r = nine(addr, ['cat', 'missing', 'here']);
     assert.is(r.status, 1);
     assert.is(r.stdout, 'x');
@@ -80,10 +84,10 @@ test('exit statuses and messages: a missing path is 1 (the other paths still don
     assert.is(r.status, 1);
     assert.match(r.stderr, /attach:/);
   } finally {
-    await srv.stop();
+    await srv?.stop();
     tmp.cleanup();
   }
-  const gone = nine(`tcp:127.0.0.1:${srv.port}`, ['ls']);
+  const gone = nine(`tcp:127.0.0.1:${port}`, ['ls']);
   assert.is(gone.status, 1);
   assert.match(gone.stderr, /cannot connect/);
 });
