@@ -1,7 +1,9 @@
 // Measures what 100,000 live nodes cost: builds a tree of 100,000 files
 // (100 directories of 1,000), looks every file up through the Vfs (so every
 // node stays referenced), and prints open descriptors, RSS and time before
-// and after. Usage:
+// and after; then forgets every node (each file keeps only a remembered
+// identity) and looks every file up again, counting NodeIds that changed.
+// Usage:
 //   node dist/tools/bench/nodes-100k.js [files=100000] [maxCachedFds=1024] [dir]
 // The tree is made under os.tmpdir() (or `dir`) and removed afterwards.
 
@@ -38,8 +40,10 @@ async function main(): Promise<void> {
   report('after openExport');
   t = process.hrtime.bigint();
   const ids: number[] = [];
+  const dirIds: number[] = [];
   for (let d = 0; d < dirs; d++) {
     const dir = await vfs.lookup(me, vfs.root, Buffer.from(`d${d}`));
+    dirIds.push(dir.id);
     for (let f = 0; f < perDir && d * perDir + f < files; f++) ids.push((await vfs.lookup(me, dir.id, Buffer.from(`file-${f}`))).id);
   }
   const lookupMs = ms(t);
@@ -51,6 +55,20 @@ async function main(): Promise<void> {
   const getattrMs = ms(t);
   report('after getattr of every node');
   console.log(`getattr of every node (most re-resolved): ${getattrMs} ms (${Math.round((ids.length / Number(getattrMs)) * 1000)}/s)`);
+  for (const id of [...ids, ...dirIds]) vfs.forget(id, 1);
+  global.gc?.();
+  report('after forgetting every node');
+  let changed = 0;
+  let i = 0;
+  for (let d = 0; d < dirs; d++) {
+    const dir = await vfs.lookup(me, vfs.root, Buffer.from(`d${d}`));
+    if (dir.id !== dirIds[d]) changed++;
+    for (let f = 0; f < perDir && d * perDir + f < files; f++) {
+      if ((await vfs.lookup(me, dir.id, Buffer.from(`file-${f}`))).id !== ids[i++]) changed++;
+    }
+  }
+  report('after looking all up again');
+  console.log(`NodeIds changed by forget + lookup: ${changed} of ${ids.length + dirIds.length}`);
   await vfs.close();
   global.gc?.();
   report('after close');
