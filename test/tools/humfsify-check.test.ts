@@ -173,6 +173,33 @@ test('-r refuses a non-empty placeholder and broken records; -r --force restores
   assert.ok(fs.existsSync(path.join(dir, 'superblock')) && fs.existsSync(path.join(dir, 'file_metadata')));
 });
 
+test('one --repair pass gives a hard link with a lost record its sibling\'s record (or one shared record from data/)', () => {
+  const dir = converted();
+  const fm = (p: string): string => path.join(dir, 'file_metadata', p);
+  const data = (p: string): string => path.join(dir, 'data', p);
+  // a and a2 are one inode. Both records lost: one record made from data/ for both.
+  fs.rmSync(fm('a2'));
+  fs.rmSync(fm('a'));
+  const r1 = checkJson(dir, '--repair');
+  assert.equal(kinds(r1.problems), ['missing-record file_metadata/a', 'missing-record file_metadata/a2']);
+  assert.equal(checkJson(dir).problems, []);
+  assert.is(fs.lstatSync(fm('a')).ino, fs.lstatSync(fm('a2')).ino);
+  assert.is(fs.readFileSync(fm('a'), 'utf8'), '493 65534 65534\n');
+
+  // One name keeps its (guest) record: the other shares it after one pass.
+  fs.writeFileSync(data('x1'), 'x');
+  fs.linkSync(data('x1'), data('x2'));
+  fs.linkSync(data('x1'), data('x3'));
+  fs.writeFileSync(fm('x2'), '2541 7 8\n');
+  const r2 = checkJson(dir, '--repair');
+  assert.equal(kinds(r2.problems), ['missing-record file_metadata/x1', 'missing-record file_metadata/x3']);
+  assert.equal(checkJson(dir).problems, []);
+  for (const n of ['x1', 'x3']) {
+    assert.is(fs.lstatSync(fm(n)).ino, fs.lstatSync(fm('x2')).ino, n);
+    assert.is(fs.readFileSync(fm(n), 'utf8'), '2541 7 8\n', n);
+  }
+});
+
 test('--check --dry-run --repair reports without changing anything', () => {
   const dir = converted();
   fs.rmSync(path.join(dir, 'file_metadata', 'b'));

@@ -125,6 +125,8 @@ function inspectData(c: InspectContext): void {
   // Hard-linked data inodes → their first record; shared record inodes → their data inode.
   const firstRecord = new Map<string, { path: Buffer; ino: string }>();
   const recordOwner = new Map<string, string>();
+  // (repair) records of hard-linked names still to be linked to a sibling's record.
+  const pending = new Map<string, { record: MetadataRecord; files: Buffer[] }>();
   for (const e of walk(p.data)) {
     c.progress.tick();
     countEntry(c.summary, e.stat.mode);
@@ -144,10 +146,28 @@ function inspectData(c: InspectContext): void {
     const file = recordPath(p, e.rel, isDir);
     const fromData = recordOf(st, e.abs);
     const loaded = loadRecord(file);
+    const dataIno = `${st.dev}:${st.ino}`;
     if ('error' in loaded) {
       const kind = loaded.error === 'missing' ? 'missing-record' : 'bad-record';
       if (isDir) ensureDirRepair(c, file);
-      report(c, kind, file, loaded.error, true, rewrite(c, file, fromData));
+      if (isDir || st.nlink === 1) {
+        report(c, kind, file, loaded.error, true, rewrite(c, file, fromData));
+        continue;
+      }
+      // Another name of this inode may hold a good record (the guest's owner
+      // and mode): share it rather than make one from data/. If none is
+      // seen by the end of the walk, one record is made from data/ for all.
+      const first = firstRecord.get(dataIno);
+      if (first !== undefined) c.summary.hardLinks++;
+      report(c, kind, file, loaded.error, true, () => {
+        fs.rmSync(file, { recursive: true, force: true });
+        if (first !== undefined) fs.linkSync(first.path, file);
+        else {
+          const waiting = pending.get(dataIno) ?? { record: fromData, files: [] };
+          waiting.files.push(file);
+          pending.set(dataIno, waiting);
+        }
+      });
       continue;
     }
     const { record } = loaded;
@@ -160,11 +180,14 @@ function inspectData(c: InspectContext): void {
       report(c, 'placeholder-not-empty', e.abs, `recorded as type ${record.type} but holds ${st.size} bytes (lost on -r)`, false);
     }
     if (isDir) continue;
-    const dataIno = `${st.dev}:${st.ino}`;
     if (st.nlink > 1) {
       const first = firstRecord.get(dataIno);
-      if (first === undefined) firstRecord.set(dataIno, { path: file, ino: loaded.file.ino });
-      else c.summary.hardLinks++;
+      if (first === undefined) {
+        firstRecord.set(dataIno, { path: file, ino: loaded.file.ino });
+        // Names seen earlier whose records were missing or broken share this one.
+        for (const waiting of pending.get(dataIno)?.files ?? []) fs.linkSync(file, waiting);
+        pending.delete(dataIno);
+      } else c.summary.hardLinks++;
       if (first !== undefined && first.ino !== loaded.file.ino) {
         report(c, 'link-not-shared', file, `data/${showPath(e.rel)} is a hard link of another name whose record is ${showPath(first.path)}, but the records are separate files`, true, () => {
           if (c.scratch !== undefined) linkOver(c.scratch, first.path, file);
@@ -181,6 +204,13 @@ function inspectData(c: InspectContext): void {
         });
       }
     }
+  }
+  // No name of these inodes had a good record: one record from data/, shared.
+  for (const { record, files } of pending.values()) {
+    const [head, ...rest] = files;
+    if (head === undefined) continue;
+    c.scratch?.writeFile(head, printMetadata(record), c.owner);
+    for (const f of rest) fs.linkSync(head, f);
   }
 }
 
