@@ -41,8 +41,8 @@ test('9p verbs against humbridge serve over tcp, in every dialect, checked on th
       assert.is(r.status, 0, r.stderr);
       assert.equal(r.stdout.trim().split('\n'), ['copy.txt', 'd1', 'd2', 'stdin.txt'], v);
       r = nine(addr, ['--version', v, 'ls', '-l', '/']);
-      assert.match(r.stdout, /^-rw-r--r-- .* 14 .* copy\.txt$/m, v);
-      assert.match(r.stdout, /^drwxr-xr-x .* d1$/m, v);
+      assert.match(r.stdout, /^-rw-r--r-- .* 14 .* copy\.txt$/m, `${v}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /^drwxr-xr-x .* d1$/m, `${v}: ${r.stdout}${r.stderr}`);
       r = nine(addr, ['--version', v, 'cat', 'copy.txt', 'stdin.txt']);
       assert.is(r.stdout, 'from the host\npiped', v);
       r = nine(addr, ['--version', v, 'stat', 'd1']);
