@@ -37,8 +37,8 @@ function start(args: string[], stdio: 'pipe' | 'ignore' = 'ignore'): Running {
   return { child, stderr: () => err, ready, exited };
 }
 
-async function stop(r: Running): Promise<number | null> {
-  if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM');
+async function stop(r: Running, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill(signal);
   return r.exited;
 }
 
@@ -160,7 +160,7 @@ test('--access user: the server checks permissions as the attached user', async 
     await c.attach(2, { uname: 'root', n_uname: 0 });
     await c.walk(2, 3, 'secret');
     await c.ok({ type: 'Tlopen', fid: 3, flags: 0 }, 'Rlopen');
-    assert.is(await stop(r), 0);
+    assert.is(await stop(r, 'SIGINT'), 0);
   } finally {
     await stop(r);
     tmp.cleanup();

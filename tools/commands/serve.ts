@@ -120,6 +120,8 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     const names = o.exports.map((e) => (e.name === '' ? e.options.path : `${e.name}=${e.options.path}`)).join(', ');
     process.stderr.write(`humbridge: ready: serving ${names} on ${where} (9P2000.L, 9P2000.u, 9P2000; access=${server.options.access})\n`);
     process.stderr.write(`humbridge: guest mount: ${mountHint(o.listen, msize, listener)}\n`);
+    // once: a second signal gets the default action and ends the process at
+    // once, for a user who does not want to wait for the requests in flight.
     const signalled = new Promise<string>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));
