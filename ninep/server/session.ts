@@ -341,8 +341,10 @@ export class Session {
         return;
       }
     }
-    if (!this.corked) {
-      // Replies finished in the same tick leave in one write.
+    if (!this.corked && this.tags.size > 0) {
+      // Replies finished in the same tick leave in one write. With nothing
+      // else in flight (a client waiting for each reply) the write goes out
+      // at once: corking would only add a tick.
       this.corked = true;
       this.conn.cork();
       process.nextTick(() => {
