@@ -181,12 +181,15 @@ export async function startHarness(
     stats: () => (vfs as CoreVfs).stats,
     exportLocks: () => (server.exportFor('') as { locks: { waiting: number } }).locks,
     async stop() {
-      for (const c of conns) c.sock.destroy();
-      await new Promise<void>((resolve) => listener.close(() => resolve()));
-      await server.close();
-      await vfs.close();
-      for (const v of extra.values()) await v.close();
-      tmp.cleanup();
+      try {
+        for (const c of conns) c.sock.destroy();
+        await new Promise<void>((resolve) => listener.close(() => resolve()));
+        await server.close();
+        await vfs.close();
+        for (const v of extra.values()) await v.close();
+      } finally {
+        tmp.cleanup();
+      }
     },
   };
 }
