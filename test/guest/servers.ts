@@ -4,7 +4,7 @@
 // per guest boot with its stdin/stdout wired to QEMU's virtio-serial chardev.
 // Adding a server is one entry in SERVERS.
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,8 @@ interface ServerSpec {
   /** The aname a mount must pass to reach `dir`. */
   aname(dir: string): string | undefined;
   argv(dir: string, at: Endpoint): string[];
+  /** Whether `args` may add server options (diod's come from its config). */
+  takesArgs: boolean;
 }
 
 const humbridgeCli = (): string => path.join(repoRoot(), 'dist', 'tools', 'humbridge.js');
@@ -46,6 +48,7 @@ const SERVERS: Record<ServerKind, ServerSpec> = {
       '--export', dir,
       ...('tcp' in at ? ['--listen', at.tcp] : 'unix' in at ? ['--listen', at.unix] : ['--rfdno', '0', '--wfdno', '1']),
     ],
+    takesArgs: false,
   },
   humbridge: {
     dialects: ['9p2000.L', '9p2000.u', '9p2000'],
@@ -59,6 +62,7 @@ const SERVERS: Record<ServerKind, ServerSpec> = {
       '--listen',
       'tcp' in at ? `tcp:${at.tcp}` : 'unix' in at ? `unix:${at.unix}` : 'stdio',
     ],
+    takesArgs: true,
   },
 };
 
@@ -130,23 +134,56 @@ function openLog(file: string): Promise<WriteStream> {
   });
 }
 
+export interface ServerOptions {
+  listen?: Listen;
+  /** More server options after the usual ones (humbridge: `--humfs`, `--access user`...). */
+  args?: readonly string[];
+  /**
+   * Runs the server as this unprivileged host user (through setpriv, with
+   * no supplementary groups). `dir` and every parent must be usable by it.
+   */
+  runAs?: { uid: number; gid: number };
+}
+
+/** The command line that starts `argv` as `runAs` with no privileges left. */
+function unprivileged(argv: string[], runAs: { uid: number; gid: number }): string[] {
+  return ['setpriv', `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups', ...argv];
+}
+
+/** Why a server cannot run as another user here, or undefined when it can. */
+export async function runAsUnavailable(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return 'running a server as another user needs root';
+  return (await onPath('setpriv')) ? undefined : 'setpriv is not installed (util-linux)';
+}
+
 /**
  * Starts `kind` serving `dir`. For diod every parent of `dir` must be
  * searchable by others: the Linux client's first attach is as "nobody".
  */
-export async function startServer(kind: ServerKind, dir: string, opts: { listen?: Listen } = {}): Promise<NinepServer> {
+export async function startServer(kind: ServerKind, dir: string, opts: ServerOptions = {}): Promise<NinepServer> {
   const spec = SERVERS[kind];
   const why = await spec.unavailable();
   if (why) throw new Error(why);
+  if (opts.args?.length && !spec.takesArgs) throw new Error(`${kind} takes no extra server options`);
   const listen = opts.listen ?? 'tcp';
   const tmp = await mkdtemp(path.join(os.tmpdir(), `hb-${kind}-`));
+  // The unix socket is made in tmp: the server's user must be able to write there.
+  if (opts.runAs) await chown(tmp, opts.runAs.uid, opts.runAs.gid);
   const logFile = path.join(tmp, 'server.log');
   const logStream = await openLog(logFile);
   const procs: GroupProcess[] = [];
   const log = () => readFile(logFile, 'utf8').catch(() => '');
   const start = (at: Endpoint, stdio: 'pipe' | 'ignore'): GroupProcess => {
-    const [cmd, ...args] = spec.argv(dir, at);
-    const p = new GroupProcess(cmd as string, args, { stdio: [stdio, stdio, logStream] });
+    let argv = [...spec.argv(dir, at), ...(opts.args ?? [])];
+    // Coverage files go to a directory only root can write to.
+    let env: NodeJS.ProcessEnv | undefined;
+    if (opts.runAs) {
+      argv = unprivileged(argv, opts.runAs);
+      env = { ...process.env };
+      delete env['NODE_V8_COVERAGE'];
+    }
+    const [cmd, ...args] = argv;
+    const p = new GroupProcess(cmd as string, args, { stdio: [stdio, stdio, logStream], ...(env ? { env } : {}) });
     procs.push(p);
     return p;
   };

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Test } from 'uvu';
 import { ensureGuestImage, type GuestImage } from './image.js';
 import { onPath } from './proc.js';
-import { serverUnavailable, startServer, type Listen, type NinepServer, type ServerKind } from './servers.js';
+import { serverUnavailable, startServer, type Listen, type NinepServer, type ServerKind, type ServerOptions } from './servers.js';
 
 export interface GuestPrereqs {
   image: GuestImage | undefined;
@@ -40,13 +40,27 @@ export function selectedServers(): ServerKind[] {
   return kinds as ServerKind[];
 }
 
+/** The line every case that ran prints, pass or fail, for collecting run times: "guest-case NAME SECONDS". */
+export function timingLine(name: string, ms: number): string {
+  return `guest-case ${name} ${(ms / 1000).toFixed(1)}`;
+}
+
 /**
- * Registers a case: runs it when nothing is missing, otherwise skips it
- * (printing why) or, under HUMBRIDGE_REQUIRE_ALL=1, fails it with the reason.
+ * Registers a case: runs it when nothing is missing (printing its
+ * timingLine), otherwise skips it (printing why) or, under
+ * HUMBRIDGE_REQUIRE_ALL=1, fails it with the reason.
  */
 export function guestCase(suite: Test, name: string, missing: string | undefined, fn: () => Promise<void>): void {
-  if (missing === undefined) suite(name, fn);
-  else if (requireAll()) {
+  if (missing === undefined) {
+    suite(name, async () => {
+      const t0 = Date.now();
+      try {
+        await fn();
+      } finally {
+        console.log(timingLine(name, Date.now() - t0));
+      }
+    });
+  } else if (requireAll()) {
     suite(name, () => {
       throw new Error(`prerequisite missing (HUMBRIDGE_REQUIRE_ALL=1): ${missing}`);
     });
@@ -73,14 +87,16 @@ export interface Fixture {
 }
 
 /**
- * Builds a fresh tree, lets `prepare` fill the export, starts the server,
- * runs `body`, and stops the server and removes the tree whatever happens.
+ * Builds a fresh tree, lets `prepare` fill the export, starts the server
+ * (with `serverOptions` beyond `listen`), runs `body`, and stops the server
+ * and removes the tree whatever happens.
  */
 export async function withFixture(
   kind: ServerKind,
   listen: Listen,
   prepare: (exportDir: string) => Promise<void>,
   body: (f: Fixture) => Promise<void>,
+  serverOptions: Omit<ServerOptions, 'listen'> = {},
 ): Promise<void> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'hb-guest-export-'));
   let server: NinepServer | undefined;
@@ -95,7 +111,7 @@ export async function withFixture(
     const canaryText = `canary ${path.basename(root)}\n`;
     await writeFile(canary, canaryText, { mode: 0o644 });
     await prepare(exportDir);
-    server = await startServer(kind, exportDir, { listen });
+    server = await startServer(kind, exportDir, { ...serverOptions, listen });
     await body({ root, exportDir, canary, canaryText, server });
   } finally {
     await server?.stop();
