@@ -57,7 +57,8 @@ export function guestCase(suite: Test, name: string, missing: string | undefined
       try {
         await fn();
       } finally {
-        console.log(timingLine(name, Date.now() - t0));
+        // uvu prints each finished case's dot with no newline: start a line of our own.
+        process.stdout.write(`\n${timingLine(name, Date.now() - t0)}\n`);
       }
     });
   } else if (requireAll()) {
