@@ -11,7 +11,13 @@ export class VfsError extends Error {
   readonly where: string | undefined;
 
   constructor(code: ErrnoCode, op: string, where?: string) {
+    // No stack: a VfsError is an answer (ENOENT for a name a client probes,
+    // EACCES...), not a fault, and capturing one cost more than the lookup
+    // it reports. Unexpected errors keep theirs (fromNodeError logs it).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(where === undefined ? `${op}: ${code}` : `${op} ${where}: ${code}`);
+    Error.stackTraceLimit = limit;
     this.name = 'VfsError';
     this.code = code;
     this.op = op;

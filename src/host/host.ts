@@ -82,7 +82,10 @@ export class Host {
   /** Like lstatAt, but null when the name does not exist. */
   lstatAtMaybe(dirfd: number, name: Buffer): HostStat | null {
     try {
-      return toHostStat(fs.lstatSync(childPath(dirfd, name), { bigint: true }));
+      // throwIfNoEntry: clients probe missing names all the time, and an
+      // exception from Node's fs costs three times the lstat itself.
+      const st = fs.lstatSync(childPath(dirfd, name), { bigint: true, throwIfNoEntry: false });
+      return st === undefined ? null : toHostStat(st);
     } catch (e) {
       if ((e as { code?: unknown }).code === 'ENOENT') return null;
       this.fail(e, 'lstat');
