@@ -4,7 +4,7 @@
 // per guest boot with its stdin/stdout wired to QEMU's virtio-serial chardev.
 // Adding a server is one entry in SERVERS.
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chown, copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -169,18 +169,25 @@ export async function startServer(kind: ServerKind, dir: string, opts: ServerOpt
   const tmp = await mkdtemp(path.join(os.tmpdir(), `hb-${kind}-`));
   // The unix socket is made in tmp: the server's user must be able to write there.
   if (opts.runAs) await chown(tmp, opts.runAs.uid, opts.runAs.gid);
+  // Under c8 the server writes its coverage where only root may: an
+  // unprivileged one writes into tmp, and stop() hands the files on.
+  const coverageDir = process.env['NODE_V8_COVERAGE'];
+  const ownCoverage = opts.runAs && coverageDir ? path.join(tmp, 'coverage') : undefined;
+  if (opts.runAs && ownCoverage) {
+    await mkdir(ownCoverage);
+    await chown(ownCoverage, opts.runAs.uid, opts.runAs.gid);
+  }
   const logFile = path.join(tmp, 'server.log');
   const logStream = await openLog(logFile);
   const procs: GroupProcess[] = [];
   const log = () => readFile(logFile, 'utf8').catch(() => '');
   const start = (at: Endpoint, stdio: 'pipe' | 'ignore'): GroupProcess => {
     let argv = [...spec.argv(dir, at), ...(opts.args ?? [])];
-    // Coverage files go to a directory only root can write to.
     let env: NodeJS.ProcessEnv | undefined;
     if (opts.runAs) {
       argv = unprivileged(argv, opts.runAs);
       env = { ...process.env };
-      delete env['NODE_V8_COVERAGE'];
+      if (ownCoverage) env['NODE_V8_COVERAGE'] = ownCoverage;
     }
     const [cmd, ...args] = argv;
     const p = new GroupProcess(cmd as string, args, { stdio: [stdio, stdio, logStream], ...(env ? { env } : {}) });
@@ -190,6 +197,10 @@ export async function startServer(kind: ServerKind, dir: string, opts: ServerOpt
   const stop = async () => {
     await Promise.all(procs.map((p) => p.stop()));
     logStream.end();
+    if (ownCoverage && coverageDir) {
+      const files = await readdir(ownCoverage).catch(() => []);
+      await Promise.all(files.map((f) => copyFile(path.join(ownCoverage, f), path.join(coverageDir, f)).catch(() => undefined)));
+    }
     await rm(tmp, { recursive: true, force: true });
   };
 
