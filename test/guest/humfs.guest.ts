@@ -71,79 +71,87 @@ async function walk(dir: string, out: { path: string; uid: number; gid: number; 
 
 if (selectedServers().includes('humbridge')) {
   const missing = (await missingFor(prereqs, 'humbridge')) ?? (await runAsUnavailable());
-  guestCase(test, 'humfs served by an unprivileged user: owners, devices, FIFOs, mode bits [humbridge]', missing, async () => {
-    await withFixture(
-      'humbridge',
-      'tcp',
-      prepare,
-      async (f) => {
-        const r = await runGuest({
-          image: prereqs.image!,
-          server: f.server,
-          script,
-          files: { total: String(TOTAL) },
-          timeoutMs: 120_000,
-        });
-        const report = expectChecks(r);
+  // 9P2000.L carries owners in setattr and devices in Tmknod; 9P2000.u in
+  // Twstat's n_uid/n_gid and Tcreate's extension string ("c 1 3"). Both
+  // must leave the very same records.
+  for (const version of ['9p2000.L', '9p2000.u'] as const) {
+    guestCase(test, `humfs ${version} served by an unprivileged user: owners, devices, FIFOs, mode bits [humbridge]`, missing, async () => {
+      await withFixture(
+        'humbridge',
+        'tcp',
+        prepare,
+        async (f) => {
+          const r = await runGuest({
+            image: prereqs.image!,
+            server: f.server,
+            script,
+            files: { total: String(TOTAL) },
+            mountOptions: { version },
+            timeoutMs: 120_000,
+          });
+          const report = expectChecks(r);
 
-        // The server refuses I/O on a device node itself (the guest never asks:
-        // its kernel opens device nodes locally).
-        const cat = await run(process.execPath, [humbridge, '9p', '-a', `tcp:127.0.0.1:${f.server.port}`, 'cat', 'h/sda1']).then(
-          () => 'opened',
-          (e: Error) => e.message,
-        );
-        assert.match(cat, /No such device or address|ENXIO/, `9P open of a device node: ${cat}`);
+          // The server refuses I/O on a device node itself (the guest never asks:
+          // its kernel opens device nodes locally).
+          const cat = await run(process.execPath, [humbridge, '9p', '-a', `tcp:127.0.0.1:${f.server.port}`, 'cat', 'h/sda1']).then(
+            () => 'opened',
+            (e: Error) => e.message,
+          );
+          assert.match(cat, /No such device or address|ENXIO/, `9P open of a device node: ${cat}`);
 
-        const ex = (...p: string[]) => path.join(f.exportDir, ...p);
-        for (const [name, want] of Object.entries(FILE_RECORDS)) {
-          assert.is(await readFile(ex('file_metadata', 'h', name), 'utf8'), `${want}\n`, `file_metadata/h/${name}`);
-        }
-        for (const [dir, want] of Object.entries(DIR_RECORDS)) {
-          assert.is(await readFile(ex('dir_metadata', dir, 'metadata'), 'utf8'), `${want}\n`, `dir_metadata/${dir}/metadata`);
-        }
-        assert.is(await readFile(ex('file_metadata', 'pre', 'host.txt'), 'utf8'), '416 1001 1002\n');
-        const [a, b] = await Promise.all([stat(ex('file_metadata', 'h', 'owned')), stat(ex('file_metadata', 'h', 'owned2'))]);
-        assert.is(a.ino, b.ino, 'hard links share one record file');
-        const symRecord = (await readFile(ex('file_metadata', 'h', 'sym'), 'utf8')).split(' ');
-        assert.equal(symRecord.slice(1), ['0', '0\n'], 'the symlink is root\'s');
-        for (const gone of ['tmpdev', 'gone', 'moved']) {
-          for (const tree of ['data', 'file_metadata', 'dir_metadata']) {
-            await lstat(ex(tree, 'h', gone)).then(
-              () => assert.unreachable(`${tree}/h/${gone} should be gone`),
-              (e: NodeJS.ErrnoException) => assert.is(e.code, 'ENOENT'),
-            );
+          const ex = (...p: string[]) => path.join(f.exportDir, ...p);
+          for (const [name, want] of Object.entries(FILE_RECORDS)) {
+            assert.is(await readFile(ex('file_metadata', 'h', name), 'utf8'), `${want}\n`, `file_metadata/h/${name}`);
           }
-        }
+          for (const [dir, want] of Object.entries(DIR_RECORDS)) {
+            assert.is(await readFile(ex('dir_metadata', dir, 'metadata'), 'utf8'), `${want}\n`, `dir_metadata/${dir}/metadata`);
+          }
+          assert.is(await readFile(ex('file_metadata', 'pre', 'host.txt'), 'utf8'), '416 1001 1002\n');
+          const [a, b] = await Promise.all([stat(ex('file_metadata', 'h', 'owned')), stat(ex('file_metadata', 'h', 'owned2'))]);
+          assert.is(a.ino, b.ino, 'hard links share one record file');
+          const symRecord = (await readFile(ex('file_metadata', 'h', 'sym'), 'utf8')).split(' ');
+          assert.equal(symRecord.slice(1), ['0', '0\n'], 'the symlink is root\'s');
+          for (const gone of ['tmpdev', 'gone', 'moved']) {
+            for (const tree of ['data', 'file_metadata', 'dir_metadata']) {
+              await lstat(ex(tree, 'h', gone)).then(
+                () => assert.unreachable(`${tree}/h/${gone} should be gone`),
+                (e: NodeJS.ErrnoException) => assert.is(e.code, 'ENOENT'),
+              );
+            }
+          }
 
-        // data/: placeholders, all the serving user's; what the guest wrote to
-        // its own /dev/null never reached the placeholder.
-        for (const e of await walk(ex('data'))) {
-          assert.is(`${e.uid}:${e.gid}`, `${SERVING.uid}:${SERVING.gid}`, `owner of ${e.path}`);
-          assert.is.not(e.kind, 'special', `${e.path} is a placeholder, not a host special file`);
-        }
-        assert.is((await stat(ex('data', 'h', 'null'))).size, 0, 'the device placeholder stays empty');
-        assert.is(await readFile(ex('data', 'h', 'owned'), 'utf8'), 'x\n');
+          // data/: placeholders, all the serving user's; what the guest wrote to
+          // its own /dev/null never reached the placeholder.
+          for (const e of await walk(ex('data'))) {
+            assert.is(`${e.uid}:${e.gid}`, `${SERVING.uid}:${SERVING.gid}`, `owner of ${e.path}`);
+            assert.is.not(e.kind, 'special', `${e.path} is a placeholder, not a host special file`);
+          }
+          assert.is((await stat(ex('data', 'h', 'null'))).size, 0, 'the device placeholder stays empty');
+          assert.is(await readFile(ex('data', 'h', 'owned'), 'utf8'), 'x\n');
 
-        const statfs = /bsize=(\d+) blocks=(\d+)/.exec(fact(report, 'statfs'));
-        assert.ok(statfs, 'statfs fact parses');
-        assert.is(Number(statfs![1]) * Number(statfs![2]), TOTAL, 'the guest sees the superblock total');
+          if (version === '9p2000.L') {
+            const statfs = /bsize=(\d+) blocks=(\d+)/.exec(fact(report, 'statfs'));
+            assert.ok(statfs, 'statfs fact parses');
+            assert.is(Number(statfs![1]) * Number(statfs![2]), TOTAL, 'the guest sees the superblock total');
+          }
 
-        // Stopped, the server has written the superblock's final `used`: the
-        // whole tree must now be what humfsify itself would accept.
-        await f.server.stop();
-        assert.match(await readFile(ex('superblock'), 'utf8'), new RegExp(`\\ntotal ${TOTAL}\\n`));
-        const checked = await run(process.execPath, [humfsify, '--check', '--json', '-C', f.exportDir]).then(
-          (res) => res.stdout.toString('utf8'),
-          (e: Error) => e.message,
-        );
-        assert.ok(checked.startsWith('{'), `humfsify --check: ${checked}`);
-        const summary = JSON.parse(checked) as { ok: boolean; problems: unknown[] };
-        assert.equal(summary.problems, [], `humfsify --check: ${checked}`);
-        assert.ok(summary.ok);
-      },
-      { args: ['--humfs'], runAs: SERVING },
-    );
-  });
+          // Stopped, the server has written the superblock's final `used`: the
+          // whole tree must now be what humfsify itself would accept.
+          await f.server.stop();
+          assert.match(await readFile(ex('superblock'), 'utf8'), new RegExp(`\\ntotal ${TOTAL}\\n`));
+          const checked = await run(process.execPath, [humfsify, '--check', '--json', '-C', f.exportDir]).then(
+            (res) => res.stdout.toString('utf8'),
+            (e: Error) => e.message,
+          );
+          assert.ok(checked.startsWith('{'), `humfsify --check: ${checked}`);
+          const summary = JSON.parse(checked) as { ok: boolean; problems: unknown[] };
+          assert.equal(summary.problems, [], `humfsify --check: ${checked}`);
+          assert.ok(summary.ok);
+        },
+        { args: ['--humfs'], runAs: SERVING },
+      );
+    });
+  }
 }
 
 test.run();
