@@ -87,6 +87,14 @@ rename_tree() {
 check rename-dir-with-records rename_tree
 check rm-rf-tree-with-devices rm -rf h/moved
 
+# -- the export folder beside data/ stays out of reach --------------------------------
+# data/ is the mount's root; its parent holds the superblock and the records.
+check link-up-superblock sh -c 'ln -s ../superblock h/sb && ln -s ../.. h/up && ln -s / h/root'
+check superblock-unreachable refused 'No such file' cat h/sb
+check records-unreachable refused 'No such file' ls h/up/file_metadata h/root/dir_metadata
+# The guest resolves links in its own tree: ../.. from /mnt/9p/h is its /mnt.
+check up-is-guests eq "$(ls h/up/)" 9p
+
 # -- df: the superblock's size (9P2000.L: 9P2000.u has no statfs) -----------------------------
 if [ "$HB_DIALECT" = 9p2000.L ]; then
   total=$(cat "$EXTRA/total")
