@@ -29,9 +29,9 @@ interface Problem {
   repaired: boolean;
 }
 
-function converted(): string {
+function converted(tree = TREE): string {
   const dir = temps.make('check');
-  buildTree(path.join(dir, 'data'), TREE);
+  buildTree(path.join(dir, 'data'), tree);
   const r = runCli(['nobody', 'nogroup', '1M'], dir);
   assert.is(r.status, 0, r.stderr);
   return dir;
@@ -198,6 +198,73 @@ test('one --repair pass gives a hard link with a lost record its sibling\'s reco
     assert.is(fs.lstatSync(fm(n)).ino, fs.lstatSync(fm('x2')).ino, n);
     assert.is(fs.readFileSync(fm(n), 'utf8'), '2541 7 8\n', n);
   }
+});
+
+test('hard links that crashed between their data link and their record link are repaired in one pass, whatever the walk order', () => {
+  // Every case twice, mirrored between left/ and right/: the walk finishes one
+  // folder before it enters the other, so each order is met once.
+  const sides = [['left', 'right'], ['right', 'left']] as const;
+  const spec = ['d\t.\t755\t0\t0', 'd\tleft\t755\t0\t0', 'd\tright\t755\t0\t0'];
+  sides.forEach(([x, y], k) => {
+    spec.push(`f\t${x}/sib${k}\t644\t0\t0\ts`, `f\t${x}/q${k}\t644\t0\t0\tq`, `f\t${y}/p${k}\t644\t0\t0\tp`);
+    spec.push(`f\t${x}/b${k}\t644\t0\t0\tb`, `f\t${y}/a${k}\t644\t0\t0\ta`, `h\t${y}/a${k}b\t-\t-\t-\t${y}/a${k}`);
+    spec.push(`f\t${x}/d${k}\t644\t0\t0\td`, `h\t${y}/d${k}b\t-\t-\t-\t${x}/d${k}`);
+  });
+  const dir = converted(spec.join('\n'));
+  const fm = (p: string): string => path.join(dir, 'file_metadata', p);
+  const data = (p: string): string => path.join(dir, 'data', p);
+  const ino = (p: string): number => fs.lstatSync(fm(p)).ino;
+  const text = (p: string): string => fs.readFileSync(fm(p), 'utf8');
+  const crashed: string[] = [];
+  // The humfs store links data/ first, then the record: a crash in between
+  // leaves the new name without a record while its sibling keeps the guest's.
+  const crashLink = (from: string, to: string): void => {
+    fs.linkSync(data(from), data(to));
+    crashed.push(`missing-record file_metadata/${to}`);
+  };
+  sides.forEach(([x, y], k) => {
+    fs.writeFileSync(fm(`${x}/sib${k}`), `${2541 + k} 7 8\n`);
+    crashLink(`${x}/sib${k}`, `${y}/new${k}`);
+    // The sibling's record is also, wrongly, the record of another inode.
+    fs.writeFileSync(fm(`${y}/p${k}`), '416 4 4\n');
+    fs.rmSync(fm(`${x}/q${k}`));
+    fs.linkSync(fm(`${y}/p${k}`), fm(`${x}/q${k}`));
+    crashLink(`${y}/p${k}`, `${x}/pnew${k}`);
+    // Both names of one inode share their record with another inode.
+    fs.writeFileSync(fm(`${x}/b${k}`), '384 6 6\n');
+    for (const n of [`${y}/a${k}`, `${y}/a${k}b`]) {
+      fs.rmSync(fm(n));
+      fs.linkSync(fm(`${x}/b${k}`), fm(n));
+    }
+    // The records of one inode disagree, and a third name crashed.
+    fs.rmSync(fm(`${y}/d${k}b`));
+    fs.writeFileSync(fm(`${y}/d${k}b`), '256 2 2\n');
+    crashLink(`${x}/d${k}`, `${y}/dnew${k}`);
+  });
+
+  const found = checkJson(dir);
+  const missing = kinds(found.problems).filter((p) => p.startsWith('missing-record'));
+  assert.equal(missing, [...crashed].sort());
+  const others = new Set(kinds(found.problems).filter((p) => !p.startsWith('missing-record')).map((p) => p.split(' ')[0]));
+  assert.equal([...others].sort(), ['link-not-shared', 'link-shared-wrongly']);
+  const repaired = checkJson(dir, '--repair');
+  assert.is(repaired.status, 0);
+  assert.ok(repaired.problems.every((p) => p.repaired));
+  assert.equal(checkJson(dir).problems, [], 'one --repair pass leaves --check clean');
+
+  sides.forEach(([x, y], k) => {
+    assert.equal([ino(`${y}/new${k}`), text(`${y}/new${k}`)], [ino(`${x}/sib${k}`), `${2541 + k} 7 8\n`], `new${k}`);
+    assert.is(ino(`${x}/pnew${k}`), ino(`${y}/p${k}`), `pnew${k}`);
+    assert.is.not(ino(`${x}/q${k}`), ino(`${y}/p${k}`), `q${k}`);
+    assert.equal([text(`${x}/pnew${k}`), text(`${x}/q${k}`)], ['416 4 4\n', '416 4 4\n']);
+    assert.is(ino(`${y}/a${k}b`), ino(`${y}/a${k}`), `a${k}b`);
+    assert.is.not(ino(`${y}/a${k}`), ino(`${x}/b${k}`), `a${k}`);
+    assert.equal([text(`${y}/a${k}`), text(`${x}/b${k}`)], ['384 6 6\n', '384 6 6\n']);
+    assert.equal([ino(`${y}/d${k}b`), ino(`${y}/dnew${k}`)], [ino(`${x}/d${k}`), ino(`${x}/d${k}`)], `d${k}`);
+  });
+  // Of records that disagree, the first the walk meets is kept for every name:
+  // the converted one in one order, the guest's in the other.
+  assert.equal(sides.map(([x], k) => text(`${x}/d${k}`)).sort(), ['256 2 2\n', '420 0 0\n']);
 });
 
 test('--check --dry-run --repair reports without changing anything', () => {

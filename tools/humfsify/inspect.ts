@@ -11,7 +11,10 @@
 //   dir_metadata/ walk:  the same, and files other than "metadata";
 //   superblock:          missing or unparsable.
 // Repairs trust data/: a missing or broken record is written from the data
-// entry's lstat (as a conversion would), orphans are removed.
+// entry's lstat (as a conversion would), orphans are removed. A hard-linked
+// name without a record shares the record of another name of its inode
+// (the humfs store links data/ before the record, so a crash in between
+// leaves exactly that): one --repair pass leaves --check clean.
 import fs from 'node:fs';
 import { HUMFS_LAYOUT, HumfsFormatError, parseMetadata, parseSuperblock, printMetadata, specialTypeOfMode, type MetadataRecord, type Superblock } from '../../src/meta/humfs-format.js';
 import { major, minor } from '../../src/types.js';
@@ -125,6 +128,7 @@ function inspectData(c: InspectContext): void {
   // Hard-linked data inodes → their first record; shared record inodes → their data inode.
   const firstRecord = new Map<string, { path: Buffer; ino: string }>();
   const recordOwner = new Map<string, string>();
+  const linkedInodes = new Set<string>();
   // (repair) records of hard-linked names still to be linked to a sibling's record.
   const pending = new Map<string, { record: MetadataRecord; files: Buffer[] }>();
   for (const e of walk(p.data)) {
@@ -147,6 +151,11 @@ function inspectData(c: InspectContext): void {
     const fromData = recordOf(st, e.abs);
     const loaded = loadRecord(file);
     const dataIno = `${st.dev}:${st.ino}`;
+    if (!isDir && st.nlink > 1) {
+      // Every name of a hard-linked inode after the first one met is an extra link.
+      if (linkedInodes.has(dataIno)) c.summary.hardLinks++;
+      else linkedInodes.add(dataIno);
+    }
     if ('error' in loaded) {
       const kind = loaded.error === 'missing' ? 'missing-record' : 'bad-record';
       if (isDir) ensureDirRepair(c, file);
@@ -158,7 +167,6 @@ function inspectData(c: InspectContext): void {
       // and mode): share it rather than make one from data/. If none is
       // seen by the end of the walk, one record is made from data/ for all.
       const first = firstRecord.get(dataIno);
-      if (first !== undefined) c.summary.hardLinks++;
       report(c, kind, file, loaded.error, true, () => {
         fs.rmSync(file, { recursive: true, force: true });
         if (first !== undefined) fs.linkSync(first.path, file);
@@ -171,38 +179,44 @@ function inspectData(c: InspectContext): void {
       continue;
     }
     const { record } = loaded;
+    // The record file as it is on disk now: a repair below replaces it, and
+    // the other names of the inode must share the replacement.
+    let current = loaded.file;
     const mismatch = typeMismatch(record, st, e.abs);
     if (mismatch !== null) {
       const fixed = isDir ? { ...record, type: null, major: 0, minor: 0 } : { ...fromData, mode: record.mode, uid: record.uid, gid: record.gid };
       report(c, 'type-mismatch', file, mismatch, true, rewrite(c, file, fixed));
+      current = afterRepair(c, file, current);
     }
     if (record.type !== null && st.isFile() && st.size > 0) {
       report(c, 'placeholder-not-empty', e.abs, `recorded as type ${record.type} but holds ${st.size} bytes (lost on -r)`, false);
     }
     if (isDir) continue;
-    if (st.nlink > 1) {
-      const first = firstRecord.get(dataIno);
-      if (first === undefined) {
-        firstRecord.set(dataIno, { path: file, ino: loaded.file.ino });
-        // Names seen earlier whose records were missing or broken share this one.
-        for (const waiting of pending.get(dataIno)?.files ?? []) fs.linkSync(file, waiting);
-        pending.delete(dataIno);
-      } else c.summary.hardLinks++;
-      if (first !== undefined && first.ino !== loaded.file.ino) {
-        report(c, 'link-not-shared', file, `data/${showPath(e.rel)} is a hard link of another name whose record is ${showPath(first.path)}, but the records are separate files`, true, () => {
-          if (c.scratch !== undefined) linkOver(c.scratch, first.path, file);
+    const first = st.nlink > 1 ? firstRecord.get(dataIno) : undefined;
+    if (first !== undefined && first.ino !== current.ino) {
+      // Records of one inode that disagree: the first one met wins.
+      report(c, 'link-not-shared', file, `data/${showPath(e.rel)} is a hard link of another name whose record is ${showPath(first.path)}, but the records are separate files`, true, () => {
+        if (c.scratch !== undefined) linkOver(c.scratch, first.path, file);
+      });
+      continue;
+    }
+    if (current.nlink > 1) {
+      const owner = recordOwner.get(current.ino);
+      if (owner === undefined) recordOwner.set(current.ino, dataIno);
+      else if (owner !== dataIno) {
+        const text = current.text;
+        report(c, 'link-shared-wrongly', file, `this record is hard-linked with the record of a different data inode`, true, () => {
+          c.scratch?.writeFile(file, text, c.owner);
         });
-        continue;
+        current = afterRepair(c, file, current);
       }
     }
-    if (loaded.file.nlink > 1) {
-      const owner = recordOwner.get(loaded.file.ino);
-      if (owner === undefined) recordOwner.set(loaded.file.ino, dataIno);
-      else if (owner !== dataIno) {
-        report(c, 'link-shared-wrongly', file, `this record is hard-linked with the record of a different data inode`, true, () => {
-          c.scratch?.writeFile(file, loaded.file.text, c.owner);
-        });
-      }
+    if (st.nlink > 1 && first === undefined) {
+      // Only now, after this record's own repairs: the names that share it
+      // must get the record this name keeps.
+      firstRecord.set(dataIno, { path: file, ino: current.ino });
+      for (const waiting of pending.get(dataIno)?.files ?? []) fs.linkSync(file, waiting);
+      pending.delete(dataIno);
     }
   }
   // No name of these inodes had a good record: one record from data/, shared.
@@ -212,6 +226,13 @@ function inspectData(c: InspectContext): void {
     c.scratch?.writeFile(head, printMetadata(record), c.owner);
     for (const f of rest) fs.linkSync(head, f);
   }
+}
+
+/** A record file's identity once a repair may have replaced it. */
+function afterRepair(c: InspectContext, file: Buffer, before: RecordFile): RecordFile {
+  if (!c.repair) return before;
+  const now = readRecordFile(file);
+  return 'error' in now ? before : now;
 }
 
 /** A dir record's folder dir_metadata/<dir>/ must exist before its record can be written. */
