@@ -64,13 +64,21 @@ export class CoreVfs implements Vfs {
     return { nodes: this.ctx.nodes.size, descriptors: this.ctx.nodes.openDescriptors, handles: this.ctx.handles.size };
   }
 
-  /** Every call goes through here: only VfsErrors leave, and nothing runs after close. */
-  private async run<T>(op: string, fn: () => Promise<T> | T): Promise<T> {
+  /**
+   * Every call goes through here: only VfsErrors leave, and nothing runs
+   * after close. A synchronous operation (lookup, getattr) is answered with
+   * one resolved promise rather than an async frame around it.
+   */
+  private run<T>(op: string, fn: () => Promise<T> | T): Promise<T> {
     try {
       if (this.closed) throw fromNodeError({ code: 'ESTALE' }, op);
-      return await fn();
+      const r = fn();
+      if (!(r instanceof Promise)) return Promise.resolve(r);
+      return r.catch((e: unknown) => {
+        throw fromNodeError(e, op, undefined, this.ctx.log);
+      });
     } catch (e) {
-      throw fromNodeError(e, op, undefined, this.ctx.log);
+      return Promise.reject(fromNodeError(e, op, undefined, this.ctx.log));
     }
   }
 

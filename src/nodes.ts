@@ -294,6 +294,18 @@ export class NodeTable {
     }
   }
 
+  /** withFd for a synchronous `fn` (lookups, stats): no promise in between. */
+  withFdSync<T>(node: Node, fn: (fd: number) => T): T {
+    node.pins++;
+    try {
+      return fn(this.fdOf(node));
+    } finally {
+      node.pins--;
+      this.maybeDrop(node);
+      this.trim();
+    }
+  }
+
   /** Components from the root to `node` (the root is []). */
   pathOf(node: Node): Buffer[] {
     const out: Buffer[] = [];

@@ -19,10 +19,11 @@ const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 const NS = 1_000_000_000n;
 
-export async function lookup(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Promise<Entry> {
+/** Synchronous, as getattr: the two calls of every walk answer without promise hops of their own. */
+export function lookup(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Entry {
   ctx.checkName(name, 'lookup');
   const parent = ctx.node(parentId);
-  return ctx.inDir(cred, parent, 1, 'lookup', (dirfd) => ctx.lookupIn(parent, dirfd, name));
+  return ctx.inDirSync(cred, parent, 1, 'lookup', (dirfd) => ctx.lookupIn(parent, dirfd, name));
 }
 
 export async function parentOf(ctx: CoreContext, cred: Cred, dirId: NodeId): Promise<Entry> {
@@ -37,7 +38,7 @@ export async function parentOf(ctx: CoreContext, cred: Cred, dirId: NodeId): Pro
   });
 }
 
-export async function getattr(ctx: CoreContext, id: NodeId, handle?: HandleId): Promise<Attr> {
+export function getattr(ctx: CoreContext, id: NodeId, handle?: HandleId): Attr {
   const node = ctx.node(id);
   if (handle !== undefined) {
     const h = ctx.handles.any(handle, id);

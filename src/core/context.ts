@@ -96,26 +96,34 @@ export class CoreContext {
    */
   async inDir<T>(cred: Cred | null, node: Node, mask: number, op: string, fn: (dirfd: number, dir: Stated) => Promise<T> | T): Promise<T> {
     if (node.hostType !== S_IFDIR) throw vfsError('ENOTDIR', op);
-    return this.nodes.withFd(node, (dirfd) => {
-      // The directory's own attributes are read only when used (permission
-      // checks, the owner of a new entry): a plain lookup then costs one
-      // open and one fstat.
-      let cached: Stated | undefined;
-      const get = (): Stated => (cached ??= this.statFd(node, dirfd));
-      const dir: Stated = {
-        get st() {
-          return get().st;
-        },
-        get v() {
-          return get().v;
-        },
-        get attr() {
-          return get().attr;
-        },
-      };
-      if (cred !== null && this.checkPermissions && mask !== 0) requireAccess(cred, dir.v, mask, op);
-      return fn(dirfd, dir);
-    });
+    return this.nodes.withFd(node, (dirfd) => this.dirCall(cred, node, dirfd, mask, op, fn));
+  }
+
+  /** inDir for a synchronous `fn` (a lookup): it answers without a promise hop per layer. */
+  inDirSync<T>(cred: Cred | null, node: Node, mask: number, op: string, fn: (dirfd: number, dir: Stated) => T): T {
+    if (node.hostType !== S_IFDIR) throw vfsError('ENOTDIR', op);
+    return this.nodes.withFdSync(node, (dirfd) => this.dirCall(cred, node, dirfd, mask, op, fn));
+  }
+
+  private dirCall<T>(cred: Cred | null, node: Node, dirfd: number, mask: number, op: string, fn: (dirfd: number, dir: Stated) => T): T {
+    // The directory's own attributes are read only when used (permission
+    // checks, the owner of a new entry): a plain lookup then costs one
+    // open and one fstat.
+    let cached: Stated | undefined;
+    const get = (): Stated => (cached ??= this.statFd(node, dirfd));
+    const dir: Stated = {
+      get st() {
+        return get().st;
+      },
+      get v() {
+        return get().v;
+      },
+      get attr() {
+        return get().attr;
+      },
+    };
+    if (cred !== null && this.checkPermissions && mask !== 0) requireAccess(cred, dir.v, mask, op);
+    return fn(dirfd, dir);
   }
 
   /** Find `name` in directory `parent` (descriptor `dirfd`) and add one reference. */
