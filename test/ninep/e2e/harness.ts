@@ -1,22 +1,33 @@
 // End-to-end harness: the real Server over a real socket (TCP on loopback,
-// or a unix socket), real exports opened on temp directories, and the 9P
-// client. Everything it starts is stopped by stop(), whatever happened.
+// or a unix socket), real exports opened on temp directories (in hostfs or
+// humfs mode), and the 9P client. Everything it starts is stopped by stop(),
+// whatever happened.
 
-import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import type { Test } from 'uvu';
 import { openExport, type Vfs } from '../../../src/index.js';
 import { Server, type ServerOptions } from '../../../ninep/server/index.js';
 import { listenTcp, listenUnix, type Listener } from '../../../ninep/transport/index.js';
 import { FrameReader, type DialectName } from '../../../ninep/index.js';
 import { Client, connectAddress, type Address, type ClientOptions } from '../../../ninep/client/index.js';
 import { tmpExport, type TmpExport } from '../../helpers/tmp-export.js';
+import { makeExportFolder, MODES, type ExportMode } from './export-folder.js';
+
+export { MODES, type ExportMode } from './export-folder.js';
 
 export interface Served {
-  /** The default export's host directory. */
+  mode: ExportMode;
+  /** What the client sees of the default export on the host: the served directory (hostfs) or its data/ (humfs). */
   dir: string;
-  /** Host directories of the named exports (aname → dir). */
+  /** The default export's folder: `dir` itself (hostfs), or the folder holding superblock, data/ and the metadata trees (humfs). */
+  exportDir: string;
+  /** humfs: the superblock's total in bytes; null in hostfs mode. */
+  total: bigint | null;
+  /** What the client sees of each named export (aname → dir), as `dir`. */
   dirs: Map<string, string>;
+  /** Export folders of the named exports (aname → folder), as `exportDir`. */
+  exportDirs: Map<string, string>;
   tmp: TmpExport;
   server: Server;
   addr: Address;
@@ -32,6 +43,10 @@ export interface Served {
 }
 
 export interface ServeOptions {
+  /** How every export is opened (hostfs unless said). */
+  mode?: ExportMode;
+  /** humfs: the superblock's total (1 TiB unless said). */
+  total?: bigint;
   /** Extra named exports: aname → subdirectory name created under the temp base. */
   exports?: string[];
   server?: Partial<ServerOptions>;
@@ -40,6 +55,8 @@ export interface ServeOptions {
   /** Open the exports with checkPermissions (for the server's 'user' access model). */
   checkPermissions?: boolean;
 }
+
+const TIB = 1n << 40n;
 
 export async function serve(opts: ServeOptions = {}): Promise<Served> {
   const tmp = tmpExport('humbridge-e2e-');
@@ -57,21 +74,22 @@ export async function serve(opts: ServeOptions = {}): Promise<Served> {
     tmp.cleanup();
   };
   try {
+    const mode = opts.mode ?? 'hostfs';
+    const total = opts.total ?? TIB;
     const dirs = new Map<string, string>();
+    const exportDirs = new Map<string, string>();
     const exports = new Map<string, Vfs>();
     const check = opts.checkPermissions ?? false;
-    const main = await openExport({ path: tmp.dir, readonly: opts.readonly ?? false, checkPermissions: check });
-    vfss.push(main);
-    exports.set('main', main);
-    dirs.set('main', tmp.dir);
-    for (const name of opts.exports ?? []) {
-      const dir = path.join(tmp.outside, name);
-      fs.mkdirSync(dir, { recursive: true });
-      const vfs = await openExport({ path: dir, checkPermissions: check });
+    const open = async (name: string, folder: string, readonly: boolean): Promise<void> => {
+      const dataDir = makeExportFolder(folder, mode, total);
+      const vfs = await openExport({ path: folder, mode, readonly, checkPermissions: check });
       vfss.push(vfs);
       exports.set(name, vfs);
-      dirs.set(name, dir);
-    }
+      dirs.set(name, dataDir);
+      exportDirs.set(name, folder);
+    };
+    await open('main', tmp.dir, opts.readonly ?? false);
+    for (const name of opts.exports ?? []) await open(name, path.join(tmp.outside, name), false);
     const srv = new Server({ exports, defaultExport: 'main', options: opts.server ?? {} });
     server = srv;
     const onConn = (sock: net.Socket): void => {
@@ -95,8 +113,12 @@ export async function serve(opts: ServeOptions = {}): Promise<Served> {
       return c;
     };
     return {
-      dir: tmp.dir,
+      mode,
+      dir: dirs.get('main') as string,
+      exportDir: tmp.dir,
+      total: mode === 'humfs' ? total : null,
       dirs,
+      exportDirs,
       tmp,
       server: srv,
       addr,
@@ -179,4 +201,18 @@ export class RawConn {
   destroy(): void {
     this.sock.destroy();
   }
+}
+
+/**
+ * Registers `name` once per mode ("hostfs: name", "humfs: name"), each run
+ * against a fresh server of its own in that mode.
+ */
+export function testModes(
+  t: Test,
+  name: string,
+  opts: ServeOptions,
+  fn: (s: Served) => Promise<void>,
+  modes: readonly ExportMode[] = MODES,
+): void {
+  for (const mode of modes) t(`${mode}: ${name}`, () => withServer({ ...opts, mode }, fn));
 }
