@@ -12,7 +12,7 @@ import path from 'node:path';
 import { dialect9P2000L, encode, NOTAG, P9_DOTL_RDONLY, P9_DOTL_RDWR, P9_LOCK_SUCCESS, P9_LOCK_TYPE_WRLCK } from '../../../ninep/index.js';
 import { NinepError, readFile, walkPath } from '../../../ninep/client/index.js';
 import { openFdCount, waitFor } from '../../helpers/tmp-export.js';
-import { withServer, type RawConn, type Served } from './harness.js';
+import { testModes, type RawConn, type Served } from './harness.js';
 
 const RLERROR = 7;
 
@@ -51,136 +51,128 @@ function frame(type: number, tag: number, body: Buffer): Buffer {
   return f;
 }
 
-test('undecodable frames get an error reply for their tag and the connection goes on', () =>
-  withServer({}, async (s) => {
-    const raw = await rawSession(s);
-    assert.is(await expectLerror(raw, frame(250, 9, Buffer.alloc(3)), 9), 38, 'unknown type: ENOSYS');
-    assert.ok((await expectLerror(raw, frame(112, 10, Buffer.from([1, 0, 0, 0, 0])), 10)) > 0, 'Topen is not .L');
-    const walk = encode(dialect9P2000L, 11, { type: 'Twalk', fid: 1, newfid: 2, wname: [Buffer.from('abc')] });
-    const cut = walk.subarray(0, walk.length - 2);
-    cut.writeUInt32LE(cut.length, 0);
-    assert.is(await expectLerror(raw, cut, 11), 22, 'a field past the end: EINVAL');
-    const long = Buffer.concat([encode(dialect9P2000L, 12, { type: 'Tclunk', fid: 77 }), Buffer.alloc(3)]);
-    long.writeUInt32LE(long.length, 0);
-    assert.is(await expectLerror(raw, long, 12), 22, 'trailing bytes: EINVAL');
-    const write = encode(dialect9P2000L, 13, { type: 'Twrite', fid: 1, offset: 0n, data: Buffer.from('xy') });
-    write.writeUInt32LE(1000, 19);
-    assert.is(await expectLerror(raw, write, 13), 22, 'a data count past the frame: EINVAL');
-    await stillServes(raw);
-  }));
+testModes(test, 'undecodable frames get an error reply for their tag and the connection goes on', {}, async (s) => {
+  const raw = await rawSession(s);
+  assert.is(await expectLerror(raw, frame(250, 9, Buffer.alloc(3)), 9), 38, 'unknown type: ENOSYS');
+  assert.ok((await expectLerror(raw, frame(112, 10, Buffer.from([1, 0, 0, 0, 0])), 10)) > 0, 'Topen is not .L');
+  const walk = encode(dialect9P2000L, 11, { type: 'Twalk', fid: 1, newfid: 2, wname: [Buffer.from('abc')] });
+  const cut = walk.subarray(0, walk.length - 2);
+  cut.writeUInt32LE(cut.length, 0);
+  assert.is(await expectLerror(raw, cut, 11), 22, 'a field past the end: EINVAL');
+  const long = Buffer.concat([encode(dialect9P2000L, 12, { type: 'Tclunk', fid: 77 }), Buffer.alloc(3)]);
+  long.writeUInt32LE(long.length, 0);
+  assert.is(await expectLerror(raw, long, 12), 22, 'trailing bytes: EINVAL');
+  const write = encode(dialect9P2000L, 13, { type: 'Twrite', fid: 1, offset: 0n, data: Buffer.from('xy') });
+  write.writeUInt32LE(1000, 19);
+  assert.is(await expectLerror(raw, write, 13), 22, 'a data count past the frame: EINVAL');
+  await stillServes(raw);
+});
 
-test('a request on a tag already in flight is refused; the tag is usable after its reply', () =>
-  withServer({}, async (s) => {
-    fs.writeFileSync(path.join(s.dir, 'f'), 'abc');
-    const lockHolder = await s.attached();
-    const lf = await walkPath(lockHolder.c, lockHolder.root, 'f');
-    await lockHolder.c.lopen(lf, P9_DOTL_RDWR);
-    assert.is(await lockHolder.c.lock(lf, { lock_type: P9_LOCK_TYPE_WRLCK, start: 0n, length: 0n, proc_id: 1, client_id: 'h' }), P9_LOCK_SUCCESS);
-    const raw = await rawSession(s);
-    raw.send(encode(dialect9P2000L, 2, { type: 'Twalk', fid: 1, newfid: 2, wname: [Buffer.from('f')] }));
-    await raw.next();
-    raw.send(encode(dialect9P2000L, 3, { type: 'Tlopen', fid: 2, flags: P9_DOTL_RDWR }));
-    await raw.next();
-    // A blocking lock keeps tag 7 in flight as long as we like.
-    raw.send(encode(dialect9P2000L, 7, { type: 'Tlock', fid: 2, lock_type: P9_LOCK_TYPE_WRLCK, flags: 1, start: 0n, length: 0n, proc_id: 2, client_id: 'r' }));
-    await stillServes(raw, 8);
-    const errno = await expectLerror(raw, encode(dialect9P2000L, 7, { type: 'Tgetattr', fid: 1, request_mask: 1n }), 7);
-    assert.ok(errno > 0);
-    raw.send(encode(dialect9P2000L, 9, { type: 'Tflush', oldtag: 7 }));
-    const first = await raw.next();
-    const second = await raw.next();
-    assert.is(first.readUInt16LE(5), 7, 'the flushed request answers first');
-    assert.is(second[4], 109, 'then Rflush');
-    raw.send(encode(dialect9P2000L, 7, { type: 'Tgetattr', fid: 1, request_mask: 1n }));
-    assert.is((await raw.next())[4], 25, 'tag 7 is free again');
-  }));
+testModes(test, 'a request on a tag already in flight is refused; the tag is usable after its reply', {}, async (s) => {
+  fs.writeFileSync(path.join(s.dir, 'f'), 'abc');
+  const lockHolder = await s.attached();
+  const lf = await walkPath(lockHolder.c, lockHolder.root, 'f');
+  await lockHolder.c.lopen(lf, P9_DOTL_RDWR);
+  assert.is(await lockHolder.c.lock(lf, { lock_type: P9_LOCK_TYPE_WRLCK, start: 0n, length: 0n, proc_id: 1, client_id: 'h' }), P9_LOCK_SUCCESS);
+  const raw = await rawSession(s);
+  raw.send(encode(dialect9P2000L, 2, { type: 'Twalk', fid: 1, newfid: 2, wname: [Buffer.from('f')] }));
+  await raw.next();
+  raw.send(encode(dialect9P2000L, 3, { type: 'Tlopen', fid: 2, flags: P9_DOTL_RDWR }));
+  await raw.next();
+  // A blocking lock keeps tag 7 in flight as long as we like.
+  raw.send(encode(dialect9P2000L, 7, { type: 'Tlock', fid: 2, lock_type: P9_LOCK_TYPE_WRLCK, flags: 1, start: 0n, length: 0n, proc_id: 2, client_id: 'r' }));
+  await stillServes(raw, 8);
+  const errno = await expectLerror(raw, encode(dialect9P2000L, 7, { type: 'Tgetattr', fid: 1, request_mask: 1n }), 7);
+  assert.ok(errno > 0);
+  raw.send(encode(dialect9P2000L, 9, { type: 'Tflush', oldtag: 7 }));
+  const first = await raw.next();
+  const second = await raw.next();
+  assert.is(first.readUInt16LE(5), 7, 'the flushed request answers first');
+  assert.is(second[4], 109, 'then Rflush');
+  raw.send(encode(dialect9P2000L, 7, { type: 'Tgetattr', fid: 1, request_mask: 1n }));
+  assert.is((await raw.next())[4], 25, 'tag 7 is free again');
+});
 
-test('a size field above msize or below 7 closes the connection', () =>
-  withServer({}, async (s) => {
-    for (const size of [8193, 0xffffffff, 3]) {
+testModes(test, 'a size field above msize or below 7 closes the connection', {}, async (s) => {
+  for (const size of [8193, 0xffffffff, 3]) {
+    const raw = await rawSession(s);
+    const bad = Buffer.alloc(16);
+    bad.writeUInt32LE(size, 0);
+    raw.send(bad);
+    await raw.closed;
+    assert.ok(raw.hasClosed, `size ${size}`);
+  }
+  const ok = await rawSession(s);
+  await stillServes(ok);
+});
+
+testModes(test, 'the fid limit answers EMFILE and frees up after a clunk', { server: { maxFids: 4 } }, async (s) => {
+  const { c, root } = await s.attached();
+  const held = [(await c.walk(root, [])).fid, (await c.walk(root, [])).fid, (await c.walk(root, [])).fid] as number[];
+  const e = (await c.walk(root, []).catch((x: unknown) => x)) as NinepError;
+  assert.instance(e, NinepError);
+  assert.is(e.code, 'EMFILE');
+  await c.clunk(held[0] as number);
+  assert.ok((await c.walk(root, [])).fid !== undefined);
+});
+
+testModes(test, 'closing a connection releases its fids, open files and locks: no descriptor leak', {}, async (s) => {
+  for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(s.dir, `f${i}`), `${i}`);
+  // Warm up once so lazily opened server-side descriptors are counted in the baseline.
+  const warm = await s.attached();
+  await readFile(warm.c, warm.root, 'f0');
+  const before = openFdCount();
+  const { c, root } = await s.attached();
+  for (let i = 0; i < 40; i++) {
+    const f = await walkPath(c, root, `f${i}`);
+    await c.lopen(f, P9_DOTL_RDONLY);
+  }
+  const lf = await walkPath(c, root, 'f0');
+  await c.lopen(lf, P9_DOTL_RDWR);
+  assert.is(await c.lock(lf, { lock_type: P9_LOCK_TYPE_WRLCK, start: 0n, length: 0n, proc_id: 1, client_id: 'x' }), P9_LOCK_SUCCESS);
+  assert.ok(openFdCount() > before + 30, `descriptors held: ${openFdCount()} vs ${before}`);
+  c.conn.destroy();
+  await waitFor(() => openFdCount() <= before);
+  const other = await s.attached();
+  const of = await walkPath(other.c, other.root, 'f0');
+  await other.c.lopen(of, P9_DOTL_RDWR);
+  assert.is(await other.c.lock(of, { lock_type: P9_LOCK_TYPE_WRLCK, start: 0n, length: 0n, proc_id: 2, client_id: 'y' }), P9_LOCK_SUCCESS);
+});
+
+testModes(test, 'two clients at once: one sends garbage, the other reads a file byte-exact throughout', {}, async (s) => {
+  const data = crypto.randomBytes(3 << 20);
+  fs.writeFileSync(path.join(s.dir, 'data'), data);
+  const good = await s.attached('9P2000.L', { msize: 65536 });
+  const garbage = (async () => {
+    for (let i = 0; i < 20; i++) {
       const raw = await rawSession(s);
-      const bad = Buffer.alloc(16);
-      bad.writeUInt32LE(size, 0);
-      raw.send(bad);
-      await raw.closed;
-      assert.ok(raw.hasClosed, `size ${size}`);
+      // Valid header, random body: decodes badly or is refused; then random bytes.
+      const junk = crypto.randomBytes(64);
+      raw.send(frame(24, 5, junk));
+      raw.send(crypto.randomBytes(4096));
+      await raw.closed.then(() => undefined, () => undefined);
+      raw.destroy();
     }
-    const ok = await rawSession(s);
-    await stillServes(ok);
-  }));
+  })();
+  const reads = Array.from({ length: 4 }, () => readFile(good.c, good.root, 'data'));
+  const results = await Promise.all(reads);
+  await garbage;
+  for (const r of results) assert.ok(r.equals(data));
+  assert.ok((await readFile(good.c, good.root, 'data')).equals(data));
+});
 
-test('the fid limit answers EMFILE and frees up after a clunk', () =>
-  withServer({ server: { maxFids: 4 } }, async (s) => {
-    const { c, root } = await s.attached();
-    const held = [(await c.walk(root, [])).fid, (await c.walk(root, [])).fid, (await c.walk(root, [])).fid] as number[];
-    const e = (await c.walk(root, []).catch((x: unknown) => x)) as NinepError;
-    assert.instance(e, NinepError);
-    assert.is(e.code, 'EMFILE');
-    await c.clunk(held[0] as number);
-    assert.ok((await c.walk(root, [])).fid !== undefined);
-  }));
+testModes(test, '2,000 requests in flight on one connection all answer', { server: { maxInFlight: 64 } }, async (s) => {
+  fs.writeFileSync(path.join(s.dir, 'f'), 'x');
+  const { c, root } = await s.attached();
+  const f = await walkPath(c, root, 'f');
+  const all = await Promise.all(Array.from({ length: 2000 }, () => c.getattr(f, 0x200n)));
+  assert.ok(all.every((r) => r.size === 1n));
+  assert.is(c.conn.inFlight, 0);
+});
 
-test('closing a connection releases its fids, open files and locks: no descriptor leak', () =>
-  withServer({}, async (s) => {
-    for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(s.dir, `f${i}`), `${i}`);
-    // Warm up once so lazily opened server-side descriptors are counted in the baseline.
-    const warm = await s.attached();
-    await readFile(warm.c, warm.root, 'f0');
-    const before = openFdCount();
-    const { c, root } = await s.attached();
-    for (let i = 0; i < 40; i++) {
-      const f = await walkPath(c, root, `f${i}`);
-      await c.lopen(f, P9_DOTL_RDONLY);
-    }
-    const lf = await walkPath(c, root, 'f0');
-    await c.lopen(lf, P9_DOTL_RDWR);
-    assert.is(await c.lock(lf, { lock_type: P9_LOCK_TYPE_WRLCK, start: 0n, length: 0n, proc_id: 1, client_id: 'x' }), P9_LOCK_SUCCESS);
-    assert.ok(openFdCount() > before + 30, `descriptors held: ${openFdCount()} vs ${before}`);
-    c.conn.destroy();
-    await waitFor(() => openFdCount() <= before);
-    const other = await s.attached();
-    const of = await walkPath(other.c, other.root, 'f0');
-    await other.c.lopen(of, P9_DOTL_RDWR);
-    assert.is(await other.c.lock(of, { lock_type: P9_LOCK_TYPE_WRLCK, start: 0n, length: 0n, proc_id: 2, client_id: 'y' }), P9_LOCK_SUCCESS);
-  }));
-
-test('two clients at once: one sends garbage, the other reads a file byte-exact throughout', () =>
-  withServer({}, async (s) => {
-    const data = crypto.randomBytes(3 << 20);
-    fs.writeFileSync(path.join(s.dir, 'data'), data);
-    const good = await s.attached('9P2000.L', { msize: 65536 });
-    const garbage = (async () => {
-      for (let i = 0; i < 20; i++) {
-        const raw = await rawSession(s);
-        // Valid header, random body: decodes badly or is refused; then random bytes.
-        const junk = crypto.randomBytes(64);
-        raw.send(frame(24, 5, junk));
-        raw.send(crypto.randomBytes(4096));
-        await raw.closed.then(() => undefined, () => undefined);
-        raw.destroy();
-      }
-    })();
-    const reads = Array.from({ length: 4 }, () => readFile(good.c, good.root, 'data'));
-    const results = await Promise.all(reads);
-    await garbage;
-    for (const r of results) assert.ok(r.equals(data));
-    assert.ok((await readFile(good.c, good.root, 'data')).equals(data));
-  }));
-
-test('2,000 requests in flight on one connection all answer', () =>
-  withServer({ server: { maxInFlight: 64 } }, async (s) => {
-    fs.writeFileSync(path.join(s.dir, 'f'), 'x');
-    const { c, root } = await s.attached();
-    const f = await walkPath(c, root, 'f');
-    const all = await Promise.all(Array.from({ length: 2000 }, () => c.getattr(f, 0x200n)));
-    assert.ok(all.every((r) => r.size === 1n));
-    assert.is(c.conn.inFlight, 0);
-  }));
-
-test('flush of a tag not in flight answers Rflush at once', () =>
-  withServer({}, async (s) => {
-    const { c } = await s.attached();
-    await c.flush(4321);
-  }));
+testModes(test, 'flush of a tag not in flight answers Rflush at once', {}, async (s) => {
+  const { c } = await s.attached();
+  await c.flush(4321);
+});
 
 test.run();
