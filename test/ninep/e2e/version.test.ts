@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encode, dialect9P2000, NOTAG, type DialectName } from '../../../ninep/index.js';
 import { ClientError, NinepError } from '../../../ninep/client/index.js';
-import { withServer } from './harness.js';
+import { testModes, withServer } from './harness.js';
 
 test('each dialect is granted as asked; msize is clamped to the server maximum', () =>
   withServer({ server: { maxMsize: 256 * 1024 } }, async (s) => {
@@ -45,18 +45,17 @@ test('msize below the server minimum is refused', () =>
     assert.ok(e instanceof NinepError || e instanceof ClientError, String(e));
   }));
 
-test('a second Tversion resets the session: old fids are gone', () =>
-  withServer({}, async (s) => {
-    const { c, root } = await s.attached();
-    await c.getattr(root, 0x7ffn);
-    await c.version(65536, '9P2000.L');
-    assert.is(c.msize, 65536);
-    const e = (await c.getattr(root, 0x7ffn).catch((x: unknown) => x)) as NinepError;
-    assert.instance(e, NinepError);
-    assert.is(e.code, 'EBADF');
-    const again = await c.attach({ uname: 'root', n_uname: 0 });
-    assert.ok((await c.getattr(again.fid, 0x7ffn)).qid.type & 0x80);
-  }));
+testModes(test, 'a second Tversion resets the session: old fids are gone', {}, async (s) => {
+  const { c, root } = await s.attached();
+  await c.getattr(root, 0x7ffn);
+  await c.version(65536, '9P2000.L');
+  assert.is(c.msize, 65536);
+  const e = (await c.getattr(root, 0x7ffn).catch((x: unknown) => x)) as NinepError;
+  assert.instance(e, NinepError);
+  assert.is(e.code, 'EBADF');
+  const again = await c.attach({ uname: 'root', n_uname: 0 });
+  assert.ok((await c.getattr(again.fid, 0x7ffn)).qid.type & 0x80);
+});
 
 test('requests before Tversion are refused, the connection stays', () =>
   withServer({}, async (s) => {
