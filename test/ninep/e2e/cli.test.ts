@@ -1,6 +1,7 @@
 // The command-line path end to end: the real `humbridge serve` process and
 // the `humbridge 9p` client verbs, over TCP and a unix socket, in every
-// dialect; exit statuses; SIGTERM stops the server with status 0.
+// dialect, on a plain tree and on a humfs export; exit statuses; SIGTERM
+// stops the server with status 0.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,6 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { humbridgeScript, startHumbridge, type RunningServer } from '../../../tools/bench/servers.js';
 import { tmpExport } from '../../helpers/tmp-export.js';
+import { makeExportFolder } from './export-folder.js';
+import { recordPath, recordText } from './host-view.js';
 
 interface Run {
   status: number | null;
@@ -54,6 +57,42 @@ test('9p verbs against humbridge serve over tcp, in every dialect, checked on th
     assert.ok(fs.existsSync(path.join(tmp.dir, 'renamed.txt')));
     assert.is(nine(addr, ['rm', 'd1/moved.txt', 'd1', 'd2']).status, 0);
     assert.not.ok(fs.existsSync(path.join(tmp.dir, 'd1')));
+  } finally {
+    await srv?.stop();
+    tmp.cleanup();
+  }
+});
+
+test('serve --humfs: ls -l shows the records\' owners, modes and devices in every dialect; put, rename and rm keep the records', async () => {
+  const tmp = tmpExport('humbridge-cli-');
+  let srv: RunningServer | undefined;
+  try {
+    const data = makeExportFolder(tmp.dir, 'humfs', 1n << 30n);
+    const view = { mode: 'humfs', dir: data, exportDir: tmp.dir } as const;
+    fs.writeFileSync(path.join(data, 'prog'), 'hi\n');
+    fs.writeFileSync(recordPath(view, 'prog', false), `${0o4755} 1234 5678\n`);
+    fs.writeFileSync(path.join(data, 'null'), '');
+    fs.writeFileSync(recordPath(view, 'null', false), '438 0 0 c 1 3\n');
+    srv = await startHumbridge(tmp.dir, ['--humfs']);
+    const addr = `tcp:127.0.0.1:${srv.port}`;
+    for (const v of ['9p2000.L', '9p2000.u', '9p2000']) {
+      const r = nine(addr, ['--version', v, 'ls', '-l', '/']);
+      assert.is(r.status, 0, r.stderr);
+      // 9P2000 has neither the setuid bit nor devices: a plain file, owners by name.
+      assert.match(r.stdout, v === '9p2000' ? /^-rwxr-xr-x .* 1234 +5678 .* prog$/m : /^-rwsr-xr-x .* 1234 +5678 .* prog$/m, `${v}: ${r.stdout}`);
+      if (v !== '9p2000') assert.match(r.stdout, /^crw-rw-rw- .* 1, 3 .* null$/m, `${v}: ${r.stdout}`);
+    }
+    const cat = nine(addr, ['cat', 'null']);
+    assert.is(cat.status, 1);
+    assert.match(cat.stderr, /ENXIO/);
+    fs.writeFileSync(path.join(tmp.outside, 'local.txt'), 'from the host\n');
+    assert.is(nine(addr, ['put', path.join(tmp.outside, 'local.txt'), 'copy.txt']).status, 0);
+    assert.is(fs.readFileSync(path.join(data, 'copy.txt'), 'utf8'), 'from the host\n');
+    assert.is(recordText(view, 'copy.txt'), '420 0 0\n');
+    assert.is(nine(addr, ['rename', 'prog', 'moved']).status, 0);
+    assert.is(recordText(view, 'moved'), `${0o4755} 1234 5678\n`);
+    assert.is(nine(addr, ['rm', 'moved', 'copy.txt']).status, 0);
+    for (const rel of ['prog', 'moved', 'copy.txt']) assert.not.ok(fs.existsSync(recordPath(view, rel, false)), `no record of ${rel}`);
   } finally {
     await srv?.stop();
     tmp.cleanup();
