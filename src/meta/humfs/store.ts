@@ -189,7 +189,7 @@ export class HumfsStore implements MetadataStore {
     const base = this.attr(e) ?? this.missing.attr(st, showPath(e.path()), true, null);
     if (base === null) return;
     const next = recordOf({
-      mode: (base.mode & S_IFMT) | ((set.mode ?? base.mode) & 0o7777),
+      mode: (base.mode & S_IFMT) | ((set.mode ?? chownKeptBits(base.mode, set, isDir)) & 0o7777),
       uid: set.uid ?? base.uid,
       gid: set.gid ?? base.gid,
       rdev: base.rdev,
@@ -249,4 +249,17 @@ function rdevOf(type: SpecialType | null, r: MetadataRecord, st: HostStat): bigi
   if (type === 'c' || type === 'b') return makedev(r.major, r.minor);
   const hostType = st.mode & S_IFMT;
   return hostType === S_IFCHR || hostType === S_IFBLK ? st.rdev : 0n;
+}
+
+/**
+ * The permission bits left after a chown that sets no mode, as Linux's
+ * chown_common/notify_change leave them on a host file (so humfs and hostfs
+ * agree): a non-directory loses setuid, and setgid when it is group-executable
+ * (a setgid bit without group-execute marks mandatory locking and stays).
+ */
+function chownKeptBits(mode: number, set: SetOwnerMode, isDir: boolean): number {
+  if (isDir || (set.uid === undefined && set.gid === undefined)) return mode;
+  let kept = mode & ~0o4000;
+  if ((kept & 0o2010) === 0o2010) kept &= ~0o2000;
+  return kept;
 }

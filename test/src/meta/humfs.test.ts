@@ -140,6 +140,34 @@ test('chown to any ids and setuid/setgid/sticky bits live in the record only', a
   });
 });
 
+test('chown clears setuid, and setgid on group-executable files, as the host kernel does', async () => {
+  const host = tmpExport('humfs-host-');
+  try {
+    // What Linux does to a host file, as root, for reference.
+    const ref = path.join(host.dir, 'ref');
+    fs.writeFileSync(ref, 'x');
+    fs.chmodSync(ref, 0o6755);
+    fs.chownSync(ref, 1, 1);
+    const hostKept = fs.statSync(ref).mode & 0o7777;
+    await withHumfs(async (vfs) => {
+      const f = await writeFile(vfs, vfs.root, 'prog', 'x', 0o755);
+      await vfs.setattr(ME, f.id, { mode: 0o6755 });
+      const a = await vfs.setattr(ME, f.id, { uid: 1, gid: 1 });
+      assert.is(a.mode & 0o7777, hostKept);
+      assert.is(a.mode & 0o7777, 0o755);
+      // setgid without group-execute (mandatory-locking marker) stays; chown with a mode sets that mode.
+      await vfs.setattr(ME, f.id, { mode: 0o2745 });
+      assert.is((await vfs.setattr(ME, f.id, { gid: 2 })).mode & 0o7777, 0o2745);
+      assert.is((await vfs.setattr(ME, f.id, { uid: 3, mode: 0o4755 })).mode & 0o7777, 0o4755);
+      // Directories keep their bits.
+      const d = await vfs.mkdir(ME, vfs.root, B('d'), 0o2775);
+      assert.is((await vfs.setattr(ME, d.id, { uid: 5 })).mode & 0o7777, 0o2775);
+    });
+  } finally {
+    host.cleanup();
+  }
+});
+
 test('a setgid directory gives new entries its group; directories inherit the bit', async () => {
   await withHumfs(async (vfs, dir) => {
     const sg = await vfs.mkdir(ME, vfs.root, B('sg'), 0o2775);
