@@ -32,9 +32,7 @@ import type { HostStat } from './host/stat.js';
 import { identityKey } from './host/stat.js';
 import { NodeIds } from './node-ids.js';
 import type { NodeId } from './types.js';
-
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
+import { S_IFDIR, S_IFMT } from './types.js';
 
 /** What the table needs from host access (src/host/host.ts Host implements it). */
 export interface Resolver {

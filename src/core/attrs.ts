@@ -12,11 +12,8 @@ import { vfsError } from '../errors.js';
 import type { Attr, Cred, Entry, HandleId, Nanos, NodeId, SetAttr, StatFs } from '../types.js';
 import type { CoreContext } from './context.js';
 import { allowed, requireAccess, requireChown, requireOwner, requireTimes } from './permissions.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
 const NS = 1_000_000_000n;
 
 /** Synchronous, as getattr: the two calls of every walk answer without promise hops of their own. */

@@ -14,8 +14,7 @@ import type { EntryInfo, MetadataStore, StoreEntry, VirtualAttr } from '../meta/
 import type { Node, NodeTable } from '../nodes.js';
 import type { Attr, Cred, Entry, NodeId } from '../types.js';
 import { requireAccess } from './permissions.js';
-
-const S_IFDIR = 0o040000;
+import { S_IFDIR } from '../types.js';
 
 export interface Stated {
   st: HostStat;

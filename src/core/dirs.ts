@@ -9,10 +9,9 @@
 import { vfsError } from '../errors.js';
 import type { DirHandle } from '../handles.js';
 import { assignCookies, DOT_COOKIE, DOTDOT_COOKIE, resumeIndex, type Cookied } from '../readdir-cookies.js';
-import { dtypeOf, type Cred, type DirEntry, type HandleId, type NodeId } from '../types.js';
+import { type Cred, DT_DIR, type DirEntry, type HandleId, type NodeId, dtypeOf } from '../types.js';
 import type { CoreContext } from './context.js';
 
-const DT_DIR = 4;
 const INO_HOST_BIT = 1n << 63n;
 
 export async function opendir(ctx: CoreContext, cred: Cred, id: NodeId): Promise<HandleId> {

@@ -5,17 +5,9 @@ import type { Cred, Entry, HandleId, NodeId } from '../types.js';
 import type { LockConflict, LockRange } from '../vfs.js';
 import type { CoreContext } from './context.js';
 import { requireAccess } from './permissions.js';
+import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
 const S_ISGID = 0o2000;
-const O_ACCMODE = 3;
-const O_EXCL = 0o200;
-const O_TRUNC = 0o1000;
-const O_APPEND = 0o2000;
-const O_DIRECTORY = 0o200000;
 
 /** access(2) bits an open needs: read and/or write, and write for O_TRUNC. */
 function openMask(flags: number): number {

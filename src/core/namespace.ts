@@ -11,19 +11,11 @@ import { renameAt, RENAME_EXCHANGE, RENAME_NOREPLACE } from '../host/rename.js';
 import type { HostStat } from '../host/stat.js';
 import type { VirtualAttr } from '../meta/store.js';
 import type { Node } from '../nodes.js';
-import { major, minor, type Cred, type Entry, type NodeId } from '../types.js';
+import { type Cred, type Entry, type NodeId, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, major, minor } from '../types.js';
 import type { CoreContext, Stated } from './context.js';
 import { newOwner } from './files.js';
 import { requireAccess, requireMayDelete } from './permissions.js';
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
-const S_IFCHR = 0o020000;
-const S_IFBLK = 0o060000;
-const S_IFIFO = 0o010000;
-const S_IFSOCK = 0o140000;
 const S_ISGID = 0o2000;
 
 /** After the host made `name`: take a reference, tell the store, answer with fresh attributes. */

@@ -15,9 +15,8 @@
 
 import { vfsError } from '../errors.js';
 import type { Cred } from '../types.js';
+import { S_IFDIR, S_IFMT } from '../types.js';
 
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
 const S_ISVTX = 0o1000;
 
 export interface Owned {

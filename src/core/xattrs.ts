@@ -10,13 +10,9 @@
 // changes need root.
 
 import { vfsError } from '../errors.js';
-import { XATTR_CREATE, XATTR_REPLACE, type Cred, type NodeId } from '../types.js';
+import { type Cred, type NodeId, S_IFDIR, S_IFMT, S_IFREG, XATTR_CREATE, XATTR_REPLACE } from '../types.js';
 import type { CoreContext, Stated } from './context.js';
 import { requireAccess } from './permissions.js';
-
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const S_IFDIR = 0o040000;
 
 function checkName(name: string, op: string): void {
   if (name.length === 0 || name.length > 255 || name.includes('\0')) throw vfsError(name.length > 255 ? 'ERANGE' : 'EINVAL', op);

@@ -14,10 +14,7 @@ import { fromNodeError, vfsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { childPath, fdPath, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from './paths.js';
 import { toHostStat, type HostStat } from './stat.js';
-
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const S_IFDIR = 0o040000;
+import { S_IFDIR, S_IFMT, S_IFREG } from '../types.js';
 
 /**
  * Open flags the server passes through when it reopens a file for I/O:

@@ -12,11 +12,10 @@
 import { randomBytes } from 'node:crypto';
 import { vfsError } from '../errors.js';
 import type { Host } from './host.js';
+import { S_IFDIR, S_IFMT } from '../types.js';
 
 export const RENAME_NOREPLACE = 1;
 export const RENAME_EXCHANGE = 2;
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
 
 export async function renameAt(host: Host, dirfd: number, name: Buffer, newDirfd: number, newName: Buffer, flags: number): Promise<void> {
   if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) !== 0) throw vfsError('EINVAL', 'rename');

@@ -12,12 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { STRERROR, type ErrnoCode } from '../errno.js';
 import { vfsError } from '../errors.js';
 import type { Host } from './host.js';
-
-const S_IFMT = 0o170000;
-const S_IFCHR = 0o020000;
-const S_IFBLK = 0o060000;
-const S_IFIFO = 0o010000;
-const S_IFSOCK = 0o140000;
+import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK } from '../types.js';
 
 function tempName(): Buffer {
   return Buffer.from(`.humbridge-mknod-${randomBytes(8).toString('hex')}`);

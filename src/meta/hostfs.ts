@@ -6,9 +6,7 @@
 import type { Host } from '../host/host.js';
 import type { StatFs } from '../types.js';
 import type { EntryInfo, MetadataStore, SetOwnerMode, StoreEntry, VirtualAttr } from './store.js';
-
-const S_IFMT = 0o170000;
-const S_IFLNK = 0o120000;
+import { S_IFLNK, S_IFMT } from '../types.js';
 
 export class HostfsStore implements MetadataStore {
   readonly kind = 'hostfs';

@@ -24,10 +24,7 @@ import type { HostStat } from '../../host/stat.js';
 import { identityKey } from '../../host/stat.js';
 import type { Logger } from '../../log.js';
 import type { VirtualAttr } from '../store.js';
-
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
+import { S_IFDIR, S_IFLNK, S_IFMT } from '../../types.js';
 
 export interface MissingPolicyOptions {
   missingMetadata: 'host' | 'default' | 'hide';

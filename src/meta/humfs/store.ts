@@ -37,7 +37,7 @@ import type { Host } from '../../host/host.js';
 import { identityKey, type HostStat } from '../../host/stat.js';
 import { closeMeta } from '../../host/meta-files.js';
 import type { Logger } from '../../log.js';
-import { makedev, major, minor, type StatFs } from '../../types.js';
+import { RENAME_EXCHANGE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type StatFs, major, makedev, minor } from '../../types.js';
 import {
   plainRecord,
   specialRecord,
@@ -52,13 +52,6 @@ import { MissingPolicy, type MissingPolicyOptions } from './missing.js';
 import { RecordTrees } from './records.js';
 import { SpaceAccount } from './space.js';
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
-const S_IFCHR = 0o020000;
-const S_IFBLK = 0o060000;
-const RENAME_EXCHANGE = 2;
 /** Records of unlinked files still open somewhere, kept in memory at most this many. */
 const DETACHED_MAX = 4096;
 
