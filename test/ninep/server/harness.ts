@@ -3,7 +3,9 @@
 // a temporary export opened through openExport. Everything started here is
 // stopped by stop(), whatever the test did.
 
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import {
   decode,
   dialect9P2000,
@@ -143,6 +145,8 @@ export interface Harness {
   session(version?: string): Promise<WireConn>;
   /** The lock waiters of the default export. */
   exportLocks(): { waiting: number };
+  /** Two sessions, each with `name` (created with `content`) walked to fid 1 and opened read-write, for lock tests. */
+  lockers(name: string, content: string): Promise<[WireConn, WireConn]>;
   /** Open handles and live nodes of the export's core. */
   stats(): { nodes: number; descriptors: number; handles: number };
   stop(): Promise<void>;
@@ -166,17 +170,29 @@ export async function startHarness(
     conns.push(c);
     return c;
   };
+  const session = async (version = '9P2000.L'): Promise<WireConn> => {
+    const c = await connect();
+    await c.version(version);
+    await c.attach(0);
+    return c;
+  };
   return {
     tmp,
     vfs,
     server,
     port,
     connect,
-    async session(version = '9P2000.L') {
-      const c = await connect();
-      await c.version(version);
-      await c.attach(0);
-      return c;
+    session,
+    async lockers(name, content) {
+      fs.writeFileSync(path.join(tmp.dir, name), content);
+      const pair: WireConn[] = [];
+      for (let i = 0; i < 2; i++) {
+        const c = await session();
+        await c.walk(0, 1, name);
+        await c.ok({ type: 'Tlopen', fid: 1, flags: 2 }, 'Rlopen');
+        pair.push(c);
+      }
+      return pair as [WireConn, WireConn];
     },
     stats: () => (vfs as CoreVfs).stats,
     exportLocks: () => (server.exportFor('') as { locks: { waiting: number } }).locks,

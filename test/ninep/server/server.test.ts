@@ -56,13 +56,7 @@ test('aliases name an export too; a default export must exist', async () => {
 test('close(): answers what is in flight, closes every connection, refuses new ones', async () => {
   const h = await startHarness();
   try {
-    fs.writeFileSync(path.join(h.tmp.dir, 'f'), '');
-    const a = await h.session();
-    const z = await h.session();
-    for (const c of [a, z]) {
-      await c.walk(0, 1, 'f');
-      await c.ok({ type: 'Tlopen', fid: 1, flags: 2 }, 'Rlopen');
-    }
+    const [a, z] = await h.lockers('f', '');
     const lk = { type: 'Tlock', fid: 1, lock_type: 1, flags: 1, start: 0n, length: 0n, proc_id: 1, client_id: 'a' } as const;
     await a.ok(lk, 'Rlock');
     const waiting = z.send({ ...lk, proc_id: 2 });

@@ -274,13 +274,7 @@ test('fsync and statfs', async () => {
 test('locks: honoured between connections; getlock reports the holder; a blocking lock waits for the unlock', async () => {
   const h = await startHarness();
   try {
-    fs.writeFileSync(path.join(h.tmp.dir, 'f'), 'x');
-    const a = await h.session();
-    const z = await h.session();
-    for (const c of [a, z]) {
-      await c.walk(0, 1, 'f');
-      await c.ok({ type: 'Tlopen', fid: 1, flags: 2 }, 'Rlopen');
-    }
+    const [a, z] = await h.lockers('f', 'x');
     const lk = { type: 'Tlock', fid: 1, lock_type: 1, flags: 0, start: 10n, length: 10n, proc_id: 100, client_id: 'guest-a' } as const;
     assert.is((await a.ok(lk, 'Rlock')).status, 0);
     assert.is((await z.ok({ ...lk, proc_id: 200, client_id: 'guest-z', start: 15n, length: 1n }, 'Rlock')).status, 1);
@@ -306,13 +300,7 @@ test('locks: a blocking request still in conflict after blockingLockWait answers
   for (const wait of [0, 20]) {
     const h = await startHarness({ options: { blockingLockWait: wait } });
     try {
-      fs.writeFileSync(path.join(h.tmp.dir, 'f'), 'x');
-      const a = await h.session();
-      const z = await h.session();
-      for (const c of [a, z]) {
-        await c.walk(0, 1, 'f');
-        await c.ok({ type: 'Tlopen', fid: 1, flags: 2 }, 'Rlopen');
-      }
+      const [a, z] = await h.lockers('f', 'x');
       const lk = { type: 'Tlock', fid: 1, lock_type: 1, flags: 1, start: 0n, length: 0n, proc_id: 1, client_id: 'a' } as const;
       assert.is((await a.ok(lk, 'Rlock')).status, 0);
       assert.is((await z.ok({ ...lk, proc_id: 2 }, 'Rlock')).status, 1);

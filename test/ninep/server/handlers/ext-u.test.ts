@@ -8,6 +8,7 @@ import path from 'node:path';
 import { DMDEVICE, DMDIR, DMLINK, DMNAMEDPIPE, DMSETUID, DMSYMLINK, NONUNAME, ORCLOSE, ORDWR, OREAD, OTRUNC, unpackStats, type Stat, type StatU } from '../../../../ninep/index.js';
 import { LINUX_ERRNO as E } from '../../../../src/errno.js';
 import { startHarness, type WireConn } from '../harness.js';
+import { dontTouchStat } from '../../../../ninep/client/index.js';
 
 const b = (s: string): Buffer => Buffer.from(s);
 
@@ -22,24 +23,9 @@ async function listDir(c: WireConn, fid: number, count: number): Promise<(Stat |
   }
 }
 
+/** A .u Twstat stat that changes nothing but, when given, the name (stat(5) "don't touch" values). */
 function dontTouch(name = ''): StatU {
-  return {
-    type: 0xffff,
-    dev: 0xffffffff,
-    qid: { type: 0xff, version: 0xffffffff, path: 0xffffffffffffffffn },
-    mode: 0xffffffff,
-    atime: 0xffffffff,
-    mtime: 0xffffffff,
-    length: 0xffffffffffffffffn,
-    name: b(name),
-    uid: '',
-    gid: '',
-    muid: '',
-    extension: Buffer.alloc(0),
-    n_uid: NONUNAME,
-    n_gid: NONUNAME,
-    n_muid: NONUNAME,
-  };
+  return { ...(dontTouchStat(true) as StatU), name: b(name) };
 }
 
 test('9P2000.u: create files, directories, symlinks, devices, pipes and hard links', async () => {
