@@ -88,6 +88,9 @@ export class CoreVfs implements Vfs {
   parent(cred: Cred, dir: NodeId): Promise<Entry> {
     return this.run('parent', () => attrs.parentOf(this.ctx, cred, dir));
   }
+  whereIs(id: NodeId): Promise<{ parent: NodeId; name: Buffer }> {
+    return this.run('whereIs', () => attrs.whereIs(this.ctx, id));
+  }
   forget(id: NodeId, count: number): void {
     if (!this.closed) this.ctx.nodes.forget(id, count);
   }

@@ -73,6 +73,16 @@ export interface Vfs {
    */
   parent(cred: Cred, dir: NodeId): Promise<Entry>;
 
+  /**
+   * Where `id` was last seen: the directory and name it was last found by
+   * (a lookup, a create, a rename through this Vfs, by any front end or
+   * client). Adds no reference; the parent stays valid while `id` is.
+   * The host may have changed since, so a caller that acts on the name
+   * checks it with lookup first. EINVAL for the root, ESTALE once the
+   * node's name was removed.
+   */
+  whereIs(id: NodeId): Promise<{ parent: NodeId; name: Buffer }>;
+
   /** Drop `count` references taken by lookup-like calls. Never fails. */
   forget(id: NodeId, count: number): void;
 

@@ -11,7 +11,8 @@
 // (`parent`, `name`, with a reference held on the parent): remove(5),
 // Trename and a .u wstat rename act on that name. Another client may rename
 // the file meanwhile, so those operations first check that the name still
-// leads to the fid's node (see handlers/common.ts).
+// leads to the fid's node, and otherwise follow the node to where the Vfs
+// last saw it (nameInParent in handlers/common.ts).
 
 import type { Qid, Stat, StatU } from '../codec/index.js';
 import type { Cred, Entry, HandleId, NodeId } from '../../src/types.js';

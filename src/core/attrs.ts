@@ -1,4 +1,4 @@
-// lookup, parent, getattr, setattr, access, readlink, statfs.
+// lookup, parent, whereIs, getattr, setattr, access, readlink, statfs.
 //
 // Times: Node's utimes takes float seconds (a double: about 0.25 µs of
 // resolution at today's epoch), and libuv then cuts the nanoseconds to whole
@@ -33,6 +33,13 @@ export async function parentOf(ctx: CoreContext, cred: Cred, dirId: NodeId): Pro
     parent.refs++;
     return { id: parent.id, attr: s.attr };
   });
+}
+
+export function whereIs(ctx: CoreContext, id: NodeId): { parent: NodeId; name: Buffer } {
+  const node = ctx.node(id);
+  if (node === ctx.nodes.root) throw vfsError('EINVAL', 'whereIs', 'the root has no name');
+  if (node.detached) throw vfsError('ESTALE', 'whereIs', 'its name was removed');
+  return { parent: node.parent, name: Buffer.from(node.name) };
 }
 
 export function getattr(ctx: CoreContext, id: NodeId, handle?: HandleId): Attr {

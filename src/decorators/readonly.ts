@@ -28,6 +28,9 @@ export class ReadOnlyVfs implements Vfs {
   parent(cred: Cred, dir: NodeId): Promise<Entry> {
     return this.inner.parent(cred, dir);
   }
+  whereIs(id: NodeId): Promise<{ parent: NodeId; name: Buffer }> {
+    return this.inner.whereIs(id);
+  }
   forget(id: NodeId, count: number): void {
     this.inner.forget(id, count);
   }

@@ -1,4 +1,4 @@
-// Conformance cases: lookup, parent, forget and NodeIds, getattr, setattr, access.
+// Conformance cases: lookup, parent, whereIs, forget and NodeIds, getattr, setattr, access.
 
 import * as assert from 'uvu/assert';
 import { S_IFDIR, S_IFMT, S_IFREG, F_OK, R_OK, W_OK, X_OK } from '../../src/types.js';
@@ -43,6 +43,28 @@ export function registerAttrCases(test: Case): void {
     assert.is((await vfs.parent(ME, d.id)).id, vfs.root);
     const f = await writeFile(vfs, d.id, 'f', '');
     await rejects(vfs.parent(ME, f.id), 'ENOTDIR');
+  });
+
+  test('whereIs: the name a node was last found by, following renames, links and removal', async ({ vfs }) => {
+    const d = await vfs.mkdir(ME, vfs.root, B('d'), 0o755);
+    const f = await writeFile(vfs, vfs.root, 'f', 'x');
+    const at = async (id: number): Promise<string> => {
+      const w = await vfs.whereIs(id);
+      return `${w.parent}/${w.name.toString()}`;
+    };
+    assert.is(await at(f.id), `${vfs.root}/f`);
+    assert.is(await at(d.id), `${vfs.root}/d`);
+    await vfs.rename(ME, vfs.root, B('f'), d.id, B('g'), 0);
+    assert.is(await at(f.id), `${d.id}/g`, 'after a rename');
+    const l = await vfs.link(ME, f.id, vfs.root, B('hard'));
+    assert.is(l.id, f.id);
+    assert.is(await at(f.id), `${vfs.root}/hard`, 'the name found last');
+    await vfs.lookup(ME, d.id, B('g'));
+    assert.is(await at(f.id), `${d.id}/g`);
+    await rejects(vfs.whereIs(vfs.root), 'EINVAL', 'the root');
+    await vfs.unlink(ME, d.id, B('g'));
+    await vfs.unlink(ME, vfs.root, B('hard'));
+    await rejects(vfs.whereIs(f.id), 'ESTALE', 'every name removed');
   });
 
   test('forget drops a node; the file keeps its NodeId, which no other file gets', async ({ vfs }) => {

@@ -5,7 +5,7 @@
 import { beginRread, finishData, DATA_REPLY_HEADER, QTDIR, type Qid } from '../../codec/index.js';
 import { XATTR_CREATE, type Entry, type NodeId } from '../../../src/types.js';
 import { attachCred } from '../creds.js';
-import { releaseFid, type Fid } from '../fids.js';
+import { releaseFid, type Fid, type NodeRefs } from '../fids.js';
 import { qidOf } from '../qid.js';
 import { protocolError } from '../replies.js';
 import type { FrameReply, HandlerTable, Msg, Reply, RequestContext } from './types.js';
@@ -37,18 +37,42 @@ export function handleOf(f: Fid): number | undefined {
 }
 
 /**
- * The directory and name a fid was reached by, checked to still lead to the
- * fid's node: another client may have renamed or replaced it meanwhile, and
- * acting on a stale name would hit a different file.
+ * The directory and name through which to act on a fid's file (remove,
+ * rename). The name the fid was reached by comes first: of a hard-linked
+ * file, the client means the name it walked. When that name no longer leads
+ * to the fid's node (another client renamed the file or replaced the name),
+ * the Vfs's record of where the node was last seen is used, and the fid
+ * follows it. Either name is checked by a lookup first, since acting on a
+ * stale name would hit a different file: ESTALE when neither leads to it.
  */
-export async function nameInParent(f: Fid, op: string): Promise<{ parent: NodeId; name: Buffer }> {
+export async function nameInParent(f: Fid, refs: NodeRefs, op: string): Promise<{ parent: NodeId; name: Buffer }> {
   if (f.parent === undefined) {
     throw protocolError(f.node === f.exp.vfs.root ? 'EBUSY' : 'EINVAL', op, 'the fid has no known name (attach root or reached by "..")');
   }
-  const e = await f.exp.vfs.lookup(f.cred, f.parent, f.name);
+  if (await leadsTo(f, f.parent, f.name)) return { parent: f.parent, name: f.name };
+  const where = await f.exp.vfs.whereIs(f.node).catch(() => undefined);
+  if (where === undefined || !(await leadsTo(f, where.parent, where.name))) {
+    throw protocolError('ESTALE', op, 'the file has no name leading to it any more');
+  }
+  refs.share(f.exp, where.parent);
+  refs.release(f.exp, f.parent);
+  f.parent = where.parent;
+  f.name = where.name;
+  return where;
+}
+
+/** Whether `name` in `parent` is the fid's node now; lookup errors other than "not there" propagate. */
+async function leadsTo(f: Fid, parent: NodeId, name: Buffer): Promise<boolean> {
+  let e: Entry;
+  try {
+    e = await f.exp.vfs.lookup(f.cred, parent, name);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ENOENT' || code === 'ESTALE' || code === 'ENOTDIR') return false;
+    throw err;
+  }
   f.exp.vfs.forget(e.id, 1);
-  if (e.id !== f.node) throw protocolError('ESTALE', op, 'the name now leads to another file');
-  return { parent: f.parent, name: f.name };
+  return e.id === f.node;
 }
 
 /** Makes a fid of `node` for the session (the caller has taken the node reference). */
@@ -220,8 +244,8 @@ async function commitXattr(f: Fid): Promise<void> {
 }
 
 /** Unlinks the file a fid names (a directory with rmdir). */
-async function removeNamed(f: Fid): Promise<void> {
-  const { parent, name } = await nameInParent(f, 'remove');
+async function removeNamed(f: Fid, refs: NodeRefs): Promise<void> {
+  const { parent, name } = await nameInParent(f, refs, 'remove');
   if (f.qid.type === QTDIR) await f.exp.vfs.rmdir(f.cred, parent, name);
   else await f.exp.vfs.unlink(f.cred, parent, name);
 }
@@ -233,7 +257,7 @@ async function clunk(ctx: RequestContext, msg: Msg<'Tclunk'>): Promise<Reply> {
   try {
     await commitXattr(f);
     // open(5) ORCLOSE: "remove the file when the fid is clunked".
-    if (f.orclose) await removeNamed(f);
+    if (f.orclose) await removeNamed(f, s.refs);
   } finally {
     await releaseFid(f, s.refs);
   }
@@ -246,7 +270,7 @@ async function remove(ctx: RequestContext, msg: Msg<'Tremove'>): Promise<Reply> 
   if (f === undefined) throw protocolError('EBADF', 'remove', `fid ${msg.fid} unknown`);
   // remove(5): "The fid is clunked even if the remove fails."
   try {
-    await removeNamed(f);
+    await removeNamed(f, s.refs);
   } finally {
     await releaseFid(f, s.refs);
   }

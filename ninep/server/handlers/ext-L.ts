@@ -107,7 +107,7 @@ async function rename(ctx: RequestContext, msg: Msg<'Trename'>): Promise<Reply> 
   const f = s.fids.get(msg.fid, 'rename');
   const d = dirFid(ctx, msg.dfid, 'rename');
   if (d.exp !== f.exp) throw protocolError('EXDEV', 'rename', 'across exports');
-  const { parent, name } = await nameInParent(f, 'rename');
+  const { parent, name } = await nameInParent(f, s.refs, 'rename');
   await f.exp.vfs.rename(f.cred, parent, name, d.node, msg.name, 0);
   s.refs.share(f.exp, d.node);
   s.refs.release(f.exp, parent);

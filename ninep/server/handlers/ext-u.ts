@@ -140,7 +140,7 @@ async function wstat(ctx: RequestContext, msg: Msg<'Twstat'>): Promise<Reply> {
   const vfs = f.exp.vfs;
   if (Object.keys(set).length > 0) await vfs.setattr(f.cred, f.node, set, handleOf(f));
   if (st.name.length > 0 && !st.name.equals(f.name)) {
-    const { parent, name } = await nameInParent(f, 'wstat');
+    const { parent, name } = await nameInParent(f, ctx.session.refs, 'wstat');
     await vfs.rename(f.cred, parent, name, parent, st.name, 0);
     f.name = Buffer.from(st.name);
   }

@@ -187,9 +187,9 @@ for (const v of DIALECTS) {
         // Into another directory, by fid (Trename) and by name (Trenameat).
         await mkdirPath(c, root, 'other');
         const other = await walkPath(c, root, 'other');
-        // A fresh fid: one walked before the rename above still names "d"
-        // in the server, which refuses to act on that stale name.
-        await c.rename(await walkPath(c, root, 'e'), other, 'moved');
+        // By the fid walked before the rename above: it still names "d",
+        // and the server follows the directory to "e".
+        await c.rename(d, other, 'moved');
         assertTreeMoved(s, 'e', 'other/moved');
         await c.renameat(other, 'moved', root, 'back');
         assertTreeMoved(s, 'other/moved', 'back');
