@@ -89,9 +89,19 @@ export class NodeIds {
    * stays a chain of string pieces and costs 165.
    */
   private key(g: Generation): string {
-    this.scratch.writeBigUInt64LE(BigInt.asUintN(U64, g.dev), 0);
-    this.scratch.writeBigUInt64LE(BigInt.asUintN(U64, g.ino), 8);
-    this.scratch.writeBigUInt64LE(BigInt.asUintN(U64, g.birthtimeNs), 16);
+    put64(this.scratch, 0, g.dev);
+    put64(this.scratch, 8, g.ino);
+    put64(this.scratch, 16, g.birthtimeNs);
     return this.scratch.toString('latin1');
+  }
+}
+
+/** The low 64 bits of `v` at `at`, little-endian (cheaper than writeBigUInt64LE for small values). */
+function put64(buf: Buffer, at: number, v: bigint): void {
+  if (v >= 0n && v <= 0xffffffffn) {
+    buf.writeUInt32LE(Number(v), at);
+    buf.writeUInt32LE(0, at + 4);
+  } else {
+    buf.writeBigUInt64LE(BigInt.asUintN(U64, v), at);
   }
 }

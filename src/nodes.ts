@@ -53,6 +53,8 @@ export interface Node {
   readonly birthtimeNs: bigint;
   /** Host file type bits (S_IFMT of the host lstat); a node never changes type. */
   readonly hostType: number;
+  /** identityKey(dev, ino), made once: the byIdentity key. */
+  readonly key: string;
   refs: number;
   opens: number;
   pins: number;
@@ -81,11 +83,11 @@ export class NodeTable {
   ) {
     this.ids = new NodeIds(maxRememberedNodes);
     const st = host.fstat(rootFd);
-    this.root = this.insert(0, Buffer.alloc(0), st, rootFd);
+    this.root = this.insert(0, Buffer.alloc(0), st, identityKey(st), rootFd);
     this.root.parent = this.root.id;
   }
 
-  private insert(parent: NodeId, name: Buffer, st: HostStat, fd: number): Node {
+  private insert(parent: NodeId, name: Buffer, st: HostStat, key: string, fd: number): Node {
     const node: Node = {
       id: this.ids.take(st),
       parent,
@@ -94,6 +96,7 @@ export class NodeTable {
       ino: st.ino,
       birthtimeNs: st.birthtimeNs,
       hostType: st.mode & S_IFMT,
+      key,
       refs: 0,
       opens: 0,
       pins: 0,
@@ -104,7 +107,7 @@ export class NodeTable {
       dropped: false,
     };
     this.byId.set(node.id, node);
-    this.byIdentity.set(identityKey(st), node);
+    this.byIdentity.set(key, node);
     return node;
   }
 
@@ -150,14 +153,15 @@ export class NodeTable {
    * link or a rename done behind our back moves it).
    */
   adopt(parent: Node, name: Buffer, fd: number, st: HostStat): Node {
-    let node = this.byIdentity.get(identityKey(st));
+    const key = identityKey(st);
+    let node = this.byIdentity.get(key);
     if (node !== undefined && node !== this.root && node.birthtimeNs !== st.birthtimeNs) {
       // The host freed that inode number and gave it to a new file.
       this.retire(node);
       node = undefined;
     }
     if (node === undefined) {
-      node = this.insert(parent.id, Buffer.from(name), st, fd);
+      node = this.insert(parent.id, Buffer.from(name), st, key, fd);
       parent.children++;
       this.cache(node);
     } else {
@@ -228,8 +232,7 @@ export class NodeTable {
     node.detached = true;
     node.gone = true;
     this.lru.delete(node.id);
-    const key = identityKey(node);
-    if (this.byIdentity.get(key) === node) this.byIdentity.delete(key);
+    if (this.byIdentity.get(node.key) === node) this.byIdentity.delete(node.key);
   }
 
   /** The node's O_PATH descriptor, re-resolving it when it was evicted. Pin first when awaiting. */
@@ -330,8 +333,7 @@ export class NodeTable {
     node.dropped = true;
     this.byId.delete(node.id);
     this.lru.delete(node.id);
-    const key = identityKey(node);
-    if (this.byIdentity.get(key) === node) this.byIdentity.delete(key);
+    if (this.byIdentity.get(node.key) === node) this.byIdentity.delete(node.key);
     if (!node.gone) this.ids.remember(node, node.id);
     if (node.fd >= 0) this.host.close(node.fd);
     node.fd = -1;

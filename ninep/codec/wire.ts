@@ -131,6 +131,7 @@ export class Reader {
 }
 
 const U64_MAX = (1n << 64n) - 1n;
+const U32_MAX = 0xffffffffn;
 
 /**
  * Writes fields into a Buffer. Given a buffer, it writes into it and throws
@@ -190,9 +191,20 @@ export class Writer {
     this.buf.writeUInt32LE(v, at);
   }
   u64(v: bigint): void {
-    if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw new EncodeError(`u64 out of range: ${String(v)}`);
+    if (typeof v !== 'bigint') throw new EncodeError(`u64 out of range: ${String(v)}`);
+    // Two u32 writes, without bigint arithmetic for the usual small values
+    // (sizes, times, counts): Buffer.writeBigUInt64LE makes several
+    // temporary bigints per call and showed in profiles of Rgetattr.
+    if (v >= 0n && v <= U32_MAX) {
+      const at = this.reserve(8);
+      this.buf.writeUInt32LE(Number(v), at);
+      this.buf.writeUInt32LE(0, at + 4);
+      return;
+    }
+    if (v < 0n || v > U64_MAX) throw new EncodeError(`u64 out of range: ${String(v)}`);
     const at = this.reserve(8);
-    this.buf.writeBigUInt64LE(v, at);
+    this.buf.writeUInt32LE(Number(v & U32_MAX), at);
+    this.buf.writeUInt32LE(Number(v >> 32n), at + 4);
   }
   bytes(b: Uint8Array): void {
     const at = this.reserve(b.length);

@@ -22,6 +22,35 @@ export interface Stated {
   attr: Attr;
 }
 
+/**
+ * A directory's own attributes, read on first use only (permission checks,
+ * the owner of a new entry): a plain lookup then costs one open and one
+ * fstat. A class rather than an object literal with getters, which is
+ * several times dearer to make on every lookup.
+ */
+class LazyStated implements Stated {
+  private got: Stated | undefined;
+
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly node: Node,
+    private readonly fd: number,
+  ) {}
+
+  private get stated(): Stated {
+    return (this.got ??= this.ctx.statFd(this.node, this.fd));
+  }
+  get st(): HostStat {
+    return this.stated.st;
+  }
+  get v(): VirtualAttr {
+    return this.stated.v;
+  }
+  get attr(): Attr {
+    return this.stated.attr;
+  }
+}
+
 export class CoreContext {
   constructor(
     readonly host: Host,
@@ -105,22 +134,7 @@ export class CoreContext {
   }
 
   private dirCall<T>(cred: Cred | null, node: Node, dirfd: number, mask: number, op: string, fn: (dirfd: number, dir: Stated) => T): T {
-    // The directory's own attributes are read only when used (permission
-    // checks, the owner of a new entry): a plain lookup then costs one
-    // open and one fstat.
-    let cached: Stated | undefined;
-    const get = (): Stated => (cached ??= this.statFd(node, dirfd));
-    const dir: Stated = {
-      get st() {
-        return get().st;
-      },
-      get v() {
-        return get().v;
-      },
-      get attr() {
-        return get().attr;
-      },
-    };
+    const dir = new LazyStated(this, node, dirfd);
     if (cred !== null && this.checkPermissions && mask !== 0) requireAccess(cred, dir.v, mask, op);
     return fn(dirfd, dir);
   }
