@@ -7,6 +7,12 @@
 // directory. Rounds alternate the servers (and which goes first) so drift
 // in the machine hits both alike; the table shows medians and ours/diod.
 //
+// The listing is also timed against a third process, the fixed-answer
+// responder (ninep-responder.ts): Node's sockets and humbridge's codec with
+// no file work at all. Its rate against diod's ("node floor") is the
+// ceiling for any server on this runtime with this client, which sends one
+// request at a time and waits for each answer.
+//
 //   node dist/tools/bench/ninep-vs-diod.js [--rounds N] [--size-mib N] [--entries N] [--dir DIR] [--json]
 //
 // Goals: cat throughput >= 1.2x diod's; ls rate >= diod's. This prints; it
@@ -16,7 +22,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findProgram, startDiod, startHumbridge, type RunningServer } from './servers.js';
+import { findProgram, startDiod, startHumbridge, startResponder, type RunningServer } from './servers.js';
 
 interface Config {
   rounds: number;
@@ -85,7 +91,11 @@ function verify(diodcat: string, diodls: string, srv: RunningServer, c: Config):
   if (cat.status !== 0 || cat.stdout.length !== c.sizeMiB << 20) {
     throw new Error(`${srv.name}: diodcat gave ${cat.stdout.length} bytes, status ${cat.status}: ${cat.stderr}`);
   }
-  const ls = spawnSync(diodls, ['-s', addr, '-a', srv.aname, '-l', 'many'], { maxBuffer: 64 << 20 });
+  verifyListing(diodls, srv, c);
+}
+
+function verifyListing(diodls: string, srv: RunningServer, c: Config): void {
+  const ls = spawnSync(diodls, ['-s', `${srv.host}:${srv.port}`, '-a', srv.aname, '-l', 'many'], { maxBuffer: 64 << 20 });
   const lines = ls.stdout.toString().trim().split('\n').length;
   if (ls.status !== 0 || lines !== c.entries + 2) throw new Error(`${srv.name}: diodls listed ${lines} lines, status ${ls.status}: ${ls.stderr}`);
 }
@@ -103,12 +113,20 @@ async function main(): Promise<void> {
   if (!diodcat || !diodls || !findProgram('diod')) throw new Error('needs diod, diodcat and diodls (Debian package diod)');
   const base = fs.mkdtempSync(path.join(c.dir, 'humbridge-bench-9p-'));
   const servers: RunningServer[] = [];
+  const running: RunningServer[] = [];
   try {
     process.stderr.write(`building ${c.sizeMiB} MiB file and ${c.entries} entries under ${base}\n`);
     buildTree(base, c);
-    servers.push(await startDiod(base));
-    servers.push(await startHumbridge(base));
+    for (const start of [() => startDiod(base), () => startHumbridge(base)]) {
+      const srv = await start();
+      running.push(srv);
+      servers.push(srv);
+    }
     for (const s of servers) verify(diodcat, diodls, s, c);
+    const floor = await startResponder(path.join(base, 'many'));
+    running.push(floor);
+    verifyListing(diodls, floor, c);
+    const listers = [...servers, floor];
     const times = new Map<string, number[]>();
     const record = (k: string, v: number): void => void (times.get(k) ?? times.set(k, []).get(k))?.push(v);
     for (let r = 0; r < c.rounds; r++) {
@@ -116,7 +134,7 @@ async function main(): Promise<void> {
       for (const s of order) {
         record(`cat ${s.name}`, await timed(diodcat, ['-s', `${s.host}:${s.port}`, '-a', s.aname, '-m', '1048576', 'big.bin']));
       }
-      for (const s of order) {
+      for (const s of r % 2 === 0 ? listers : [...listers].reverse()) {
         record(`ls ${s.name}`, await timed(diodls, ['-s', `${s.host}:${s.port}`, '-a', s.aname, '-l', 'many']));
       }
       process.stderr.write(`round ${r + 1}/${c.rounds} done\n`);
@@ -128,8 +146,9 @@ async function main(): Promise<void> {
       { test: `diodcat -m 1048576 (${c.sizeMiB} MiB)`, unit: 'MiB/s', diod: catRate('diod'), ours: catRate('humbridge'), goal: 1.2 },
       { test: `diodls -l (${c.entries} entries)`, unit: 'entries/s', diod: lsRate('diod'), ours: lsRate('humbridge'), goal: 1.0 },
     ];
+    const floorRate = lsRate(floor.name);
     if (c.json) {
-      process.stdout.write(`${JSON.stringify({ rounds: c.rounds, rows, times: Object.fromEntries(times) })}\n`);
+      process.stdout.write(`${JSON.stringify({ rounds: c.rounds, rows, floor: { entriesPerSecond: floorRate, ratio: floorRate / lsRate('diod') }, times: Object.fromEntries(times) })}\n`);
       return;
     }
     const out = [
@@ -139,10 +158,11 @@ async function main(): Promise<void> {
         (x) =>
           `${x.test.padEnd(36)} ${x.unit.padEnd(10)} ${x.diod.toFixed(0).padStart(10)} ${x.ours.toFixed(0).padStart(10)} ${(x.ours / x.diod).toFixed(2).padStart(10)}  >= ${x.goal.toFixed(1)} ${x.ours / x.diod >= x.goal ? 'met' : 'NOT met'}`,
       ),
+      `${'node floor (fixed answers, no files)'.padEnd(36)} ${'entries/s'.padEnd(10)} ${lsRate('diod').toFixed(0).padStart(10)} ${floorRate.toFixed(0).padStart(10)} ${(floorRate / lsRate('diod')).toFixed(2).padStart(10)}  (Node sockets + codec, no files)`,
     ];
     process.stdout.write(`${out.join('\n')}\n`);
   } finally {
-    for (const s of servers) await s.stop();
+    for (const s of running) await s.stop();
     fs.rmSync(base, { recursive: true, force: true });
   }
 }

@@ -146,11 +146,28 @@ export async function startHumbridge(dir: string, extraArgs: readonly string[] =
   return { ...server, port };
 }
 
-/** Waits for "ready: ... tcp HOST:PORT" on the child's stderr. */
-function readyPort(child: ChildProcess, stderr: () => string, limitMs: number): Promise<number> {
+/**
+ * The fixed-answer responder (ninep-responder.ts) for `diodls -l` of
+ * `listed`, a directory; diodls names it by its base name.
+ */
+export async function startResponder(listed: string): Promise<RunningServer> {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ninep-responder.js');
+  const child = spawn(process.execPath, [script, listed], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = track('node-floor', child, '127.0.0.1', 0, '');
+  try {
+    const port = await readyPort(child, server.stderr, 15_000, /listening on (\d+)/);
+    return { ...server, port };
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+}
+
+/** Waits for the ready line (by default "ready: ... tcp HOST:PORT") on the child's stderr. */
+function readyPort(child: ChildProcess, stderr: () => string, limitMs: number, line = /ready: .* on tcp [^\s]*:(\d+)/): Promise<number> {
   return new Promise((resolve, reject) => {
     const check = (): void => {
-      const m = /ready: .* on tcp [^\s]*:(\d+)/.exec(stderr());
+      const m = line.exec(stderr());
       if (m) {
         done();
         resolve(Number(m[1]));
