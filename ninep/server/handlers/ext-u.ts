@@ -139,10 +139,14 @@ async function wstat(ctx: RequestContext, msg: Msg<'Twstat'>): Promise<Reply> {
   if (gid !== undefined) set.gid = gid;
   const vfs = f.exp.vfs;
   if (Object.keys(set).length > 0) await vfs.setattr(f.cred, f.node, set, handleOf(f));
-  if (st.name.length > 0 && !st.name.equals(f.name)) {
+  // The file's current name decides whether this is a rename: another
+  // client may have renamed it since the fid was walked.
+  if (st.name.length > 0 && (f.parent !== undefined || !st.name.equals(f.name))) {
     const { parent, name } = await nameInParent(f, ctx.session.refs, 'wstat');
-    await vfs.rename(f.cred, parent, name, parent, st.name, 0);
-    f.name = Buffer.from(st.name);
+    if (!st.name.equals(name)) {
+      await vfs.rename(f.cred, parent, name, parent, st.name, 0);
+      f.name = Buffer.from(st.name);
+    }
   }
   return { type: 'Rwstat' };
 }

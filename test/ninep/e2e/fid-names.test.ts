@@ -94,6 +94,21 @@ for (const v of DIALECTS) {
   });
 }
 
+for (const v of ['9P2000.u', '9P2000'] as const) {
+  testModes(test, `${v}: wstat back to the name the fid was walked by renames the file back`, {}, async (s) => {
+    fs.writeFileSync(host(s, 'x'), 'data');
+    const { a, aroot, b, broot } = await twoClients(s, v);
+    const fid = await walkPath(a, aroot, 'x');
+    await b.renameat(broot, 'x', broot, 'y');
+    await renameFid(a, v, fid, aroot, 'x');
+    assert.is(fs.readFileSync(host(s, 'x'), 'utf8'), 'data');
+    assert.not.ok(fs.existsSync(host(s, 'y')));
+    // Its own current name again: nothing to do.
+    await renameFid(a, v, fid, aroot, 'x');
+    assert.is(fs.readFileSync(host(s, 'x'), 'utf8'), 'data');
+  });
+}
+
 testModes(test, '9P2000.L: a fid whose directory another client removed and re-created answers ESTALE', {}, async (s) => {
   fs.mkdirSync(host(s, 'd'));
   const { a, aroot, b, broot } = await twoClients(s, '9P2000.L');
