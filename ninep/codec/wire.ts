@@ -212,6 +212,7 @@ export class Writer {
   }
   /** len[2] + bytes. */
   raw(b: Uint8Array): void {
+    if (!(b instanceof Uint8Array)) throw new EncodeError(`expected bytes, got ${typeof b}`);
     if (b.length > 0xffff) throw new EncodeError(`string of ${b.length} bytes exceeds 65535`);
     this.u16(b.length);
     this.bytes(b);
@@ -227,6 +228,7 @@ export class Writer {
   }
   /** count[4] + bytes. */
   data(b: Uint8Array): void {
+    if (!(b instanceof Uint8Array)) throw new EncodeError(`expected bytes, got ${typeof b}`);
     this.u32(b.length);
     this.bytes(b);
   }
