@@ -7,6 +7,16 @@
 // `users` (fids, walk steps). When the last user goes, all of the Vfs
 // references go back in one forget. The root needs no reference.
 //
+// Requests on one fid may run concurrently, and a handler awaits the Vfs
+// between reading a fid and changing it. Two rules keep that safe:
+//   - a fid being opened or created (`busy`) refuses a second such change
+//     (EBUSY) until the first settles;
+//   - a fid taken out of the table (clunk, remove, Tversion, close, or
+//     replaced by a walk onto itself) is marked `gone`; a handler that
+//     acquired a handle or a node reference for it meanwhile gives them
+//     back and answers EBADF instead of attaching them to a dead fid
+//     (which would leak them).
+//
 // A fid remembers the directory it was reached from and its name there
 // (`parent`, `name`, with a reference held on the parent): remove(5),
 // Trename and a .u wstat rename act on that name. Another client may rename
@@ -62,6 +72,10 @@ export interface Fid {
   xattr?: XattrState;
   /** ORCLOSE (open(5)): remove the file when the fid is clunked. */
   orclose: boolean;
+  /** The request opening or creating through this fid right now, if any. */
+  busy?: string;
+  /** Taken out of the table: nothing may be attached to it any more. */
+  gone?: boolean;
 }
 
 interface Count {
@@ -141,9 +155,18 @@ export class FidTable {
     if (this.fids.size >= this.max) throw protocolError('EMFILE', op, `fid limit of ${this.max} reached`);
   }
 
-  /** Installs `f` as `fid`, returning the fid it replaced (walk with newfid == fid). */
-  set(fid: number, f: Fid): Fid | undefined {
+  /**
+   * Installs `f` as `fid` after a handler's awaits: `replacing` is the fid
+   * object the request started from when it reuses its number (walk with
+   * newfid == fid), which is returned for release. EBADF when the number
+   * was taken meanwhile, or `replacing` was clunked meanwhile.
+   */
+  install(fid: number, f: Fid, op: string, replacing?: Fid): Fid | undefined {
     const old = this.fids.get(fid);
+    if (replacing !== undefined ? old !== replacing : old !== undefined) {
+      throw protocolError('EBADF', op, `fid ${fid} changed while the request ran`);
+    }
+    if (old !== undefined) old.gone = true;
     this.fids.set(fid, f);
     return old;
   }
@@ -151,6 +174,7 @@ export class FidTable {
   delete(fid: number): Fid | undefined {
     const f = this.fids.get(fid);
     this.fids.delete(fid);
+    if (f !== undefined) f.gone = true;
     return f;
   }
 
@@ -158,6 +182,7 @@ export class FidTable {
   drain(): Fid[] {
     const all = [...this.fids.values()];
     this.fids.clear();
+    for (const f of all) f.gone = true;
     return all;
   }
 
@@ -166,22 +191,50 @@ export class FidTable {
   }
 }
 
+/**
+ * Runs `fn`, which opens or creates through `f`, with `f` marked busy; when
+ * `f` was taken out of the table meanwhile, `undo` gives back what `fn`
+ * acquired and the request fails with EBADF.
+ */
+export async function changeFid<T>(f: Fid, op: string, fn: () => Promise<T>, undo: (got: T) => Promise<void> | void): Promise<T> {
+  if (f.busy !== undefined) throw protocolError('EBUSY', op, `the fid is busy with ${f.busy}`);
+  f.busy = op;
+  let got: T;
+  try {
+    got = await fn();
+  } finally {
+    f.busy = undefined;
+  }
+  if (f.gone) {
+    await undo(got);
+    throw protocolError('EBADF', op, 'the fid was clunked while the request ran');
+  }
+  return got;
+}
+
+/** Closes an open file or directory (never throws). */
+export async function releaseOpen(exp: ServedExport, open: OpenState): Promise<void> {
+  try {
+    if (open.kind === 'file') {
+      await exp.vfs.release(open.handle);
+      // Releasing a handle drops the locks taken through it.
+      exp.locks.notify();
+    } else if (open.kind === 'dir') {
+      await exp.vfs.releasedir(open.handle);
+    }
+  } catch {
+    // release only fails for an unknown handle: nothing left to free.
+  }
+}
+
 /** Closes what a fid has open (never throws) and drops its node references. */
 export async function releaseFid(f: Fid, refs: NodeRefs): Promise<void> {
   const open = f.open;
   f.open = undefined;
   try {
-    if (open?.kind === 'file') {
-      // A read-ahead still running uses the handle: let it finish first.
-      await discardReadAhead(open.ahead);
-      await f.exp.vfs.release(open.handle);
-      // Releasing a handle drops the locks taken through it.
-      f.exp.locks.notify();
-    } else if (open?.kind === 'dir') {
-      await f.exp.vfs.releasedir(open.handle);
-    }
-  } catch {
-    // release only fails for an unknown handle: nothing left to free.
+    // A read-ahead still running uses the handle: let it finish first.
+    if (open?.kind === 'file') await discardReadAhead(open.ahead);
+    if (open !== undefined) await releaseOpen(f.exp, open);
   } finally {
     refs.release(f.exp, f.node);
     if (f.parent !== undefined) refs.release(f.exp, f.parent);

@@ -32,6 +32,33 @@ export function openFdCount(): number {
   return fs.readdirSync('/proc/self/fd').length;
 }
 
+/** What the humfs store keeps open by design: an LRU of at most this many metadata folders per export (records.ts). */
+export const HUMFS_FOLDER_CACHE = 64;
+
+const isMetadataFolder = (target: string): boolean => /\/(file|dir)_metadata(\/|$)/.test(target);
+
+function descriptorTargets(): string[] {
+  const out: string[] = [];
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      out.push(fs.readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      // closed between the listing and the readlink (the listing's own descriptor)
+    }
+  }
+  return out;
+}
+
+/** Descriptors open in this process, leaving out the humfs metadata folders its stores cache. */
+export function heldDescriptors(): number {
+  return descriptorTargets().filter((t) => !isMetadataFolder(t)).length;
+}
+
+/** Descriptors of humfs metadata folders (bounded by HUMFS_FOLDER_CACHE per export). */
+export function metadataFolderDescriptors(): number {
+  return descriptorTargets().filter(isMetadataFolder).length;
+}
+
 /** Wait until `cond()` holds, polling on the event loop; throws after `limitMs`. */
 export async function waitFor(cond: () => boolean, limitMs = 10_000): Promise<void> {
   const end = Date.now() + limitMs;

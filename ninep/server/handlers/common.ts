@@ -22,6 +22,7 @@ const DOT = Buffer.from('.');
 export function plainFid(ctx: RequestContext, fid: number, op: string): Fid {
   const f = ctx.session.fids.get(fid, op);
   if (f.open !== undefined || f.xattr !== undefined) throw protocolError('EBUSY', op, `fid ${fid} is open`);
+  if (f.busy !== undefined) throw protocolError('EBUSY', op, `fid ${fid} is busy with ${f.busy}`);
   return f;
 }
 
@@ -54,10 +55,13 @@ export async function nameInParent(f: Fid, refs: NodeRefs, op: string): Promise<
   if (where === undefined || !(await leadsTo(f, where.parent, where.name))) {
     throw protocolError('ESTALE', op, 'the file has no name leading to it any more');
   }
-  refs.share(f.exp, where.parent);
-  refs.release(f.exp, f.parent);
-  f.parent = where.parent;
-  f.name = where.name;
+  if (!f.gone) {
+    // The fid follows its file (a clunked fid has given its references back).
+    refs.share(f.exp, where.parent);
+    refs.release(f.exp, f.parent);
+    f.parent = where.parent;
+    f.name = where.name;
+  }
   return where;
 }
 
@@ -100,7 +104,7 @@ async function attach(ctx: RequestContext, msg: Msg<'Tattach'>): Promise<Reply> 
   const root = exp.vfs.root;
   const qid = qidOf(await exp.vfs.getattr(root));
   s.fids.checkFree(msg.fid, 'attach');
-  s.fids.set(msg.fid, { exp, node: s.refs.share(exp, root), qid, parent: undefined, name: Buffer.from('/'), cred, orclose: false });
+  s.fids.install(msg.fid, { exp, node: s.refs.share(exp, root), qid, parent: undefined, name: Buffer.from('/'), cred, orclose: false }, 'attach');
   return { type: 'Rattach', qid };
 }
 
@@ -171,8 +175,15 @@ async function walk(ctx: RequestContext, msg: Msg<'Twalk'>): Promise<Reply> {
     if (parent !== undefined) s.refs.release(exp, parent);
     return { type: 'Rwalk', wqid };
   }
-  const old = s.fids.set(msg.newfid, newFid(f, cur, qid, parent, name));
-  if (old !== undefined && msg.newfid === msg.fid) await releaseFid(old, s.refs);
+  let old: Fid | undefined;
+  try {
+    old = s.fids.install(msg.newfid, newFid(f, cur, qid, parent, name), 'walk', msg.newfid === msg.fid ? f : undefined);
+  } catch (err) {
+    s.refs.release(exp, cur);
+    if (parent !== undefined) s.refs.release(exp, parent);
+    throw err;
+  }
+  if (old !== undefined) await releaseFid(old, s.refs);
   return { type: 'Rwalk', wqid };
 }
 

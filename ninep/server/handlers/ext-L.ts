@@ -25,7 +25,7 @@ import {
 } from '../../codec/index.js';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, makedev, type SetAttr } from '../../../src/types.js';
 import { withGid } from '../creds.js';
-import { releaseFid, type Fid } from '../fids.js';
+import { changeFid, releaseFid, releaseOpen, type Fid, type OpenState } from '../fids.js';
 import { qidOf, qidTypeOfDtype } from '../qid.js';
 import { protocolError } from '../replies.js';
 import { dirFid, handleOf, nameInParent, newFid, plainFid, XATTR_SIZE_MAX } from './common.js';
@@ -55,12 +55,14 @@ async function lopen(ctx: RequestContext, msg: Msg<'Tlopen'>): Promise<Reply> {
   const f = plainFid(ctx, msg.fid, 'lopen');
   const vfs = f.exp.vfs;
   const flags = dotlToLinuxFlags(msg.flags) & ~(O_CREAT | O_EXCL);
-  if (f.qid.type === QTDIR) {
-    if ((flags & O_ACCMODE) !== O_RDONLY) throw protocolError('EISDIR', 'lopen', 'directories open for reading only');
-    f.open = { kind: 'dir', handle: await vfs.opendir(f.cred, f.node) };
-  } else {
-    f.open = { kind: 'file', handle: await vfs.open(f.cred, f.node, flags), flags };
-  }
+  const dir = f.qid.type === QTDIR;
+  if (dir && (flags & O_ACCMODE) !== O_RDONLY) throw protocolError('EISDIR', 'lopen', 'directories open for reading only');
+  f.open = await changeFid(
+    f,
+    'lopen',
+    async (): Promise<OpenState> => (dir ? { kind: 'dir', handle: await vfs.opendir(f.cred, f.node) } : { kind: 'file', handle: await vfs.open(f.cred, f.node, flags), flags }),
+    (open) => releaseOpen(f.exp, open),
+  );
   f.qid = qidOf(await vfs.getattr(f.node, handleOf(f)));
   return { type: 'Rlopen', qid: f.qid, iounit: ctx.session.iounit };
 }
@@ -69,7 +71,15 @@ async function lcreate(ctx: RequestContext, msg: Msg<'Tlcreate'>): Promise<Reply
   const s = ctx.session;
   const f = dirFid(ctx, msg.fid, 'lcreate');
   const flags = dotlToLinuxFlags(msg.flags) | O_CREAT;
-  const { entry, handle } = await f.exp.vfs.create(withGid(f.cred, msg.gid), f.node, msg.name, flags, msg.mode & 0o7777);
+  const { entry, handle } = await changeFid(
+    f,
+    'lcreate',
+    () => f.exp.vfs.create(withGid(f.cred, msg.gid), f.node, msg.name, flags, msg.mode & 0o7777),
+    async (made) => {
+      await releaseOpen(f.exp, { kind: 'file', handle: made.handle, flags });
+      f.exp.vfs.forget(made.entry.id, 1);
+    },
+  );
   // The fid now stands for the new, open file; the directory becomes its parent.
   const node = s.refs.adopt(f.exp, entry);
   if (f.parent !== undefined) s.refs.release(f.exp, f.parent);
@@ -109,10 +119,13 @@ async function rename(ctx: RequestContext, msg: Msg<'Trename'>): Promise<Reply> 
   if (d.exp !== f.exp) throw protocolError('EXDEV', 'rename', 'across exports');
   const { parent, name } = await nameInParent(f, s.refs, 'rename');
   await f.exp.vfs.rename(f.cred, parent, name, d.node, msg.name, 0);
-  s.refs.share(f.exp, d.node);
-  s.refs.release(f.exp, parent);
-  f.parent = d.node;
-  f.name = Buffer.from(msg.name);
+  if (!f.gone) {
+    // The fid follows its file (a clunked fid has given its references back).
+    s.refs.share(f.exp, d.node);
+    s.refs.release(f.exp, parent);
+    f.parent = d.node;
+    f.name = Buffer.from(msg.name);
+  }
   return { type: 'Rrename' };
 }
 
@@ -215,8 +228,14 @@ async function xattrwalk(ctx: RequestContext, msg: Msg<'Txattrwalk'>): Promise<R
   }
   const x: Fid = newFid(f, s.refs.share(f.exp, f.node), f.qid, undefined, f.name);
   x.xattr = { kind: 'read', data };
-  const old = s.fids.set(msg.newfid, x);
-  if (old !== undefined && msg.newfid === msg.fid) await releaseFid(old, s.refs);
+  let old: Fid | undefined;
+  try {
+    old = s.fids.install(msg.newfid, x, 'xattrwalk', msg.newfid === msg.fid ? f : undefined);
+  } catch (err) {
+    s.refs.release(f.exp, x.node);
+    throw err;
+  }
+  if (old !== undefined) await releaseFid(old, s.refs);
   return { type: 'Rxattrwalk', size: BigInt(data.length) };
 }
 

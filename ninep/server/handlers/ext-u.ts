@@ -6,7 +6,7 @@
 import { DMDEVICE, DMDIR, DMLINK, DMNAMEDPIPE, DMSOCKET, DMSYMLINK, NONUNAME, OREAD, ORCLOSE, openModeToLinuxFlags, type Stat, type StatU } from '../../codec/index.js';
 import { O_CREAT, O_EXCL, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK, makedev, type Cred, type Entry, type HandleId, type SetAttr } from '../../../src/types.js';
 import { uidOfName } from '../creds.js';
-import type { OpenState } from '../fids.js';
+import { changeFid, releaseOpen, type Fid, type OpenState } from '../fids.js';
 import { qidOf } from '../qid.js';
 import { protocolError } from '../replies.js';
 import { dirFid, handleOf, nameInParent, plainFid } from './common.js';
@@ -19,16 +19,20 @@ const U64_DONT_TOUCH = 0xffffffffffffffffn;
 async function open(ctx: RequestContext, msg: Msg<'Topen'>): Promise<Reply> {
   const f = plainFid(ctx, msg.fid, 'open');
   const vfs = f.exp.vfs;
-  const attr = await vfs.getattr(f.node);
-  let state: OpenState;
-  if (f.qid.type & 0x80) {
-    // open(5): directories may only be opened for reading.
-    if ((msg.mode & 3) !== OREAD || msg.mode & ORCLOSE) throw protocolError('EISDIR', 'open', 'directories open for reading only');
-    state = { kind: 'dir', handle: await vfs.opendir(f.cred, f.node) };
-  } else {
-    const flags = openModeToLinuxFlags(msg.mode);
-    state = { kind: 'file', handle: await vfs.open(f.cred, f.node, flags), flags };
-  }
+  const dir = (f.qid.type & 0x80) !== 0;
+  // open(5): directories may only be opened for reading.
+  if (dir && ((msg.mode & 3) !== OREAD || msg.mode & ORCLOSE)) throw protocolError('EISDIR', 'open', 'directories open for reading only');
+  const { attr, state } = await changeFid(
+    f,
+    'open',
+    async () => {
+      const attr = await vfs.getattr(f.node);
+      const flags = openModeToLinuxFlags(msg.mode);
+      const state: OpenState = dir ? { kind: 'dir', handle: await vfs.opendir(f.cred, f.node) } : { kind: 'file', handle: await vfs.open(f.cred, f.node, flags), flags };
+      return { attr, state };
+    },
+    (got) => releaseOpen(f.exp, got.state),
+  );
   f.open = state;
   f.orclose = (msg.mode & ORCLOSE) !== 0;
   f.qid = qidOf(attr);
@@ -42,17 +46,17 @@ function parseDevice(ext: string): [number, number, number] {
   return [m[1] === 'c' ? S_IFCHR : S_IFBLK, Number(m[2]), Number(m[3])];
 }
 
-async function create(ctx: RequestContext, msg: Msg<'Tcreate'>): Promise<Reply> {
-  const s = ctx.session;
-  const f = dirFid(ctx, msg.fid, 'create');
+/** What Tcreate makes in directory fid `f`: the entry, how it is open, and whether ORCLOSE was asked. */
+async function createEntry(
+  s: RequestContext['session'],
+  f: Fid,
+  msg: Msg<'Tcreate'>,
+  cred: Cred,
+  perm: number,
+  dotu: boolean,
+  ext: string,
+): Promise<{ entry: Entry; state: OpenState; orclose: boolean }> {
   const vfs = f.exp.vfs;
-  const dotu = ctx.dialect === '9P2000.u';
-  const perm = permOfDmMode(msg.perm, dotu);
-  const ext = 'extension' in msg ? msg.extension.toString('utf8') : '';
-  // 9P2000 carries no group: in the client access model new files take the
-  // directory's group (BSD semantics); in the user model the attach's.
-  let cred: Cred = f.cred;
-  if (s.options.access === 'client') cred = { ...f.cred, gid: (await vfs.getattr(f.node)).gid };
   let entry: Entry;
   let state: OpenState;
   let orclose = false;
@@ -91,6 +95,29 @@ async function create(ctx: RequestContext, msg: Msg<'Tcreate'>): Promise<Reply> 
     state = { kind: 'file', handle: made.handle, flags };
     orclose = (msg.mode & ORCLOSE) !== 0;
   }
+  return { entry, state, orclose };
+}
+
+async function create(ctx: RequestContext, msg: Msg<'Tcreate'>): Promise<Reply> {
+  const s = ctx.session;
+  const f = dirFid(ctx, msg.fid, 'create');
+  const vfs = f.exp.vfs;
+  const dotu = ctx.dialect === '9P2000.u';
+  const perm = permOfDmMode(msg.perm, dotu);
+  const ext = 'extension' in msg ? msg.extension.toString('utf8') : '';
+  // 9P2000 carries no group: in the client access model new files take the
+  // directory's group (BSD semantics); in the user model the attach's.
+  let cred: Cred = f.cred;
+  if (s.options.access === 'client') cred = { ...f.cred, gid: (await vfs.getattr(f.node)).gid };
+  const { entry, state, orclose } = await changeFid(
+    f,
+    'create',
+    () => createEntry(s, f, msg, cred, perm, dotu, ext),
+    async (made) => {
+      await releaseOpen(f.exp, made.state);
+      vfs.forget(made.entry.id, 1);
+    },
+  );
   // create(5): "the fid ... represents the new file": the directory becomes its parent.
   const node = s.refs.adopt(f.exp, entry);
   if (f.parent !== undefined) s.refs.release(f.exp, f.parent);

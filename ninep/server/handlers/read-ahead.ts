@@ -66,6 +66,8 @@ export function afterRead(s: Session, f: Fid, open: FileOpen, offset: bigint, co
   const sequential = open.nextOffset === offset;
   open.nextOffset = offset + BigInt(n);
   if (!sequential || n < count || count < MIN_READ_AHEAD || open.ahead !== undefined) return;
+  // Clunked while this read ran: the handle is released, read nothing more.
+  if (f.gone || f.open !== open) return;
   const { buf, release } = s.dataBuffer(DATA_REPLY_HEADER + count);
   const at = open.nextOffset;
   const done = f.exp.vfs.read(open.handle, at, buf.subarray(DATA_REPLY_HEADER, DATA_REPLY_HEADER + count));

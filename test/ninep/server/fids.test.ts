@@ -63,12 +63,21 @@ test('FidTable: unknown fids are EBADF, reuse is EBADF, the limit is EMFILE; rel
     const refs = new NodeRefs();
     const f: Fid = { exp, node: refs.share(exp, vfs.root), qid: { type: 0x80, version: 0, path: 1n }, parent: undefined, name: Buffer.from('/'), cred: root, orclose: false };
     f.open = { kind: 'dir', handle: await vfs.opendir(root, vfs.root) };
-    t.set(1, f);
+    t.install(1, f, 'x');
     assert.is(code(() => t.checkFree(1, 'x')), 'EBADF');
-    t.set(2, { ...f, open: undefined });
+    assert.is(code(() => t.install(1, { ...f }, 'x')), 'EBADF', 'a number taken meanwhile');
+    const second: Fid = { ...f, open: undefined };
+    t.install(2, second, 'x');
     assert.is(code(() => t.checkFree(3, 'x')), 'EMFILE');
+    // Replacing a fid by number: only the one the request started from.
+    assert.is(code(() => t.install(2, { ...second }, 'x', f)), 'EBADF');
+    const third: Fid = { ...second };
+    assert.is(t.install(2, third, 'x', second), second);
+    assert.ok(second.gone, 'the replaced fid is gone');
     assert.is((vfs as CoreVfs).stats.handles, 1);
-    for (const x of t.drain()) await releaseFid(x, refs);
+    const drained = t.drain();
+    assert.ok(drained.every((x) => x.gone), 'drained fids are gone');
+    for (const x of drained) await releaseFid(x, refs);
     assert.is((vfs as CoreVfs).stats.handles, 0);
     assert.is(t.size, 0);
   } finally {
