@@ -3,6 +3,7 @@
 // exist and fids that do not, "..", "/", NUL and overlong names, huge
 // offsets and counts, random flags and modes), sent many at a time over a
 // real socket. Whatever happens to the connection, afterwards:
+// A second client (9P2000.L) fuzzes the same tree at the same time.
 //   - no handler threw anything but a VfsError (the server logs those as
 //     "unexpected exception" errors, collected here);
 //   - nothing outside the export changed (a snapshot of the sibling tree,
@@ -33,7 +34,9 @@ import { below, prng } from '../codec/prng.js';
 import { testModes, type RawConn, type Served } from './harness.js';
 import type { Logger } from '../../../src/log.js';
 
-const REQUESTS = 1500;
+/** Deeper runs by hand: HUMBRIDGE_FUZZ_REQUESTS=50000 HUMBRIDGE_FUZZ_SEED=7 node dist/test/ninep/e2e/fuzz.test.js */
+const REQUESTS = Number(process.env['HUMBRIDGE_FUZZ_REQUESTS'] ?? 1500);
+const SEED = Number(process.env['HUMBRIDGE_FUZZ_SEED'] ?? 0);
 const BATCH = 24;
 const PING_TAG = 0xfff0;
 
@@ -153,6 +156,37 @@ async function ping(raw: RawConn, d: Dialect, seen: Map<number, number>): Promis
   }
 }
 
+/** One client sending REQUESTS mutated requests in batches; reply types seen and how often it had to reconnect. */
+async function fuzzClient(s: Served, v: DialectName, seed: number): Promise<{ seen: Map<number, number>; reconnects: number }> {
+  const d = dialectByName(v) as Dialect;
+  const rand = prng(seed);
+  const templates = templatesFor(d, v);
+  let raw = await start(s, v, d);
+  let reconnects = 0;
+  const seen = new Map<number, number>();
+  try {
+    for (let sent = 0; sent < REQUESTS; sent += BATCH) {
+      let versioned = false;
+      for (let i = 0; i < BATCH; i++) {
+        const frame = fuzzFrame(rand, d, templates, (sent + i) % 0xff00);
+        versioned ||= frame[4] === TVERSION;
+        raw.send(frame);
+      }
+      const alive = await ping(raw, d, seen);
+      if (!alive) reconnects++;
+      if (!alive || versioned) {
+        // The connection was closed (a frame above a shrunken msize), or a
+        // Tversion reset it, perhaps to another dialect: start afresh.
+        raw.destroy();
+        raw = await start(s, v, d);
+      }
+    }
+  } finally {
+    raw.destroy();
+  }
+  return { seen, reconnects };
+}
+
 function snapshot(dir: string): string[] {
   const out: string[] = [];
   const walk = (p: string): void => {
@@ -176,7 +210,7 @@ const errors: string[] = [];
 for (const v of ['9P2000.L', '9P2000.u', '9P2000'] as const) {
   testModes(
     test,
-    `${v}: ${REQUESTS} mutated requests: no unexpected exception, nothing outside touched, no descriptor leak`,
+    `${v}: ${REQUESTS} mutated requests (seed ${SEED}): no unexpected exception, nothing outside touched, no descriptor leak`,
     { exports: ['other'], server: { logger: collectingLogger(errors), blockingLockWait: 20, maxMsize: 65536 } },
     async (s) => {
       errors.length = 0;
@@ -192,29 +226,9 @@ for (const v of ['9P2000.L', '9P2000.u', '9P2000'] as const) {
       await warm.c.close();
       const fdsBefore = heldDescriptors();
 
-      const d = dialectByName(v) as Dialect;
-      const rand = prng(0x9f00 + v.length);
-      const templates = templatesFor(d, v);
-      let raw = await start(s, v, d);
-      let reconnects = 0;
-      const seen = new Map<number, number>();
-      for (let sent = 0; sent < REQUESTS; sent += BATCH) {
-        let versioned = false;
-        for (let i = 0; i < BATCH; i++) {
-          const frame = fuzzFrame(rand, d, templates, (sent + i) % 0xff00);
-          versioned ||= frame[4] === TVERSION;
-          raw.send(frame);
-        }
-        const alive = await ping(raw, d, seen);
-        if (!alive) reconnects++;
-        if (!alive || versioned) {
-          // The connection was closed (a frame above a shrunken msize), or a
-          // Tversion reset it, perhaps to another dialect: start afresh.
-          raw.destroy();
-          raw = await start(s, v, d);
-        }
-      }
-      raw.destroy();
+      // This dialect's client, and a 9P2000.L client on the same tree at the same time.
+      const [mine] = await Promise.all([fuzzClient(s, v, 0x9f00 + v.length + SEED * 0x10000), fuzzClient(s, '9P2000.L', 0x7e00 + v.length + SEED * 0x10000)]);
+      const { seen, reconnects } = mine;
 
       // The fuzz reached the handlers: many kinds of request succeeded, not only errors.
       const succeeded = [...seen].filter(([type]) => type !== RLERROR && type !== RERROR);

@@ -82,7 +82,9 @@ export async function serve(opts: ServeOptions = {}): Promise<Served> {
     const check = opts.checkPermissions ?? false;
     const open = async (name: string, folder: string, readonly: boolean): Promise<void> => {
       const dataDir = makeExportFolder(folder, mode, total);
-      const vfs = await openExport({ path: folder, mode, readonly, checkPermissions: check });
+      // The server's logger, if a test gave one, hears the exports too.
+      const logger = opts.server?.logger;
+      const vfs = await openExport({ path: folder, mode, readonly, checkPermissions: check, ...(logger === undefined ? {} : { logger }) });
       vfss.push(vfs);
       exports.set(name, vfs);
       dirs.set(name, dataDir);
