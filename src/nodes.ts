@@ -178,9 +178,14 @@ export class NodeTable {
     return node;
   }
 
-  /** Record that `node` is now `name` in `parent` (a rename through the Vfs). */
+  /**
+   * Record that `node` is now `name` in `parent` (a rename through the Vfs).
+   * A node dropped while the rename ran (its last reference was given back
+   * meanwhile) is no longer in the table: there is nothing to record, and
+   * counting it as a child would keep `parent` alive for ever.
+   */
   move(node: Node, parent: Node, name: Buffer): void {
-    if (node === this.root) return;
+    if (node === this.root || node.dropped) return;
     if (node.parent !== parent.id) {
       const old = this.byId.get(node.parent);
       parent.children++;

@@ -63,20 +63,23 @@ export async function create(
       if ((e as { code?: string }).code !== 'EEXIST' || (flags & O_EXCL)) throw e;
       return null;
     }
+    let ref: NodeId | undefined;
     try {
       const owner = newOwner(cred, dir.v.mode, dir.v.gid);
       const st = ctx.host.fstat(io);
       await ctx.store.created(ctx.childEntry(parent, name, io, st), { mode: S_IFREG | (mode & 0o7777), uid: owner.uid, gid: owner.gid, rdev: 0n });
       const entry = ctx.lookupIn(parent, dirfd, name);
+      ref = entry.id;
       const node = ctx.node(entry.id);
-      if (node.dev !== st.dev || node.ino !== st.ino) {
-        ctx.unref(entry.id);
-        throw vfsError('ESTALE', 'create');
-      }
+      // Another request may have replaced or removed the name meanwhile.
+      if (node.dev !== st.dev || node.ino !== st.ino) throw vfsError('ESTALE', 'create');
+      const attr = ctx.statFd(node, io).attr;
       if (flags & O_TRUNC) flags &= ~O_TRUNC;
+      // Last: from here on the handle owns the descriptor.
       const handle = ctx.handles.addFile(node, io, flags).id;
-      return { entry: { id: entry.id, attr: ctx.statFd(node, io).attr }, handle };
+      return { entry: { id: entry.id, attr }, handle };
     } catch (e) {
+      if (ref !== undefined) ctx.unref(ref);
       await ctx.host.closeAsync(io);
       throw e;
     }

@@ -104,7 +104,12 @@ export async function link(ctx: CoreContext, cred: Cred, id: NodeId, parentId: N
         await ctx.host.unlinkAt(dirfd, name).catch(() => undefined);
         throw vfsError('ESTALE', 'link');
       }
-      await ctx.nodes.withFd(node, (fd) => ctx.store.linked({ path: () => from, st: ctx.host.fstat(fd), fd }, [...ctx.nodes.pathOf(parent), name]));
+      try {
+        await ctx.nodes.withFd(node, (fd) => ctx.store.linked({ path: () => from, st: ctx.host.fstat(fd), fd }, [...ctx.nodes.pathOf(parent), name]));
+      } catch (e) {
+        ctx.unref(entry.id);
+        throw e;
+      }
       return entry;
     }),
   );
