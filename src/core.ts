@@ -3,6 +3,7 @@
 // src/host/, and what entries look like in the MetadataStore.
 
 import { CoreContext } from './core/context.js';
+import { Gate } from './core/gate.js';
 import * as attrs from './core/attrs.js';
 import * as dirs from './core/dirs.js';
 import * as files from './core/files.js';
@@ -33,6 +34,8 @@ export interface CoreOptions {
 export class CoreVfs implements Vfs {
   readonly root: NodeId;
   private readonly ctx: CoreContext;
+  /** Present when the store's changes must not interleave (humfs): see core/gate.ts. */
+  private readonly gate: Gate | undefined;
   private closed = false;
 
   constructor(opts: CoreOptions) {
@@ -57,6 +60,7 @@ export class CoreVfs implements Vfs {
       opts.logger,
     );
     this.root = nodes.root.id;
+    this.gate = this.ctx.store.ordered ? new Gate() : undefined;
   }
 
   /** Live nodes and cached descriptors, for tests and measurements. */
@@ -65,14 +69,21 @@ export class CoreVfs implements Vfs {
   }
 
   /**
-   * Every call goes through here: only VfsErrors leave, and nothing runs
-   * after close. A synchronous operation (lookup, getattr) is answered with
-   * one resolved promise rather than an async frame around it.
+   * Every call goes through here: only VfsErrors leave, nothing runs after
+   * close, and with a gate (humfs) a change runs alone ('exclusive') while
+   * calls that read records ('shared') wait for it; 'free' calls (I/O on
+   * handles, locks) never wait. A synchronous operation (lookup, getattr)
+   * is answered with one resolved promise rather than an async frame
+   * around it.
    */
-  private run<T>(op: string, fn: () => Promise<T> | T): Promise<T> {
-    try {
+  private run<T>(op: string, order: 'shared' | 'exclusive' | 'free', fn: () => Promise<T> | T): Promise<T> {
+    const guarded = (): Promise<T> | T => {
       if (this.closed) throw fromNodeError({ code: 'ESTALE' }, op);
-      const r = fn();
+      return fn();
+    };
+    try {
+      const gate = this.gate;
+      const r = gate === undefined || order === 'free' ? guarded() : order === 'shared' ? gate.shared(guarded) : gate.exclusive(guarded);
       if (!(r instanceof Promise)) return Promise.resolve(r);
       return r.catch((e: unknown) => {
         throw fromNodeError(e, op, undefined, this.ctx.log);
@@ -83,97 +94,97 @@ export class CoreVfs implements Vfs {
   }
 
   lookup(cred: Cred, parent: NodeId, name: Buffer): Promise<Entry> {
-    return this.run('lookup', () => attrs.lookup(this.ctx, cred, parent, name));
+    return this.run('lookup', 'shared', () => attrs.lookup(this.ctx, cred, parent, name));
   }
   parent(cred: Cred, dir: NodeId): Promise<Entry> {
-    return this.run('parent', () => attrs.parentOf(this.ctx, cred, dir));
+    return this.run('parent', 'shared', () => attrs.parentOf(this.ctx, cred, dir));
   }
   whereIs(id: NodeId): Promise<{ parent: NodeId; name: Buffer }> {
-    return this.run('whereIs', () => attrs.whereIs(this.ctx, id));
+    return this.run('whereIs', 'free', () => attrs.whereIs(this.ctx, id));
   }
   forget(id: NodeId, count: number): void {
     if (!this.closed) this.ctx.nodes.forget(id, count);
   }
   getattr(id: NodeId, handle?: HandleId): Promise<Attr> {
-    return this.run('getattr', () => attrs.getattr(this.ctx, id, handle));
+    return this.run('getattr', 'shared', () => attrs.getattr(this.ctx, id, handle));
   }
   setattr(cred: Cred, id: NodeId, set: SetAttr, handle?: HandleId): Promise<Attr> {
-    return this.run('setattr', () => attrs.setattr(this.ctx, cred, id, set, handle));
+    return this.run('setattr', 'exclusive', () => attrs.setattr(this.ctx, cred, id, set, handle));
   }
   access(cred: Cred, id: NodeId, mask: number): Promise<void> {
-    return this.run('access', () => attrs.access(this.ctx, cred, id, mask));
+    return this.run('access', 'shared', () => attrs.access(this.ctx, cred, id, mask));
   }
   open(cred: Cred, id: NodeId, flags: number): Promise<HandleId> {
-    return this.run('open', () => files.open(this.ctx, cred, id, flags));
+    return this.run('open', 'shared', () => files.open(this.ctx, cred, id, flags));
   }
   create(cred: Cred, parent: NodeId, name: Buffer, flags: number, mode: number): Promise<{ entry: Entry; handle: HandleId }> {
-    return this.run('create', () => files.create(this.ctx, cred, parent, name, flags, mode));
+    return this.run('create', 'exclusive', () => files.create(this.ctx, cred, parent, name, flags, mode));
   }
   read(handle: HandleId, offset: bigint, into: Buffer): Promise<number> {
-    return this.run('read', () => files.read(this.ctx, handle, offset, into));
+    return this.run('read', 'free', () => files.read(this.ctx, handle, offset, into));
   }
   write(handle: HandleId, offset: bigint, data: Buffer): Promise<number> {
-    return this.run('write', () => files.write(this.ctx, handle, offset, data));
+    return this.run('write', 'free', () => files.write(this.ctx, handle, offset, data));
   }
   fsync(handle: HandleId, datasync: boolean): Promise<void> {
-    return this.run('fsync', () => files.fsync(this.ctx, handle, datasync));
+    return this.run('fsync', 'free', () => files.fsync(this.ctx, handle, datasync));
   }
   release(handle: HandleId): Promise<void> {
-    return this.run('release', () => files.release(this.ctx, handle));
+    return this.run('release', 'free', () => files.release(this.ctx, handle));
   }
   opendir(cred: Cred, id: NodeId): Promise<HandleId> {
-    return this.run('opendir', () => dirs.opendir(this.ctx, cred, id));
+    return this.run('opendir', 'shared', () => dirs.opendir(this.ctx, cred, id));
   }
   readdir(handle: HandleId, cookie: bigint, max: number): Promise<DirEntry[]> {
-    return this.run('readdir', () => dirs.readdir(this.ctx, handle, cookie, max));
+    return this.run('readdir', 'shared', () => dirs.readdir(this.ctx, handle, cookie, max));
   }
   releasedir(handle: HandleId): Promise<void> {
-    return this.run('releasedir', () => dirs.releasedir(this.ctx, handle));
+    return this.run('releasedir', 'free', () => dirs.releasedir(this.ctx, handle));
   }
   mkdir(cred: Cred, parent: NodeId, name: Buffer, mode: number): Promise<Entry> {
-    return this.run('mkdir', () => ns.mkdir(this.ctx, cred, parent, name, mode));
+    return this.run('mkdir', 'exclusive', () => ns.mkdir(this.ctx, cred, parent, name, mode));
   }
   mknod(cred: Cred, parent: NodeId, name: Buffer, mode: number, rdev: bigint): Promise<Entry> {
-    return this.run('mknod', () => ns.mknod(this.ctx, cred, parent, name, mode, rdev));
+    return this.run('mknod', 'exclusive', () => ns.mknod(this.ctx, cred, parent, name, mode, rdev));
   }
   symlink(cred: Cred, parent: NodeId, name: Buffer, target: Buffer): Promise<Entry> {
-    return this.run('symlink', () => ns.symlink(this.ctx, cred, parent, name, target));
+    return this.run('symlink', 'exclusive', () => ns.symlink(this.ctx, cred, parent, name, target));
   }
   readlink(id: NodeId): Promise<Buffer> {
-    return this.run('readlink', () => attrs.readlink(this.ctx, id));
+    return this.run('readlink', 'shared', () => attrs.readlink(this.ctx, id));
   }
   link(cred: Cred, id: NodeId, parent: NodeId, name: Buffer): Promise<Entry> {
-    return this.run('link', () => ns.link(this.ctx, cred, id, parent, name));
+    return this.run('link', 'exclusive', () => ns.link(this.ctx, cred, id, parent, name));
   }
   rename(cred: Cred, parent: NodeId, name: Buffer, newParent: NodeId, newName: Buffer, flags: number): Promise<void> {
-    return this.run('rename', () => ns.rename(this.ctx, cred, parent, name, newParent, newName, flags));
+    return this.run('rename', 'exclusive', () => ns.rename(this.ctx, cred, parent, name, newParent, newName, flags));
   }
   unlink(cred: Cred, parent: NodeId, name: Buffer): Promise<void> {
-    return this.run('unlink', () => ns.unlink(this.ctx, cred, parent, name));
+    return this.run('unlink', 'exclusive', () => ns.unlink(this.ctx, cred, parent, name));
   }
   rmdir(cred: Cred, parent: NodeId, name: Buffer): Promise<void> {
-    return this.run('rmdir', () => ns.rmdir(this.ctx, cred, parent, name));
+    return this.run('rmdir', 'exclusive', () => ns.rmdir(this.ctx, cred, parent, name));
   }
   statfs(id: NodeId): Promise<StatFs> {
-    return this.run('statfs', () => attrs.statfs(this.ctx, id));
+    return this.run('statfs', 'shared', () => attrs.statfs(this.ctx, id));
   }
   getxattr(cred: Cred, id: NodeId, name: string): Promise<Buffer> {
-    return this.run('getxattr', () => xattrs.getxattr(this.ctx, cred, id, name));
+    return this.run('getxattr', 'shared', () => xattrs.getxattr(this.ctx, cred, id, name));
   }
   setxattr(cred: Cred, id: NodeId, name: string, value: Buffer, flags: number): Promise<void> {
-    return this.run('setxattr', () => xattrs.setxattr(this.ctx, cred, id, name, value, flags));
+    return this.run('setxattr', 'shared', () => xattrs.setxattr(this.ctx, cred, id, name, value, flags));
   }
   listxattr(cred: Cred, id: NodeId): Promise<string[]> {
-    return this.run('listxattr', () => xattrs.listxattr(this.ctx, cred, id));
+    return this.run('listxattr', 'shared', () => xattrs.listxattr(this.ctx, cred, id));
   }
   removexattr(cred: Cred, id: NodeId, name: string): Promise<void> {
-    return this.run('removexattr', () => xattrs.removexattr(this.ctx, cred, id, name));
+    return this.run('removexattr', 'shared', () => xattrs.removexattr(this.ctx, cred, id, name));
   }
   setlk(handle: HandleId, owner: string, lock: LockRange): Promise<boolean> {
-    return this.run('setlk', () => files.setlk(this.ctx, handle, owner, lock));
+    return this.run('setlk', 'free', () => files.setlk(this.ctx, handle, owner, lock));
   }
   getlk(handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null> {
-    return this.run('getlk', () => files.getlk(this.ctx, handle, owner, lock));
+    return this.run('getlk', 'free', () => files.getlk(this.ctx, handle, owner, lock));
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,8 @@ import { S_IFLNK, S_IFMT } from '../types.js';
 export class HostfsStore implements MetadataStore {
   readonly kind = 'hostfs';
   readonly specialFiles = 'host';
+  /** The host keeps ownership and modes itself: each change is one syscall. */
+  readonly ordered = false;
 
   /** `privileged`: the server runs as root and may chown. */
   constructor(

@@ -52,6 +52,12 @@ export interface MetadataStore {
    * the store records the type in `created`.
    */
   readonly specialFiles: 'host' | 'placeholder';
+  /**
+   * Whether changes must run one at a time (core/gate.ts): true when a
+   * change is a data step plus a record step that other calls must not see
+   * half done or interleave with.
+   */
+  readonly ordered: boolean;
 
   /** The entry's virtual attributes; null hides it (ENOENT on lookup, absent from readdir). */
   attr(e: EntryInfo): VirtualAttr | null;

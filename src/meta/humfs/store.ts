@@ -71,14 +71,16 @@ function showPath(path: readonly Buffer[]): string {
 export class HumfsStore implements MetadataStore {
   readonly kind = 'humfs';
   readonly specialFiles = 'placeholder';
+  readonly ordered = true;
   private readonly records: RecordTrees;
   private readonly missing: MissingPolicy;
   private readonly space: SpaceAccount;
   private readonly cache = new RecordCache();
   /**
-   * Records of files whose last name is gone, by host inode: a handle open
-   * on one still shows (and may change) its owner and mode, and a new file
-   * made under the old name must not lend it its record.
+   * Records of files and directories whose last name is gone (host nlink 0),
+   * by host inode: a handle or node still holding one shows (and may change)
+   * its owner and mode, and a new entry made under the old name must neither
+   * lend it its record nor have its own record overwritten by it.
    */
   private readonly detached = new Map<string, MetadataRecord>();
 
@@ -96,9 +98,9 @@ export class HumfsStore implements MetadataStore {
   attr(e: EntryInfo): VirtualAttr | null {
     const st = e.st;
     const isDir = (st.mode & S_IFMT) === S_IFDIR;
-    if (!isDir && st.nlink === 0) {
+    if (st.nlink === 0) {
       const kept = this.detached.get(identityKey(st));
-      return kept !== undefined ? virtualOf(kept, st) : this.missing.attr(st, '(an unlinked file)', false, null);
+      return kept !== undefined ? virtualOf(kept, st) : this.missing.attr(st, isDir ? '(a removed directory)' : '(an unlinked file)', false, null);
     }
     const cached = this.cache.get(st);
     if (cached !== undefined) return virtualOf(cached, st);
@@ -159,9 +161,10 @@ export class HumfsStore implements MetadataStore {
   /** The name `path` of `st` goes away: free its space and keep its record if it was the last name. */
   private forgetName(path: readonly Buffer[], st: HostStat): void {
     const type = st.mode & S_IFMT;
-    if (type === S_IFDIR || st.nlink > 1) return;
+    // A directory has one name; its nlink counts its subdirectories.
+    if (type !== S_IFDIR && st.nlink > 1) return;
     if (type === S_IFREG) this.space.adjust(-st.size);
-    const got = this.records.read(path, false);
+    const got = this.records.read(path, type === S_IFDIR);
     if (got.kind !== 'ok') {
       // An inode number reused since an older unlink must not show that file's record.
       this.detached.delete(identityKey(st));
@@ -187,7 +190,9 @@ export class HumfsStore implements MetadataStore {
       gid: set.gid ?? base.gid,
       rdev: base.rdev,
     });
-    if (!isDir && st.nlink === 0) {
+    if (st.nlink === 0) {
+      // Its last name is gone: the record lives on in memory only, never at
+      // the old path, which may belong to a new entry by now.
       this.detached.set(identityKey(st), next);
       return;
     }

@@ -1,8 +1,11 @@
 // Shared by the humfs tests: make an empty humfs export folder, read its
-// records and superblock as bytes, open it as a Vfs.
+// records and superblock as bytes, open it as a Vfs, and ask the humfsify
+// CLI whether the layout is consistent.
 
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { cliPath } from '../../tools/humfsify-helpers.js';
 import { openExport, type ExportOptions } from '../../../src/index.js';
 import type { Vfs } from '../../../src/vfs.js';
 
@@ -41,4 +44,12 @@ export function usedOnDisk(dir: string): bigint {
   const m = /^used (\d+)$/m.exec(fs.readFileSync(path.join(dir, 'superblock'), 'latin1'));
   if (m === null) throw new Error('superblock has no used line');
   return BigInt(m[1] as string);
+}
+
+/** What `humfsify --check` (the CLI, as a child process) finds wrong in the export folder `dir`; `repair` fixes it. */
+export function humfsifyCheck(dir: string, repair = false): { kind: string; path: string }[] {
+  const r = spawnSync(process.execPath, [cliPath, '-C', dir, '--check', ...(repair ? ['--repair'] : []), '--json'], { encoding: 'utf8' });
+  if (r.error !== undefined) throw r.error;
+  const summary = JSON.parse(r.stdout) as { problems: { kind: string; path: string }[] };
+  return summary.problems.map((p) => ({ kind: p.kind, path: path.relative(dir, p.path) }));
 }

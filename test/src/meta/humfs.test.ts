@@ -7,7 +7,6 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -27,8 +26,7 @@ import {
 import type { Vfs } from '../../../src/vfs.js';
 import { B, listNames, ME, readAll, rejects, writeFile } from '../../conformance/vfs.js';
 import { tmpExport, waitFor } from '../../helpers/tmp-export.js';
-import { cliPath } from '../../tools/humfsify-helpers.js';
-import { makeLayout, openHumfsExport, readMeta } from './humfs-helpers.js';
+import { humfsifyCheck, makeLayout, openHumfsExport, readMeta } from './humfs-helpers.js';
 
 const who = { uid: 1234, gid: 5678 };
 
@@ -60,13 +58,6 @@ function metaPaths(dir: string): string[] {
   visit('file_metadata');
   visit('dir_metadata');
   return out.sort();
-}
-
-function humfsifyCheck(dir: string, repair = false): { kind: string; path: string }[] {
-  const r = spawnSync(process.execPath, [cliPath, '-C', dir, '--check', ...(repair ? ['--repair'] : []), '--json'], { encoding: 'utf8' });
-  if (r.error !== undefined) throw r.error;
-  const summary = JSON.parse(r.stdout) as { problems: { kind: string; path: string }[] };
-  return summary.problems.map((p) => ({ kind: p.kind, path: path.relative(dir, p.path) }));
 }
 
 test('create, mkdir, mknod, symlink: records hold the caller, the full mode in decimal, the type', async () => {
@@ -286,6 +277,26 @@ test('unlink and rmdir remove the records; a file open after unlink keeps its ow
     await vfs.unlink(ME, d.id, B('f'));
     await vfs.rmdir(ME, vfs.root, B('d'));
     assert.equal(metaPaths(dir), ['dir_metadata/metadata']);
+  });
+});
+
+test('a removed directory still held keeps its record in memory; a new one of the same name keeps its own', async () => {
+  await withHumfs(async (vfs, dir) => {
+    const old = await vfs.mkdir(who, vfs.root, B('d'), 0o750);
+    await vfs.rmdir(ME, vfs.root, B('d'));
+    assert.equal(metaPaths(dir), ['dir_metadata/metadata'], 'its records are gone from disk');
+    const fresh = await vfs.mkdir(ME, vfs.root, B('d'), 0o711);
+    const a = await vfs.getattr(old.id);
+    assert.equal([a.mode, a.uid, a.gid], [S_IFDIR | 0o750, 1234, 5678], 'the removed one shows its own record');
+    assert.is((await vfs.setattr(ME, old.id, { mode: 0o700 })).mode, S_IFDIR | 0o700);
+    assert.is(readMeta(dir, 'dir_metadata/d/metadata'), `${0o711} ${ME.uid} ${ME.gid}\n`, "the new directory's record is untouched");
+    assert.is((await vfs.getattr(fresh.id)).mode, S_IFDIR | 0o711);
+    vfs.forget(fresh.id, 1);
+    await vfs.rmdir(ME, vfs.root, B('d'));
+    // chmod of the removed directory writes nothing at its old path.
+    assert.is((await vfs.setattr(ME, old.id, { mode: 0o755 })).mode, S_IFDIR | 0o755);
+    assert.equal(metaPaths(dir), ['dir_metadata/metadata']);
+    assert.equal(humfsifyCheck(dir), []);
   });
 });
 
