@@ -73,7 +73,7 @@ export class CoreContext {
   }
 
   entry(node: Node, fd: number, st: HostStat): StoreEntry {
-    return { path: () => this.nodes.pathOf(node), st, fd };
+    return { path: () => this.nodes.pathOf(node), st, fd, detached: node.detached };
   }
 
   /** Entry for `name` in `parent`, before or without a node of its own. */

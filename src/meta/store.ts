@@ -22,6 +22,12 @@ export interface EntryInfo {
   path(): Buffer[];
   /** Host lstat of the entry as the core just read it. */
   readonly st: HostStat;
+  /**
+   * The name the entry was last known by was removed or replaced through
+   * the Vfs: `path()` is where it was, not where it is (it may have other
+   * hard links, or none left).
+   */
+  readonly detached?: boolean;
 }
 
 export interface StoreEntry extends EntryInfo {

@@ -33,6 +33,7 @@
 // open FIFOs and devices locally and never ask the server), and ENXIO is
 // open(2)'s answer for a FIFO with no peer (O_NONBLOCK writer).
 
+import { vfsError } from '../../errors.js';
 import type { Host } from '../../host/host.js';
 import { identityKey, type HostStat } from '../../host/stat.js';
 import { closeMeta } from '../../host/meta-files.js';
@@ -98,9 +99,12 @@ export class HumfsStore implements MetadataStore {
   attr(e: EntryInfo): VirtualAttr | null {
     const st = e.st;
     const isDir = (st.mode & S_IFMT) === S_IFDIR;
-    if (st.nlink === 0) {
+    // Without a name of its own: its last name is gone (nlink 0), or the
+    // name the core knew was removed while other hard links remain. The
+    // record at its old path belongs to whatever has that name now.
+    if (st.nlink === 0 || e.detached === true) {
       const kept = this.detached.get(identityKey(st));
-      return kept !== undefined ? virtualOf(kept, st) : this.missing.attr(st, isDir ? '(a removed directory)' : '(an unlinked file)', false, null);
+      return kept !== undefined ? virtualOf(kept, st) : this.missing.attr(st, isDir ? '(a removed directory)' : '(a removed name)', false, null);
     }
     const cached = this.cache.get(st);
     if (cached !== undefined) return virtualOf(cached, st);
@@ -158,12 +162,14 @@ export class HumfsStore implements MetadataStore {
     this.records.remove(path, isDirStat(st));
   }
 
-  /** The name `path` of `st` goes away: free its space and keep its record if it was the last name. */
+  /**
+   * The name `path` of `st` goes away: free its space if it was the last
+   * name, and keep its record in memory for nodes still holding it.
+   */
   private forgetName(path: readonly Buffer[], st: HostStat): void {
     const type = st.mode & S_IFMT;
     // A directory has one name; its nlink counts its subdirectories.
-    if (type !== S_IFDIR && st.nlink > 1) return;
-    if (type === S_IFREG) this.space.adjust(-st.size);
+    if (type === S_IFREG && st.nlink <= 1) this.space.adjust(-st.size);
     const got = this.records.read(path, type === S_IFDIR);
     if (got.kind !== 'ok') {
       // An inode number reused since an older unlink must not show that file's record.
@@ -195,6 +201,12 @@ export class HumfsStore implements MetadataStore {
       // the old path, which may belong to a new entry by now.
       this.detached.set(identityKey(st), next);
       return;
+    }
+    if (e.detached === true) {
+      // Its record is shared with names the core does not know: changing
+      // the in-memory copy would not reach them, and the old path is not
+      // its own any more. Refused; a lookup by a live name works.
+      throw vfsError('ESTALE', 'setattr', 'the name this node was reached by was removed');
     }
     this.cache.drop(st);
     this.records.write(e.path(), isDir, next, st.nlink > 1);

@@ -300,6 +300,27 @@ test('a removed directory still held keeps its record in memory; a new one of th
   });
 });
 
+test('a node whose name was removed while other hard links remain never reads or writes the record now at that name', async () => {
+  await withHumfs(async (vfs, dir) => {
+    const f = await writeFile(vfs, vfs.root, 'f', 'x', 0o640);
+    await vfs.setattr(ME, f.id, { uid: 1234, gid: 5678 });
+    await vfs.link(ME, f.id, vfs.root, B('g'));
+    const n = await vfs.lookup(ME, vfs.root, B('f'));
+    await vfs.unlink(ME, vfs.root, B('f'));
+    const d = await vfs.mkdir(ME, vfs.root, B('f'), 0o700);
+    const a = await vfs.getattr(n.id);
+    assert.equal([a.mode, a.uid, a.gid, a.nlink], [S_IFREG | 0o640, 1234, 5678, 1], 'its own record, not the directory now named f');
+    await rejects(vfs.setattr(ME, n.id, { mode: 0o600 }), 'ESTALE', 'its record is shared with a name the node does not know');
+    assert.is(readMeta(dir, 'dir_metadata/f/metadata'), `${0o700} ${ME.uid} ${ME.gid}\n`, "the directory's record is untouched");
+    // Found again by its live name, it is served and changed from there.
+    assert.is((await vfs.lookup(ME, vfs.root, B('g'))).id, n.id);
+    assert.is((await vfs.setattr(ME, n.id, { mode: 0o600 })).mode, S_IFREG | 0o600);
+    assert.is(readMeta(dir, 'file_metadata/g'), `${0o600} 1234 5678\n`);
+    vfs.forget(d.id, 1);
+    assert.equal(humfsifyCheck(dir), []);
+  });
+});
+
 test('a record replaced on the host is served once its data entry has changed', async () => {
   await withHumfs(async (vfs, dir) => {
     const f = await writeFile(vfs, vfs.root, 'f', 'x', 0o644);
