@@ -3,7 +3,8 @@
 // chowns to any uid, makes device nodes and FIFOs and sets setuid, setgid
 // and sticky bits, and sees them all in `ls -l`; afterwards the metadata
 // files on the host say exactly that, every data/ entry still belongs to the
-// serving user, and `humfsify --check` finds the tree clean.
+// serving user, and `humfsify --check` finds the tree clean, also after
+// several guest processes raced on the same names (humfs.sh "race").
 import { lstat, mkdir, readdir, readFile, stat, writeFile, chown, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'uvu';

@@ -87,6 +87,31 @@ rename_tree() {
 check rename-dir-with-records rename_tree
 check rm-rf-tree-with-devices rm -rf h/moved
 
+# -- several guest processes racing on the same few names -------------------------
+# Creates, removals, renames, links, chmod and chown of one name at once: the
+# host checks afterwards that humfsify --check finds every record in place.
+race() {
+  mkdir h/race || return 1
+  for p in 1 2 3 4; do
+    (
+      i=0
+      while [ $i -lt 20 ]; do
+        case $(((i + p) % 5)) in
+          0) mkdir h/race/n 2>/dev/null; rmdir h/race/n 2>/dev/null ;;
+          1) echo "$p" 2>/dev/null > h/race/n; rm -f h/race/n 2>/dev/null ;;
+          2) mv h/race/n h/race/m 2>/dev/null; mv h/race/m h/race/n 2>/dev/null ;;
+          3) ln h/race/n h/race/l 2>/dev/null; chmod 600 h/race/n h/race/l 2>/dev/null; rm -f h/race/l 2>/dev/null ;;
+          4) mknod h/race/n c 1 3 2>/dev/null; chown "$p:$p" h/race/n 2>/dev/null; rm -f h/race/n 2>/dev/null ;;
+        esac
+        i=$((i + 1))
+      done
+    ) &
+  done
+  wait
+  rm -rf h/race && [ ! -e h/race ]
+}
+check race-same-names race
+
 # -- the export folder beside data/ stays out of reach --------------------------------
 # data/ is the mount's root; its parent holds the superblock and the records.
 check link-up-superblock sh -c 'ln -s ../superblock h/sb && ln -s ../.. h/up && ln -s / h/root'
