@@ -12,17 +12,34 @@ test('parseFdPair: stdio and fd:R,W', () => {
   assert.throws(() => parseFdPair('fd:3'), RangeError);
 });
 
-test('fdConnection over two FIFOs (pipes): bytes both ways, end of input ends the stream', async () => {
+/**
+ * Two FIFOs in a temporary folder, opened as a connection would hold them
+ * (connIn, connOut) and as the test drives them (feed writes into connIn,
+ * drain reads what connOut sent). O_NONBLOCK read opens of a FIFO do not wait
+ * for a writer; the test keeps its own ends.
+ */
+async function withFifos(fn: (p: { connIn: number; feed: number; drain: number; connOut: number }) => Promise<void>): Promise<void> {
   const tmp = tmpExport();
   try {
     const inPath = path.join(tmp.dir, 'in');
     const outPath = path.join(tmp.dir, 'out');
     execFileSync('mkfifo', [inPath, outPath]);
-    // O_RDWR opens of a FIFO do not block; the test keeps its own ends.
     const connIn = fs.openSync(inPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     const feed = fs.openSync(inPath, fs.constants.O_WRONLY);
     const drain = fs.openSync(outPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     const connOut = fs.openSync(outPath, fs.constants.O_WRONLY);
+    try {
+      await fn({ connIn, feed, drain, connOut });
+    } finally {
+      fs.closeSync(drain);
+    }
+  } finally {
+    tmp.cleanup();
+  }
+}
+
+test('fdConnection over two FIFOs (pipes): bytes both ways, end of input ends the stream', () =>
+  withFifos(async ({ connIn, feed, drain, connOut }) => {
     const conn = fdConnection({ read: connIn, write: connOut });
     const got: Buffer[] = [];
     conn.on('data', (d: Buffer) => got.push(d));
@@ -36,22 +53,10 @@ test('fdConnection over two FIFOs (pipes): bytes both ways, end of input ends th
     const n = fs.readSync(drain, buf);
     assert.is(buf.subarray(0, n).toString(), 'pong');
     conn.destroy();
-    fs.closeSync(drain);
-  } finally {
-    tmp.cleanup();
-  }
-});
+  }));
 
-test('fdConnection with onread: bytes arrive as views of one reused buffer, then end', async () => {
-  const tmp = tmpExport();
-  try {
-    const inPath = path.join(tmp.dir, 'in');
-    const outPath = path.join(tmp.dir, 'out');
-    execFileSync('mkfifo', [inPath, outPath]);
-    const connIn = fs.openSync(inPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    const feed = fs.openSync(inPath, fs.constants.O_WRONLY);
-    const drain = fs.openSync(outPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    const connOut = fs.openSync(outPath, fs.constants.O_WRONLY);
+test('fdConnection with onread: bytes arrive as views of one reused buffer, then end', () =>
+  withFifos(async ({ connIn, feed, connOut }) => {
     const copies: Buffer[] = [];
     const backing = new Set<ArrayBufferLike>();
     const conn = fdConnection({ read: connIn, write: connOut }, { onread: (c) => (copies.push(Buffer.from(c)), backing.add(c.buffer)), readBufferSize: 4096 });
@@ -68,11 +73,7 @@ test('fdConnection with onread: bytes arrive as views of one reused buffer, then
     assert.is(all[14999], 69);
     assert.is(backing.size, 1, 'one buffer reused for every read');
     conn.destroy();
-    fs.closeSync(drain);
-  } finally {
-    tmp.cleanup();
-  }
-});
+  }));
 
 test('fdConnection over regular files falls back to fs streams', async () => {
   const tmp = tmpExport();
