@@ -2,10 +2,10 @@
 // modes: well-framed requests of every type with mutated fields (fids that
 // exist and fids that do not, "..", "/", NUL and overlong names, huge
 // offsets and counts, random flags and modes), sent many at a time over a
-// real socket. Whatever happens to the connection, afterwards:
-// A second client (9P2000.L) fuzzes the same tree at the same time.
-//   - no handler threw anything but a VfsError (the server logs those as
-//     "unexpected exception" errors, collected here);
+// real socket, while a second client (9P2000.L) fuzzes the same tree at the
+// same time. Whatever happens to the connections, afterwards:
+//   - nothing threw anything but a VfsError (the server and the exports log
+//     anything else as an error, collected here);
 //   - nothing outside the export changed (a snapshot of the sibling tree,
 //     which holds a second export the fuzz never attaches to);
 //   - a new client still reads the second export byte-exact;
