@@ -8,7 +8,12 @@
 // this runtime and socket layer can reach for that client; humbridge does
 // the real work (lookups, stats, node and fid tables) on top.
 //
-//   node dist/tools/bench/ninep-responder.js DIR
+// With --preencoded the three requests diodls sends per entry (a one-name
+// Twalk, Tgetattr, Tclunk) skip the codec too: the fields are read straight
+// from the frame and the reply is a copy of one encoded in advance with the
+// tag put in. That is Node's sockets alone.
+//
+//   node dist/tools/bench/ninep-responder.js DIR [--preencoded]
 // prints "listening on PORT" (127.0.0.1, a port the kernel picks) and
 // serves until SIGTERM. Not a server to use: it lies about every file.
 
@@ -29,8 +34,9 @@ import {
 } from '../../ninep/index.js';
 
 const dir = process.argv[2];
-if (dir === undefined) {
-  process.stderr.write('usage: ninep-responder DIR\n');
+const preencoded = process.argv[3] === '--preencoded';
+if (dir === undefined || (process.argv[3] !== undefined && !preencoded)) {
+  process.stderr.write('usage: ninep-responder DIR [--preencoded]\n');
   process.exit(2);
 }
 
@@ -56,11 +62,51 @@ function attrs(qid: Qid, mode: number): Message9P2000L {
 const fileAttrs = attrs(fileQid, 0o100644);
 const dirAttrs = attrs(dirQid, 0o40755);
 
+/** Replies encoded once (tag 0), for --preencoded. */
+const early = {
+  fileWalk: encode(dialect9P2000L, 0, { type: 'Rwalk', wqid: [fileQid] }),
+  dirWalk: encode(dialect9P2000L, 0, { type: 'Rwalk', wqid: [dirQid] }),
+  fileAttrs: encode(dialect9P2000L, 0, fileAttrs),
+  dirAttrs: encode(dialect9P2000L, 0, dirAttrs),
+  clunk: encode(dialect9P2000L, 0, { type: 'Rclunk' }),
+};
+const TWALK = 110;
+const TGETATTR = 24;
+const TCLUNK = 120;
+
+/**
+ * The pre-encoded reply to a one-name Twalk, a Tgetattr or a Tclunk, read
+ * from the frame's bytes (fid at 7; Twalk: newfid at 11, nwname at 15, the
+ * name's length at 17); undefined for anything else.
+ */
+function earlyReply(frame: Buffer, dirs: Set<number>): Buffer | undefined {
+  const type = frame[4];
+  if (type === TGETATTR) return dirs.has(frame.readUInt32LE(7)) ? early.dirAttrs : early.fileAttrs;
+  if (type === TCLUNK) {
+    dirs.delete(frame.readUInt32LE(7));
+    return early.clunk;
+  }
+  if (type !== TWALK || frame.length < 19 || frame.readUInt16LE(15) !== 1) return undefined;
+  const name = frame.toString('latin1', 19, 19 + frame.readUInt16LE(17));
+  const newfid = frame.readUInt32LE(11);
+  const isDir = name === listed || name === '.' || name === '..';
+  if (isDir) dirs.add(newfid);
+  else dirs.delete(newfid);
+  return isDir ? early.dirWalk : early.fileWalk;
+}
+
 function serve(sock: net.Socket): void {
   /** Fids that name a directory (the attach root, DIR, "." and ".."). */
   const dirs = new Set<number>();
   const answer = (tag: number, reply: Message9P2000L): void => void sock.write(encode(dialect9P2000L, tag, reply));
   const reader = new FrameReader(1 << 20, (frame) => {
+    const ready = preencoded ? earlyReply(frame, dirs) : undefined;
+    if (ready !== undefined) {
+      const out = Buffer.from(ready);
+      out.writeUInt16LE(frame.readUInt16LE(5), 5);
+      sock.write(out);
+      return;
+    }
     let msg: Message9P2000L;
     let tag: number;
     try {

@@ -148,12 +148,13 @@ export async function startHumbridge(dir: string, extraArgs: readonly string[] =
 
 /**
  * The fixed-answer responder (ninep-responder.ts) for `diodls -l` of
- * `listed`, a directory; diodls names it by its base name.
+ * `listed`, a directory; diodls names it by its base name. `preencoded`:
+ * the per-entry replies skip the codec.
  */
-export async function startResponder(listed: string): Promise<RunningServer> {
+export async function startResponder(listed: string, preencoded = false): Promise<RunningServer> {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ninep-responder.js');
-  const child = spawn(process.execPath, [script, listed], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const server = track('node-floor', child, '127.0.0.1', 0, '');
+  const child = spawn(process.execPath, [script, listed, ...(preencoded ? ['--preencoded'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = track(preencoded ? 'node-floor-raw' : 'node-floor', child, '127.0.0.1', 0, '');
   try {
     const port = await readyPort(child, server.stderr, 15_000, /listening on (\d+)/);
     return { ...server, port };
