@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { FrameReader, FramingError } from '../../ninep/framing.js';
 import { cases9P2000 } from '../fixtures/ninep/frames-9p2000.js';
 import { cases9P2000L } from '../fixtures/ninep/frames-9p2000L.js';
-import { prng, below } from './codec/prng.js';
+import { prng, below } from '../helpers/prng.js';
 import { hex } from '../helpers/hex.js';
 
 const frames = [...cases9P2000, ...cases9P2000L].map((c) => c.frame);

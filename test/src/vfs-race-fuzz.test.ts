@@ -16,7 +16,7 @@ import { VfsError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
 import { O_CREAT, O_RDWR, RENAME_EXCHANGE, RENAME_NOREPLACE, type Entry, type HandleId, type NodeId } from '../../src/types.js';
 import type { Vfs } from '../../src/vfs.js';
-import { below, prng } from '../ninep/codec/prng.js';
+import { below, prng } from '../helpers/prng.js';
 import { B, ME } from '../conformance/vfs.js';
 import { tmpExport } from '../helpers/tmp-export.js';
 import { humfsifyCheck, makeLayout } from './meta/humfs-helpers.js';

@@ -17,6 +17,7 @@ import {
   snapshot,
   type SnapEntry,
 } from './humfsify-helpers.js';
+import { prng } from '../helpers/prng.js';
 
 const temps = new TempDirs();
 test.after.each(() => temps.cleanup());
@@ -24,24 +25,12 @@ process.umask(0o022);
 
 const basicSpec = (): string => fs.readFileSync(path.join(fixtureDir, 'perl-basic', 'tree.txt'), 'utf8');
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * An "ordinary" tree of about `n` entries (what the original handles: plain
  * names, no special bits, device numbers below 256), as a buildTree spec.
  */
 function ordinarySpec(n: number, seed: number): string {
-  const r = rng(seed);
+  const r = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
   const owners = ['0\t0', '1000\t1000', '65534\t65534', '33\t33', '0\t42'];
   const lines = ['d\t.\t755\t0\t0'];

@@ -15,7 +15,7 @@ import {
 import { cases9P2000 } from '../../fixtures/ninep/frames-9p2000.js';
 import { cases9P2000u } from '../../fixtures/ninep/frames-9p2000u.js';
 import { cases9P2000L } from '../../fixtures/ninep/frames-9p2000L.js';
-import { prng, below } from './prng.js';
+import { prng, below } from '../../helpers/prng.js';
 
 const DIALECTS = [dialect9P2000, dialect9P2000u, dialect9P2000L] as Dialect[];
 const SEEDS = [frames(cases9P2000), frames(cases9P2000u), frames(cases9P2000L)].flat();

@@ -30,7 +30,7 @@ import { cases9P2000 } from '../../fixtures/ninep/frames-9p2000.js';
 import { cases9P2000u } from '../../fixtures/ninep/frames-9p2000u.js';
 import { cases9P2000L } from '../../fixtures/ninep/frames-9p2000L.js';
 import { heldDescriptors, HUMFS_FOLDER_CACHE, metadataFolderDescriptors, waitFor } from '../../helpers/tmp-export.js';
-import { below, prng } from '../codec/prng.js';
+import { below, prng } from '../../helpers/prng.js';
 import { testModes, type RawConn, type Served } from './harness.js';
 import type { Logger } from '../../../src/log.js';
 

@@ -1,4 +1,4 @@
-// A small seeded PRNG (mulberry32) so fuzz runs are the same every time.
+// A small seeded PRNG (mulberry32) so fuzz runs and generated trees are the same every time.
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
