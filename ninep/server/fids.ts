@@ -192,6 +192,20 @@ export class FidTable {
 }
 
 /**
+ * The fid's file is now `name` in directory `parent` (renamed through this
+ * fid, or found there after another client's rename): the fid holds the new
+ * parent instead of the old. A fid clunked meanwhile has given its
+ * references back and stays as it is.
+ */
+export function followFile(f: Fid, refs: NodeRefs, parent: NodeId, name: Buffer): void {
+  if (f.gone) return;
+  refs.share(f.exp, parent);
+  if (f.parent !== undefined) refs.release(f.exp, f.parent);
+  f.parent = parent;
+  f.name = Buffer.from(name);
+}
+
+/**
  * Runs `fn`, which opens or creates through `f`, with `f` marked busy; when
  * `f` was taken out of the table meanwhile, `undo` gives back what `fn`
  * acquired and the request fails with EBADF.

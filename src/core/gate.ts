@@ -28,7 +28,7 @@ export class Gate {
         exclusive: false,
         start: () => {
           try {
-            this.settle(this.runShared(fn), resolve, reject);
+            resolve(this.runShared(fn));
           } catch (e) {
             reject(e);
           }
@@ -40,14 +40,9 @@ export class Gate {
   /** Runs `fn` alone: after every call started before it, and before any started after it. */
   exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
     if (!this.exclusiveRunning && this.sharedRunning === 0 && this.queue.length === 0) return this.runExclusive(fn);
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ exclusive: true, start: () => this.settle(this.runExclusive(fn), resolve, reject) });
+    return new Promise<T>((resolve) => {
+      this.queue.push({ exclusive: true, start: () => resolve(this.runExclusive(fn)) });
     });
-  }
-
-  private settle<T>(r: Promise<T> | T, resolve: (v: T) => void, reject: (e: unknown) => void): void {
-    if (r instanceof Promise) r.then(resolve, reject);
-    else resolve(r);
   }
 
   private runShared<T>(fn: () => Promise<T> | T): Promise<T> | T {

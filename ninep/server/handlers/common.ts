@@ -5,7 +5,7 @@
 import { beginRread, finishData, DATA_REPLY_HEADER, QTDIR, type Qid } from '../../codec/index.js';
 import { XATTR_CREATE, type Entry, type NodeId } from '../../../src/types.js';
 import { attachCred } from '../creds.js';
-import { releaseFid, type Fid, type NodeRefs } from '../fids.js';
+import { followFile, releaseFid, type Fid, type NodeRefs } from '../fids.js';
 import { qidOf } from '../qid.js';
 import { protocolError } from '../replies.js';
 import type { FrameReply, HandlerTable, Msg, Reply, RequestContext } from './types.js';
@@ -55,13 +55,7 @@ export async function nameInParent(f: Fid, refs: NodeRefs, op: string): Promise<
   if (where === undefined || !(await leadsTo(f, where.parent, where.name))) {
     throw protocolError('ESTALE', op, 'the file has no name leading to it any more');
   }
-  if (!f.gone) {
-    // The fid follows its file (a clunked fid has given its references back).
-    refs.share(f.exp, where.parent);
-    refs.release(f.exp, f.parent);
-    f.parent = where.parent;
-    f.name = where.name;
-  }
+  followFile(f, refs, where.parent, where.name);
   return where;
 }
 

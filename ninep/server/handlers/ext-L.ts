@@ -25,7 +25,7 @@ import {
 } from '../../codec/index.js';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, makedev, type SetAttr } from '../../../src/types.js';
 import { withGid } from '../creds.js';
-import { changeFid, releaseFid, releaseOpen, type Fid, type OpenState } from '../fids.js';
+import { changeFid, followFile, releaseFid, releaseOpen, type Fid, type OpenState } from '../fids.js';
 import { qidOf, qidTypeOfDtype } from '../qid.js';
 import { protocolError } from '../replies.js';
 import { dirFid, handleOf, nameInParent, newFid, plainFid, XATTR_SIZE_MAX } from './common.js';
@@ -119,13 +119,7 @@ async function rename(ctx: RequestContext, msg: Msg<'Trename'>): Promise<Reply> 
   if (d.exp !== f.exp) throw protocolError('EXDEV', 'rename', 'across exports');
   const { parent, name } = await nameInParent(f, s.refs, 'rename');
   await f.exp.vfs.rename(f.cred, parent, name, d.node, msg.name, 0);
-  if (!f.gone) {
-    // The fid follows its file (a clunked fid has given its references back).
-    s.refs.share(f.exp, d.node);
-    s.refs.release(f.exp, parent);
-    f.parent = d.node;
-    f.name = Buffer.from(msg.name);
-  }
+  followFile(f, s.refs, d.node, msg.name);
   return { type: 'Rrename' };
 }
 

@@ -6,7 +6,7 @@
 import { DMDEVICE, DMDIR, DMLINK, DMNAMEDPIPE, DMSOCKET, DMSYMLINK, NONUNAME, OREAD, ORCLOSE, openModeToLinuxFlags, type Stat, type StatU } from '../../codec/index.js';
 import { O_CREAT, O_EXCL, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK, makedev, type Cred, type Entry, type HandleId, type SetAttr } from '../../../src/types.js';
 import { uidOfName } from '../creds.js';
-import { changeFid, releaseOpen, type Fid, type OpenState } from '../fids.js';
+import { changeFid, followFile, releaseOpen, type Fid, type OpenState } from '../fids.js';
 import { qidOf } from '../qid.js';
 import { protocolError } from '../replies.js';
 import { dirFid, handleOf, nameInParent, plainFid } from './common.js';
@@ -172,7 +172,7 @@ async function wstat(ctx: RequestContext, msg: Msg<'Twstat'>): Promise<Reply> {
     const { parent, name } = await nameInParent(f, ctx.session.refs, 'wstat');
     if (!st.name.equals(name)) {
       await vfs.rename(f.cred, parent, name, parent, st.name, 0);
-      f.name = Buffer.from(st.name);
+      followFile(f, ctx.session.refs, parent, st.name);
     }
   }
   return { type: 'Rwstat' };
