@@ -99,6 +99,21 @@ test('tcp: a local process whose uid is not allowed is closed before it is hande
   }
 });
 
+test('tcp: IPv6 loopback, and an IPv4 client of a dual-stack (::) listener, are found and uid-checked', async () => {
+  const own = process.getuid?.() as number;
+  for (const [host, trustNetwork, via] of [['::1', false, '::1'], ['::', true, '127.0.0.1']] as const) {
+    const decisions: PeerDecision[] = [];
+    const l = await listenTcp({ host, port: 0, peers: { trustNetwork }, onPeer: (d) => decisions.push(d) }, (s) => s.end('hi'));
+    try {
+      const c = net.connect(l.port, via);
+      await new Promise<void>((resolve) => c.once('close', () => resolve()).resume());
+      assert.equal({ accept: decisions[0]?.accept, uid: decisions[0]?.uid }, { accept: true, uid: own }, `${host} via ${via}: ${decisions[0]?.reason}`);
+    } finally {
+      await l.close();
+    }
+  }
+});
+
 test('tcp: a non-loopback address needs trustNetwork', async () => {
   const e = await listenTcp({ host: '0.0.0.0', port: 0 }, () => {}).then(
     () => undefined,
