@@ -100,8 +100,11 @@ export async function runTestFileAs(user: User, rel: string): Promise<SuiteRun> 
 function makeCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-as-user-'));
   process.on('exit', () => {
-    handOverCoverage(dir);
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      handOverCoverage(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
   fs.cpSync(path.join(checkout, 'dist'), path.join(dir, 'dist'), { recursive: true });
   fs.copyFileSync(path.join(checkout, 'package.json'), path.join(dir, 'package.json'));
