@@ -12,17 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { tmpExport, waitFor } from '../helpers/tmp-export.js';
 import { WireConn } from '../ninep/server/harness.js';
+import { gated, needRoot } from '../helpers/gate.js';
 import { serveFails, startServe, stopServe, type Running } from './serve-process.js';
 
 const NOBODY = 65534;
 
-/** True when this run can start a child of another uid; else says why it skips (or fails under HUMBRIDGE_REQUIRE_ALL=1). */
-function canSwitchUid(name: string): boolean {
-  if (process.getuid?.() === 0) return true;
-  if (process.env['HUMBRIDGE_REQUIRE_ALL'] === '1') throw new Error(`${name}: needs root to start a child as uid ${NOBODY}`);
-  console.log(`  skipped "${name}": needs root to start a child as uid ${NOBODY}`);
-  return false;
-}
+const noOtherUid = needRoot(`start a child as uid ${NOBODY}`);
+const noChown = needRoot('serve files owned by other ids');
 
 // The child's code: node: modules only, so it reads no file of the checkout.
 // It sends a 9P2000 Tversion to HB_TARGET (a port on 127.0.0.1 or a socket
@@ -78,8 +74,7 @@ async function withServe(args: string[], fn: (r: Running, ready: string) => Prom
   }
 }
 
-test('tcp: a local process of another uid is refused and logged; the serving uid gets through; --trace logs the accept', async () => {
-  if (!canSwitchUid('tcp uid refusal')) return;
+gated(test, 'tcp: a local process of another uid is refused and logged; the serving uid gets through; --trace logs the accept', noOtherUid, async () => {
   const tmp = tmpExport();
   try {
     await withServe([tmp.dir, '--listen', 'tcp:127.0.0.1:0', '--trace'], async (r, ready) => {
@@ -97,8 +92,7 @@ test('tcp: a local process of another uid is refused and logged; the serving uid
   }
 });
 
-test('tcp: --allow-uid widens the set', async () => {
-  if (!canSwitchUid('--allow-uid')) return;
+gated(test, 'tcp: --allow-uid widens the set', noOtherUid, async () => {
   const tmp = tmpExport();
   try {
     await withServe([tmp.dir, '--listen', 'tcp:127.0.0.1:0', '--allow-uid', '4000', '--allow-uid', String(NOBODY)], async (r, ready) => {
@@ -114,8 +108,7 @@ test('tcp: --allow-uid widens the set', async () => {
   }
 });
 
-test('unix: a process of another uid cannot connect (socket mode 0600); --allow-uid there is a usage error', async () => {
-  if (!canSwitchUid('unix socket mode')) return;
+gated(test, 'unix: a process of another uid cannot connect (socket mode 0600); --allow-uid there is a usage error', noOtherUid, async () => {
   const tmp = tmpExport();
   // A folder anyone may enter, so that only the socket's own mode can refuse.
   const open = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-sock-'));
@@ -152,7 +145,7 @@ test('a non-loopback address needs --trust-network; with it the ready line warns
       const c = await WireConn.open(port);
       assert.is(await c.version('9P2000.L', 8192), 8192);
       await c.close();
-      if (canSwitchUid('trusted network, loopback peer')) assert.match(await tryAsNobody(port), CLOSED);
+      if (noOtherUid === undefined) assert.match(await tryAsNobody(port), CLOSED);
     });
   } finally {
     tmp.cleanup();
@@ -178,7 +171,7 @@ async function makeAs(port: number, dir: string, uid: number): Promise<{ dir: [n
   return { dir: own(`d${uid}`), file: own(`f${uid}`) };
 }
 
-test('--squash root maps uid 0 and gid 0 to the anonymous ids; others keep theirs', async () => {
+gated(test, '--squash root maps uid 0 and gid 0 to the anonymous ids; others keep theirs', noChown, async () => {
   const tmp = tmpExport();
   try {
     await withServe([tmp.dir, '--listen', 'tcp:127.0.0.1:0', '--squash', 'root'], async (_r, ready) => {
@@ -191,7 +184,7 @@ test('--squash root maps uid 0 and gid 0 to the anonymous ids; others keep their
   }
 });
 
-test('--squash all maps every id, to --anon-uid/--anon-gid when given', async () => {
+gated(test, '--squash all maps every id, to --anon-uid/--anon-gid when given', noChown, async () => {
   const tmp = tmpExport();
   try {
     await withServe([tmp.dir, '--listen', 'tcp:127.0.0.1:0', '--squash', 'all', '--anon-uid', '4321', '--anon-gid', '4322'], async (_r, ready) => {
@@ -204,7 +197,7 @@ test('--squash all maps every id, to --anon-uid/--anon-gid when given', async ()
   }
 });
 
-test('--squash none (the default) keeps the ids the client names; a bad --squash is a usage error', async () => {
+gated(test, '--squash none (the default) keeps the ids the client names; a bad --squash is a usage error', noChown, async () => {
   const tmp = tmpExport();
   try {
     await withServe([tmp.dir, '--listen', 'tcp:127.0.0.1:0'], async (_r, ready) => {
