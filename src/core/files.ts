@@ -5,14 +5,18 @@ import type { Cred, Entry, HandleId, NodeId } from '../types.js';
 import type { LockConflict, LockRange } from '../vfs.js';
 import type { CoreContext } from './context.js';
 import { requireAccess } from './permissions.js';
-import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
+import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_EXEC_OPEN, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 
 const S_ISGID = 0o2000;
 
-/** access(2) bits an open needs: read and/or write, and write for O_TRUNC. */
+/**
+ * access(2) bits an open needs: read and/or write, and write for O_TRUNC;
+ * an open for execution (__FMODE_EXEC, read-only) needs execute, not read,
+ * as execve(2) does.
+ */
 function openMask(flags: number): number {
   const acc = flags & O_ACCMODE;
-  let mask = acc === 0 ? 4 : acc === 1 ? 2 : 6;
+  let mask = acc === 0 ? (flags & O_EXEC_OPEN ? 1 : 4) : acc === 1 ? 2 : 6;
   if (flags & O_TRUNC) mask |= 2;
   return mask;
 }
