@@ -29,6 +29,8 @@ export interface CoreOptions {
   maxRememberedNodes: number;
   checkPermissions: boolean;
   logger: Logger;
+  /** How many mknod(1) children run at once (see ExportOptions.maxMknodProcesses). */
+  maxMknodProcesses?: number;
 }
 
 export class CoreVfs implements Vfs {
@@ -39,7 +41,7 @@ export class CoreVfs implements Vfs {
   private closed = false;
 
   constructor(opts: CoreOptions) {
-    const host = new Host(opts.logger);
+    const host = new Host(opts.logger, opts.maxMknodProcesses);
     const rootFd = host.openRoot(opts.root);
     let nodes: NodeTable;
     try {

@@ -30,6 +30,7 @@ export async function openExport(options: Partial<ExportOptions> & { path: strin
     maxRememberedNodes: o.maxRememberedNodes,
     checkPermissions: o.checkPermissions,
     logger: o.logger,
+    maxMknodProcesses: o.maxMknodProcesses,
   };
   let core: CoreVfs;
   if (o.mode === 'humfs') {

@@ -37,6 +37,12 @@ export interface ExportOptions {
   defaultGid: number;
   defaultFileMode: number;
   defaultDirMode: number;
+  /**
+   * hostfs: how many mknod(1) child processes (Node has no mknod(2); FIFOs
+   * and devices are made by one) run at once for this export; further
+   * requests wait their turn.
+   */
+  maxMknodProcesses: number;
   logger: Logger;
 }
 
@@ -51,6 +57,7 @@ export const DEFAULT_EXPORT_OPTIONS: Omit<ExportOptions, 'path'> = {
   defaultGid: 0,
   defaultFileMode: 0o644,
   defaultDirMode: 0o755,
+  maxMknodProcesses: 4,
   logger: nullLogger,
 };
 
@@ -68,6 +75,9 @@ export function resolveExportOptions(partial: Partial<ExportOptions> & { path: s
   if (o.mode !== 'hostfs' && o.mode !== 'humfs') throw new OptionsError(`unknown mode "${String(o.mode)}" (hostfs or humfs)`);
   if (!Number.isInteger(o.maxCachedFds) || o.maxCachedFds < 16) throw new OptionsError('maxCachedFds must be an integer >= 16');
   if (!Number.isInteger(o.maxRememberedNodes) || o.maxRememberedNodes < 0) throw new OptionsError('maxRememberedNodes must be an integer >= 0');
+  if (!Number.isInteger(o.maxMknodProcesses) || o.maxMknodProcesses < 1 || o.maxMknodProcesses > 1024) {
+    throw new OptionsError('maxMknodProcesses must be an integer from 1 to 1024');
+  }
   if (!['host', 'default', 'hide'].includes(o.missingMetadata)) {
     throw new OptionsError(`unknown missing-metadata policy "${o.missingMetadata}" (host, default or hide)`);
   }
