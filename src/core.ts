@@ -11,6 +11,7 @@ import * as ns from './core/namespace.js';
 import * as xattrs from './core/xattrs.js';
 import { fromNodeError } from './errors.js';
 import { HandleTable } from './handles.js';
+import { HostLimits, type HostLimitsOptions } from './core/host-limits.js';
 import { Host } from './host/host.js';
 import { HostXattr } from './host/xattr.js';
 import { LockTable } from './locks.js';
@@ -29,6 +30,8 @@ export interface CoreOptions {
   maxRememberedNodes: number;
   checkPermissions: boolean;
   logger: Logger;
+  /** What clients may make on the host (hostfs: nosuid, nodev); none when absent. */
+  limits?: HostLimitsOptions;
   /** How many mknod(1) children run at once (see ExportOptions.maxMknodProcesses). */
   maxMknodProcesses?: number;
 }
@@ -60,6 +63,7 @@ export class CoreVfs implements Vfs {
       new LockTable(),
       opts.checkPermissions,
       opts.logger,
+      opts.limits === undefined ? HostLimits.none(opts.logger) : new HostLimits(opts.limits, opts.logger),
     );
     this.root = nodes.root.id;
     this.gate = this.ctx.store.ordered ? new Gate() : undefined;

@@ -113,6 +113,7 @@ export async function setattr(ctx: CoreContext, cred: Cred, id: NodeId, set: Set
     const before = ctx.statFd(node, fd);
     const type = before.v.mode & S_IFMT;
     if (ctx.checkPermissions) checkSetattr(cred, before.v, set, h !== undefined && (h.flags & 3) !== 0);
+    if (set.mode !== undefined) ctx.limits.checkMode(type | (set.mode & 0o7777), set.uid ?? before.v.uid, 'chmod');
     if (set.size !== undefined) {
       if (type === S_IFDIR) throw vfsError('EISDIR', 'truncate');
       if (type !== S_IFREG || node.hostType !== S_IFREG) throw vfsError('EINVAL', 'truncate');

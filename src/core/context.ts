@@ -8,6 +8,7 @@ import type { Host } from '../host/host.js';
 import { isValidName } from '../host/paths.js';
 import type { HostStat } from '../host/stat.js';
 import type { HostXattr } from '../host/xattr.js';
+import type { HostLimits } from './host-limits.js';
 import type { LockTable } from '../locks.js';
 import type { Logger } from '../log.js';
 import type { EntryInfo, MetadataStore, StoreEntry, VirtualAttr } from '../meta/store.js';
@@ -61,6 +62,7 @@ export class CoreContext {
     readonly locks: LockTable,
     readonly checkPermissions: boolean,
     readonly log: Logger,
+    readonly limits: HostLimits,
   ) {}
 
   node(id: NodeId): Node {

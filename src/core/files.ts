@@ -60,6 +60,7 @@ export async function create(
     // the directory then); creating needs write permission too.
     if (!(flags & O_EXCL) && ctx.host.lstatAtMaybe(dirfd, name) !== null) return null;
     if (ctx.checkPermissions) requireAccess(cred, dir.v, 3, 'create');
+    ctx.limits.checkMode(S_IFREG | (mode & 0o7777), ctx.limits.hostOwnerOf(cred.uid), 'create');
     let io: number;
     try {
       io = await ctx.host.createAt(dirfd, name, flags, mode);

@@ -12,7 +12,9 @@ import type { Vfs } from '../../src/vfs.js';
 import { B, IS_ROOT, ME, rejects, writeFile, vfsConformance } from '../conformance/vfs.js';
 import { tmpExport, type TmpExport } from '../helpers/tmp-export.js';
 
-vfsConformance('hostfs', { open: (dir) => openExport({ path: dir }) }).run();
+// The POSIX cases: setuid files and devices as a plain mount allows them
+// (the nosuid/nodev defaults are tested in test/ninep/e2e/host-limits.test.ts).
+vfsConformance('hostfs', { open: (dir) => openExport({ path: dir, allowSetuid: true, allowDevices: true }) }).run();
 
 async function withExport(opts: { checkPermissions?: boolean; maxCachedFds?: number }, fn: (vfs: Vfs, tmp: TmpExport) => Promise<void>): Promise<void> {
   const tmp = tmpExport();
