@@ -30,6 +30,7 @@ export async function openExport(options: Partial<ExportOptions> & { path: strin
     maxRememberedNodes: o.maxRememberedNodes,
     checkPermissions: o.checkPermissions,
     logger: o.logger,
+    maxMknodProcesses: o.maxMknodProcesses,
   };
   let core: CoreVfs;
   if (o.mode === 'humfs') {
@@ -41,8 +42,9 @@ export async function openExport(options: Partial<ExportOptions> & { path: strin
       throw e;
     }
   } else {
-    const privileged = process.getuid?.() === 0;
-    core = new CoreVfs({ root: o.path, store: (host) => new HostfsStore(host, privileged), ...common });
+    const serverUid = process.getuid?.() ?? 0;
+    const limits = { nosuid: !o.allowSetuid, nodev: !o.allowDevices, serverUid };
+    core = new CoreVfs({ root: o.path, store: (host) => new HostfsStore(host, serverUid === 0), limits, ...common });
   }
   return o.readonly ? new ReadOnlyVfs(core) : core;
 }

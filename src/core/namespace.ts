@@ -55,8 +55,10 @@ export async function mknod(ctx: CoreContext, cred: Cred, parentId: NodeId, name
   if (![S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK].includes(type)) throw vfsError('EINVAL', 'mknod');
   const isDevice = type === S_IFCHR || type === S_IFBLK;
   const parent = ctx.node(parentId);
+  ctx.limits.checkDevice(type, 'mknod');
   return ctx.inDir(cred, parent, 3, 'mknod', async (dirfd, dir) => {
     const perm = mode & 0o7777;
+    ctx.limits.checkMode(type | perm, ctx.limits.hostOwnerOf(cred.uid), 'mknod');
     if (type === S_IFREG || ctx.store.specialFiles === 'placeholder') {
       // A regular file, or the placeholder whose real type the store records.
       const io = await ctx.host.createAt(dirfd, name, 1, type === S_IFREG ? perm : 0o600);

@@ -13,7 +13,9 @@ import { B, ME, NEEDS_ROOT, rejects, writeFile, vfsConformance } from '../confor
 import { gated } from '../helpers/gate.js';
 import { tmpExport, type TmpExport } from '../helpers/tmp-export.js';
 
-vfsConformance('hostfs', { open: (dir) => openExport({ path: dir }) }).run();
+// The POSIX cases: setuid files and devices as a plain mount allows them
+// (the nosuid/nodev defaults are tested in test/ninep/e2e/host-limits.test.ts).
+vfsConformance('hostfs', { open: (dir) => openExport({ path: dir, allowSetuid: true, allowDevices: true }) }).run();
 
 async function withExport(opts: { checkPermissions?: boolean; maxCachedFds?: number }, fn: (vfs: Vfs, tmp: TmpExport) => Promise<void>): Promise<void> {
   const tmp = tmpExport();
