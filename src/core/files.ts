@@ -131,7 +131,10 @@ export async function release(ctx: CoreContext, handle: HandleId): Promise<void>
   ctx.handles.remove(handle);
   ctx.locks.releaseHandle(handle);
   await ctx.handles.drained(h);
+  // The last open file of a file with no name left: the host frees it on this close.
+  const st = ctx.store.closedUnlinked !== undefined && h.node.opens === 0 ? ctx.host.fstat(h.fd) : null;
   await ctx.host.closeAsync(h.fd);
+  if (st !== null && st.nlink === 0 && h.node.opens === 0) ctx.store.closedUnlinked?.(st);
   ctx.nodes.maybeDrop(h.node);
 }
 

@@ -44,6 +44,7 @@ export async function mkdir(ctx: CoreContext, cred: Cred, parentId: NodeId, name
   ctx.checkName(name, 'mkdir');
   const parent = ctx.node(parentId);
   return ctx.inDir(cred, parent, 3, 'mkdir', async (dirfd, dir) => {
+    ctx.store.checkDirName?.(name, 'mkdir');
     await ctx.host.mkdirAt(dirfd, name, mode & 0o7777);
     return finishCreate(ctx, parent, dirfd, name, initFor(cred, dir, S_IFDIR | (mode & 0o7777), 0n));
   });
@@ -115,6 +116,11 @@ export async function link(ctx: CoreContext, cred: Cred, id: NodeId, parentId: N
   );
 }
 
+/** `st` (from before a removal) was the only name of a regular file: its bytes go once it is closed. */
+function lastFileName(st: HostStat): boolean {
+  return (st.mode & S_IFMT) === S_IFREG && st.nlink <= 1;
+}
+
 /** The live node that `name` in `parent` is recorded as, if any. */
 function liveAt(ctx: CoreContext, parent: Node, name: Buffer, st: HostStat): Node | undefined {
   const live = ctx.nodes.find(st);
@@ -141,8 +147,10 @@ async function remove(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buff
       if (live !== undefined) ctx.nodes.move(live, parent, name);
       throw e;
     }
+    const holder = ctx.nodes.find(st);
     ctx.nodes.removed(st);
     await ctx.store.removed([...ctx.nodes.pathOf(parent), name], st);
+    if (lastFileName(st) && (holder?.opens ?? 0) === 0) ctx.store.closedUnlinked?.(st);
   });
 }
 
@@ -174,6 +182,9 @@ export async function rename(
     ctx.inDir(cred, newParent, 3, 'rename', async (newDirfd, newDir) => {
       const st = ctx.host.lstatAt(dirfd, name);
       const dst = ctx.host.lstatAtMaybe(newDirfd, newName);
+      // A directory must be able to take its new name in the store.
+      if ((st.mode & S_IFMT) === S_IFDIR) ctx.store.checkDirName?.(newName, 'rename');
+      if (flags & RENAME_EXCHANGE && dst !== null && (dst.mode & S_IFMT) === S_IFDIR) ctx.store.checkDirName?.(name, 'rename');
       if (ctx.checkPermissions) {
         const v = ctx.virtual(ctx.childEntry(parent, name, dirfd, st));
         requireMayDelete(cred, dir.v, v, 'rename');
@@ -200,6 +211,7 @@ export async function rename(
       if (moved !== undefined) ctx.nodes.move(moved, newParent, newName);
       if (other !== undefined && flags & RENAME_EXCHANGE) ctx.nodes.move(other, parent, name);
       await ctx.store.renamed(from, to, st, dst, flags);
+      if (dst !== null && !(flags & RENAME_EXCHANGE) && lastFileName(dst) && (other?.opens ?? 0) === 0) ctx.store.closedUnlinked?.(dst);
     }),
   );
 }

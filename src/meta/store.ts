@@ -65,6 +65,13 @@ export interface MetadataStore {
    */
   readonly ordered: boolean;
 
+  /**
+   * Optional: throw (a VfsError, with the reason logged) when the store
+   * cannot keep a directory called `name`; the core asks before a mkdir, and
+   * before a rename that gives a directory that name, so nothing is made.
+   */
+  checkDirName?(name: Buffer, op: string): void;
+
   /** The entry's virtual attributes; null hides it (ENOENT on lookup, absent from readdir). */
   attr(e: EntryInfo): VirtualAttr | null;
 
@@ -97,6 +104,15 @@ export interface MetadataStore {
    * accounts the space the change took or freed. Without it, changes run as they are.
    */
   resize?<T>(fd: number, newSize: (size: bigint) => bigint, change: () => Promise<T>): Promise<T>;
+
+  /**
+   * Optional: the regular file `st` (an lstat from before its last name was
+   * removed, or of it since) has no name and no open file left through the
+   * Vfs, so the host frees its bytes. The core says so right after the
+   * removal (removed, or renamed over it) when nothing had it open, else when
+   * its last open file is released.
+   */
+  closedUnlinked?(st: HostStat): void;
 
   /** Optional: write out what the store keeps in memory; Vfs.close calls it once, last. */
   close?(): Promise<void>;
