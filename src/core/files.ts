@@ -4,6 +4,7 @@ import { vfsError } from '../errors.js';
 import type { Cred, Entry, HandleId, NodeId } from '../types.js';
 import type { LockConflict, LockRange } from '../vfs.js';
 import type { CoreContext } from './context.js';
+import { undoCreate } from './undo.js';
 import { requireAccess } from './permissions.js';
 import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 
@@ -56,6 +57,8 @@ export async function create(
     // the directory then); creating needs write permission too.
     if (!(flags & O_EXCL) && ctx.host.lstatAtMaybe(dirfd, name) !== null) return null;
     if (ctx.checkPermissions) requireAccess(cred, dir.v, 3, 'create');
+    // The new file's owner is worked out before it exists (it reads the directory's record).
+    const owner = newOwner(cred, dir.v.mode, dir.v.gid);
     let io: number;
     try {
       io = await ctx.host.createAt(dirfd, name, flags, mode);
@@ -64,9 +67,10 @@ export async function create(
       return null;
     }
     let ref: NodeId | undefined;
+    let made: { dev: bigint; ino: bigint } | null = null;
     try {
-      const owner = newOwner(cred, dir.v.mode, dir.v.gid);
       const st = ctx.host.fstat(io);
+      made = st;
       await ctx.store.created(ctx.childEntry(parent, name, io, st), { mode: S_IFREG | (mode & 0o7777), uid: owner.uid, gid: owner.gid, rdev: 0n });
       const entry = ctx.lookupIn(parent, dirfd, name);
       ref = entry.id;
@@ -81,6 +85,8 @@ export async function create(
     } catch (e) {
       if (ref !== undefined) ctx.unref(ref);
       await ctx.host.closeAsync(io);
+      // The file was made by this call (O_EXCL, or the name was free): take it back.
+      if (made !== null) await undoCreate(ctx, parent, dirfd, name, made, 'create');
       throw e;
     }
   });

@@ -78,6 +78,13 @@ export interface MetadataStore {
   /** A new entry exists on the host; `init` is what it must look like (owner, full mode, rdev). */
   created(e: StoreEntry, init: VirtualAttr): Promise<void>;
 
+  /**
+   * Optional: a create, mkdir, mknod, symlink or link failed after its data
+   * step, and the core removed the new data entry `st` at `path` again: drop
+   * whatever record the store made for it, so records are as before.
+   */
+  uncreated?(path: Buffer[], st: HostStat): Promise<void>;
+
   /** `e` (at its existing name, `e.path()`) got another name, `newPath` (a hard link). */
   linked(e: StoreEntry, newPath: Buffer[]): Promise<void>;
 

@@ -141,6 +141,13 @@ export class HumfsStore implements MetadataStore {
     this.missing.settled(e.st);
   }
 
+  async uncreated(path: Buffer[], st: HostStat): Promise<void> {
+    this.cache.drop(st);
+    this.missing.settled(st);
+    // Only the new name's record: for a link, the other names keep theirs.
+    this.records.remove(path, isDirStat(st));
+  }
+
   async linked(e: StoreEntry, newPath: Buffer[]): Promise<void> {
     this.cache.drop(e.st);
     const path = e.path();
