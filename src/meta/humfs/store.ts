@@ -24,6 +24,8 @@
 //                                  (every name of a shared record, each by rename;
 //                                  a crash between two names: link-not-shared)
 //   superblock `used`              space.ts (temporary file, then rename)
+// A create that fails (rather than crashes) after its data step is taken back
+// by the core (core/undo.ts), which then calls uncreated() for the record.
 // A record is never written in place: a reader sees the old or the new file.
 //
 // Opening a special file for I/O fails with ENXIO (core/files.ts), never
