@@ -157,6 +157,9 @@ test('humfs: a directory named "metadata" is refused (EINVAL) by mkdir and renam
       assertRecord(s, '', '493 0 0\n');
       // One made on the host has no record of its own: removing it keeps the parent's.
       fs.mkdirSync(path.join(s.dir, 'd', 'metadata'));
+      assert.equal(checkProblems(s.exportDir).map((p) => p.kind), ['unrepresentable'], '--check names it');
+      assert.is(runCli(['--check', '--repair'], s.exportDir).status, 1, 'and cannot repair it');
+      assertRecord(s, 'd', '493 0 0\n');
       await c.unlinkat(d, 'metadata', P9_DOTL_AT_REMOVEDIR);
       assertRecord(s, 'd', '493 0 0\n');
       await c.clunk(d);

@@ -155,4 +155,20 @@ test('a read-only export never rewrites the superblock, and still serves what da
   }
 });
 
+test('a file replaced by a rename while open keeps its bytes counted until it is closed', async () => {
+  await withSized(64n * KIB, 0n, async (vfs) => {
+    const { entry, handle } = await vfs.create(ME, vfs.root, B('f'), O_RDWR, 0o644);
+    await vfs.write(handle, 0n, Buffer.alloc(20 * 1024, 1));
+    await writeFile(vfs, vfs.root, 'g', Buffer.alloc(12 * 1024, 2));
+    await vfs.rename(ME, vfs.root, B('g'), vfs.root, B('f'), 0);
+    assert.is(await statUsed(vfs), 32n * KIB, 'the replaced file is still open');
+    await rejects(vfs.write(handle, 20n * KIB, Buffer.alloc(40 * 1024)), 'ENOSPC', 'and its writes count');
+    await vfs.write(handle, 20n * KIB, Buffer.alloc(4 * 1024));
+    assert.is(await statUsed(vfs), 36n * KIB);
+    await vfs.release(handle);
+    assert.is(await statUsed(vfs), 12n * KIB, 'closed: freed');
+    vfs.forget(entry.id, 1);
+  });
+});
+
 test.run();
