@@ -56,7 +56,13 @@ export async function mkdir(ctx: CoreContext, cred: Cred, parentId: NodeId, name
   ctx.checkName(name, 'mkdir');
   const parent = ctx.node(parentId);
   return ctx.inDir(cred, parent, 3, 'mkdir', async (dirfd, dir) => {
-    ctx.store.checkDirName?.(name, 'mkdir');
+    try {
+      ctx.store.checkDirName?.(name, 'mkdir');
+    } catch (e) {
+      // An existing name is EEXIST first, as mkdir(2) answers.
+      if (ctx.host.lstatAtMaybe(dirfd, name) !== null) throw vfsError('EEXIST', 'mkdir');
+      throw e;
+    }
     // What it must look like is worked out first: it reads the parent's record.
     const init = initFor(cred, dir, S_IFDIR | (mode & 0o7777), 0n);
     await ctx.host.mkdirAt(dirfd, name, mode & 0o7777);

@@ -153,6 +153,9 @@ test('humfs: a directory named "metadata" is refused (EINVAL) by mkdir and renam
       assert.is(await codeOf(c.renameat(root, 'e', d, 'metadata')), 'EINVAL');
       assert.ok(fs.statSync(path.join(s.dir, 'e')).isDirectory(), 'the directory stays where it was');
       assert.is(await codeOf(c.mkdir(root, 'metadata', 0o755, 0)), 'EINVAL', 'at the root too');
+      await create(c, root, 'd', 'metadata');
+      assert.is(await codeOf(c.mkdir(d, 'metadata', 0o755, 0)), 'EEXIST', 'a file of that name is there: EEXIST, as mkdir(2) says');
+      await c.unlinkat(d, 'metadata');
       assertRecord(s, 'd', '493 0 0\n');
       assertRecord(s, '', '493 0 0\n');
       // One made on the host has no record of its own: removing it keeps the parent's.
