@@ -6,6 +6,7 @@ import type { LockConflict, LockRange } from '../vfs.js';
 import type { CoreContext } from './context.js';
 import type { FileHandle } from '../handles.js';
 import { setidToClear } from './host-limits.js';
+import { undoCreate } from './undo.js';
 import { requireAccess } from './permissions.js';
 import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_EXEC_OPEN, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 
@@ -108,6 +109,8 @@ export async function create(
     if (!(flags & O_EXCL) && ctx.host.lstatAtMaybe(dirfd, name) !== null) return null;
     if (ctx.checkPermissions) requireAccess(cred, dir.v, 3, 'create');
     ctx.limits.checkMode(S_IFREG | (mode & 0o7777), ctx.limits.hostOwnerOf(cred.uid), 'create');
+    // The new file's owner is worked out before it exists (it reads the directory's record).
+    const owner = newOwner(cred, dir.v.mode, dir.v.gid);
     let io: number;
     try {
       io = await ctx.host.createAt(dirfd, name, flags, mode);
@@ -116,9 +119,10 @@ export async function create(
       return null;
     }
     let ref: NodeId | undefined;
+    let made: { dev: bigint; ino: bigint } | null = null;
     try {
-      const owner = newOwner(cred, dir.v.mode, dir.v.gid);
       const st = ctx.host.fstat(io);
+      made = st;
       await ctx.store.created(ctx.childEntry(parent, name, io, st), { mode: S_IFREG | (mode & 0o7777), uid: owner.uid, gid: owner.gid, rdev: 0n });
       const entry = ctx.lookupIn(parent, dirfd, name);
       ref = entry.id;
@@ -133,6 +137,8 @@ export async function create(
     } catch (e) {
       if (ref !== undefined) ctx.unref(ref);
       await ctx.host.closeAsync(io);
+      // The file was made by this call (O_EXCL, or the name was free): take it back.
+      if (made !== null) await undoCreate(ctx, parent, dirfd, name, made, 'create');
       throw e;
     }
   });
@@ -183,7 +189,10 @@ export async function release(ctx: CoreContext, handle: HandleId): Promise<void>
   ctx.handles.remove(handle);
   ctx.locks.releaseHandle(handle);
   await ctx.handles.drained(h);
+  // The last open file of a file with no name left: the host frees it on this close.
+  const st = ctx.store.closedUnlinked !== undefined && h.node.opens === 0 ? ctx.host.fstat(h.fd) : null;
   await ctx.host.closeAsync(h.fd);
+  if (st !== null && st.nlink === 0 && h.node.opens === 0) ctx.store.closedUnlinked?.(st);
   ctx.nodes.maybeDrop(h.node);
 }
 
