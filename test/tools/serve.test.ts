@@ -12,6 +12,7 @@ import { decode, dialect9P2000, encode, FrameReader, NOFID, type AnyMessage } fr
 import { LINUX_ERRNO as E } from '../../src/errno.js';
 import { tmpExport } from '../helpers/tmp-export.js';
 import { WireConn } from '../ninep/server/harness.js';
+import { gated, needRoot } from '../helpers/gate.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tools/humbridge.js');
 
@@ -167,8 +168,9 @@ test('--access user: the server checks permissions as the attached user', async 
   }
 });
 
-test('hostfs is nosuid,nodev unless --allow-setuid / --allow-devices; the refusal is logged', async () => {
-  if (process.getuid?.() !== 0) return; // device nodes and root-owned files need a root server
+const noRoot = needRoot('serve devices and root-owned setuid files from hostfs');
+
+gated(test, 'hostfs is nosuid,nodev unless --allow-setuid / --allow-devices; the refusal is logged', noRoot, async () => {
   const tmp = tmpExport();
   const mk = (name: string, mode: number, minor = 0): AnyMessage => ({ type: 'Tmknod', dfid: 0, name: Buffer.from(name), mode, major: 7, minor, gid: 0 });
   const runs: Running[] = [];

@@ -26,8 +26,9 @@ import { dontTouchStat, NinepError, walkPath } from '../../../ninep/client/index
 import type { Logger } from '../../../src/log.js';
 import { withServer, type Served, type ServeOptions } from './harness.js';
 import { hostMeta } from './host-view.js';
+import { gated, needRoot } from '../../helpers/gate.js';
 
-const IS_ROOT = process.getuid?.() === 0;
+const NO_ROOT = needRoot('serve devices and root-owned setuid files from hostfs');
 
 async function code(p: Promise<unknown>): Promise<string | undefined> {
   const e = await p.then(
@@ -73,8 +74,7 @@ async function tryAll(s: Served): Promise<Record<string, string | undefined>> {
 
 const MADE = ['lc-suid', 'lc-sgid', 'mk-suid', 'null', 'loop', 'uc-suid', 'uc-sgid', 'uc-loop'];
 
-test('hostfs default (nosuid,nodev): every way to make a setuid/setgid file or a device is EPERM, logged once per kind, nothing made', async () => {
-  if (!IS_ROOT) return; // devices and root-owned files need a root server
+gated(test, 'hostfs default (nosuid,nodev): every way to make a setuid/setgid file or a device is EPERM, logged once per kind, nothing made', NO_ROOT, async () => {
   const { logger, warnings } = recorder();
   await withServer({ server: { logger } }, async (s) => {
     const got = await tryAll(s);
@@ -122,8 +122,7 @@ async function allAllowed(opts: ServeOptions): Promise<void> {
   });
 }
 
-test('hostfs with allowSetuid and allowDevices: the same requests make what they ask', async () => {
-  if (!IS_ROOT) return;
+gated(test, 'hostfs with allowSetuid and allowDevices: the same requests make what they ask', NO_ROOT, async () => {
   await allAllowed({ exportOptions: { allowSetuid: true, allowDevices: true } });
 });
 
@@ -131,8 +130,7 @@ test('humfs (bits and devices are metadata only): the same requests make what th
   await allAllowed({ mode: 'humfs' });
 });
 
-test('hostfs: allowSetuid alone still refuses devices; allowDevices alone still refuses setuid', async () => {
-  if (!IS_ROOT) return;
+gated(test, 'hostfs: allowSetuid alone still refuses devices; allowDevices alone still refuses setuid', NO_ROOT, async () => {
   await withServer({ exportOptions: { allowSetuid: true } }, async (s) => {
     const { c, root } = await s.attached('9P2000.L');
     assert.is(await code(c.mknod(root, 'null', 0o020666, 1, 3)), 'EPERM');
