@@ -3,7 +3,8 @@
 // its options say otherwise: clients are whoever they claim to be, root
 // included, so without these limits a client could leave a root-owned
 // setuid program or a world-writable disk device for host users to find.
-// humfs keeps modes and devices in its records only and has no limits.
+// humfs keeps modes and devices in its records only; only file capabilities,
+// real xattrs on its data files, are limited there.
 // Each refusal is EPERM, logged once per kind so a busy client cannot
 // flood the log.
 
@@ -41,6 +42,12 @@ export interface HostLimitsOptions {
   nosuid: boolean;
   /** Refuse real character and block devices. */
   nodev: boolean;
+  /**
+   * Refuse `security.capability`. Unlike modes and devices, an xattr is real
+   * on the host in both modes (humfs keeps xattrs on the data files), so a
+   * humfs export served by root needs this too.
+   */
+  nocaps: boolean;
   /** The uid the server runs as: it owns the entries it makes unless it is root. */
   serverUid: number;
 }
@@ -53,9 +60,9 @@ export class HostLimits {
     private readonly log: Logger,
   ) {}
 
-  /** No limits (humfs, or both allowed). */
+  /** No limits (both allowed). */
   static none(log: Logger): HostLimits {
-    return new HostLimits({ nosuid: false, nodev: false, serverUid: 0 }, log);
+    return new HostLimits({ nosuid: false, nodev: false, nocaps: false, serverUid: 0 }, log);
   }
 
   private refuse(kind: string, op: string, why: string): never {
@@ -92,9 +99,9 @@ export class HostLimits {
     this.refuse('device', op, 'device node on a nodev export (--allow-devices lifts it)');
   }
 
-  /** setxattr `name`: file capabilities are refused on a nosuid export. */
+  /** setxattr `name`: file capabilities are refused unless setuid is allowed. */
   checkXattr(name: string, op: string): void {
-    if (!this.opts.nosuid || name !== CAPABILITY_XATTR) return;
+    if (!this.opts.nocaps || name !== CAPABILITY_XATTR) return;
     this.refuse('capability', op, `${CAPABILITY_XATTR} on a nosuid export (--allow-setuid lifts it)`);
   }
 }

@@ -8,6 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
+import { getAttributeSync } from 'fs-xattr';
 import path from 'node:path';
 import {
   DMDEVICE,
@@ -145,22 +146,35 @@ gated(test, 'hostfs: allowSetuid alone still refuses devices; allowDevices alone
   });
 });
 
-test('hostfs default: setting security.capability (privileges on exec, as setuid) is EPERM', () =>
-  withServer({}, async (s) => {
+// A valid v2 capability blob: magic 0x02000000, effective, cap_net_raw permitted.
+const CAPS = Buffer.alloc(20);
+CAPS.writeUInt32LE(0x02000001, 0);
+CAPS.writeUInt32LE(1 << 13, 4);
+
+async function setCaps(s: Served): Promise<void> {
   const { c, root } = await s.attached('9P2000.L');
   fs.writeFileSync(path.join(s.dir, 'f'), 'x');
   const f = await walkPath(c, root, 'f');
-  // A valid v2 capability blob: magic 0x02000000, effective, cap_net_raw permitted.
-  const value = Buffer.alloc(20);
-  value.writeUInt32LE(0x02000001, 0);
-  value.writeUInt32LE(1 << 13, 4);
-  const set = async (): Promise<void> => {
-    const x = (await c.walk(f, [])).fid as number;
-    await c.xattrcreate(x, 'security.capability', BigInt(value.length), 0);
-    await c.write(x, 0n, value);
-    await c.clunk(x);
-  };
-  assert.is(await code(set()), 'EPERM');
-  }));
+  const x = (await c.walk(f, [])).fid as number;
+  await c.xattrcreate(x, 'security.capability', BigInt(CAPS.length), 0);
+  await c.write(x, 0n, CAPS);
+  await c.clunk(x);
+}
+
+// Unlike modes and devices, an xattr is real on the host in humfs too (it
+// lives on the data file), so the limit holds there as well.
+for (const mode of ['hostfs', 'humfs'] as const) {
+  test(`${mode} default: setting security.capability (privileges on exec, as setuid) is EPERM`, () =>
+    withServer({ mode }, async (s) => {
+      assert.is(await code(setCaps(s)), 'EPERM');
+      assert.throws(() => getAttributeSync(path.join(s.dir, 'f'), 'security.capability'), 'nothing set on the host');
+    }));
+
+  gated(test, `${mode} with allowSetuid: security.capability is set on the host file`, NO_ROOT, () =>
+    withServer({ mode, exportOptions: { allowSetuid: true } }, async (s) => {
+      await setCaps(s);
+      assert.equal(getAttributeSync(path.join(s.dir, 'f'), 'security.capability'), CAPS);
+    }));
+}
 
 test.run();

@@ -30,13 +30,13 @@ test('runsAsOwner and setidToClear follow Linux: setuid always, setgid only with
 });
 
 test('a root server refuses every setuid non-directory; another uid refuses only files it would not own', () => {
-  const root = new HostLimits({ nosuid: true, nodev: true, serverUid: 0 }, nullLogger);
+  const root = new HostLimits({ nosuid: true, nodev: true, nocaps: true, serverUid: 0 }, nullLogger);
   assert.is(code(() => root.checkMode(S_IFREG | 0o4755, 0, 'create')), 'EPERM');
   assert.is(code(() => root.checkMode(S_IFREG | 0o4755, 1000, 'create')), 'EPERM');
   assert.is(code(() => root.checkMode(S_IFDIR | 0o6755, 0, 'mkdir')), undefined);
   assert.is(code(() => root.checkMode(S_IFREG | 0o2745, 0, 'chmod')), undefined);
   assert.is(root.hostOwnerOf(1000), 1000);
-  const user = new HostLimits({ nosuid: true, nodev: true, serverUid: 1000 }, nullLogger);
+  const user = new HostLimits({ nosuid: true, nodev: true, nocaps: true, serverUid: 1000 }, nullLogger);
   assert.is(code(() => user.checkMode(S_IFREG | 0o4755, 1000, 'chmod')), undefined, "the server's own file");
   assert.is(code(() => user.checkMode(S_IFREG | 0o4755, 0, 'chmod')), 'EPERM');
   assert.is(user.hostOwnerOf(0), 1000);
