@@ -13,12 +13,20 @@ import { openExport, type Vfs } from '../../src/index.js';
 import type { ExportOptions } from '../../src/options.js';
 import type { Logger } from '../../src/log.js';
 import { getInt, getList, getString, UsageError, type FlagSpec, type ParsedArgs } from '../cli/args.js';
+import { processFdLimit, withFdBudget } from '../cli/fd-budget.js';
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'listen', kind: 'string', arg: 'tcp:HOST:PORT|unix:PATH|stdio|fd:R,W', help: `where to serve (default tcp:${DEFAULT_TCP_HOST}:${DEFAULT_TCP_PORT})` },
   { name: 'export', kind: 'list', arg: 'NAME=DIR', help: 'serve DIR too, to attaches with aname NAME (repeatable)' },
   { name: 'msize', kind: 'integer', arg: 'N', help: 'largest 9P message size granted (default 1048576)' },
   { name: 'access', kind: 'string', arg: 'client|user', help: 'who checks permissions: the guest kernel (client, default) or the server per user' },
+  { name: 'max-connections', kind: 'integer', arg: 'N', help: 'connections served at once; more are closed at once, logged (default 256)' },
+  { name: 'max-open-files', kind: 'integer', arg: 'N', help: 'open files and directories per connection, EMFILE past it (default 4096, at most the total)' },
+  { name: 'max-open-files-total', kind: 'integer', arg: 'N', help: "open files of all connections, ENFILE past it (default: the process's descriptor limit less the exports' cached descriptors, one per connection and 64)" },
+  { name: 'max-xattr-bytes', kind: 'integer', arg: 'N', help: 'bytes of xattr values one connection holds between Txattrcreate/Txattrwalk and clunk, ENOMEM past it (default 1048576)' },
+  { name: 'read-ahead-bytes', kind: 'integer', arg: 'N', help: 'bytes of read-ahead buffers of the whole server, oldest dropped first; 0: no read-ahead (default 67108864)' },
+  { name: 'max-queued-bytes', kind: 'integer', arg: 'N', help: 'reply bytes queued for all sockets; above it connections with replies queued stop reading (default 67108864)' },
+  { name: 'frame-timeout', kind: 'integer', arg: 'MS', help: 'close a connection holding part of a frame that sends nothing more for MS ms; 0: never (default 30000)' },
 ];
 
 export type ListenSpec =
@@ -58,6 +66,19 @@ export function serverOptionsFromArgs(args: ParsedArgs, trace: boolean, logger: 
   if (access !== undefined) {
     if (access !== 'client' && access !== 'user') throw new UsageError(`--access wants client or user, not "${access}"`);
     o.access = access;
+  }
+  const ints: [string, 'maxConnections' | 'maxOpenFiles' | 'maxOpenFilesTotal' | 'maxXattrBytes' | 'readAheadBytes' | 'maxQueuedBytes' | 'frameTimeout'][] = [
+    ['max-connections', 'maxConnections'],
+    ['max-open-files', 'maxOpenFiles'],
+    ['max-open-files-total', 'maxOpenFilesTotal'],
+    ['max-xattr-bytes', 'maxXattrBytes'],
+    ['read-ahead-bytes', 'readAheadBytes'],
+    ['max-queued-bytes', 'maxQueuedBytes'],
+    ['frame-timeout', 'frameTimeout'],
+  ];
+  for (const [flag, field] of ints) {
+    const v = getInt(args, flag);
+    if (v !== undefined) o[field] = v;
   }
   return o;
 }
@@ -103,7 +124,8 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     }
     const main = o.exports[0];
     if (main !== undefined && !exportsByName.has(path.resolve(main.options.path))) aliases.set(path.resolve(main.options.path), main.name);
-    const server = new Server({ exports: exportsByName, defaultExport: main?.name ?? '', aliases, options: o.server });
+    const options = withFdBudget(o.server, o.exports.map((e) => e.options), processFdLimit());
+    const server = new Server({ exports: exportsByName, defaultExport: main?.name ?? '', aliases, options });
     const msize = server.options.maxMsize;
     let listener: Listener | undefined;
     let single: Promise<void> | undefined;
