@@ -34,7 +34,11 @@ export const MIN_FRAME = 7;
 
 export class FrameReader {
   private msize: number;
-  /** Reassembly buffer for frames split across chunks; grown on demand. */
+  /**
+   * Reassembly buffer for frames split across chunks; grown (doubling) as
+   * bytes arrive, never to a frame's announced size up front, so a peer that
+   * announces a big frame and sends little of it costs what it sent.
+   */
   private acc: Buffer = Buffer.alloc(0);
   /** Bytes of a partial frame in acc. */
   private have = 0;
@@ -92,7 +96,7 @@ export class FrameReader {
   private stash(chunk: Buffer, off: number): void {
     const rest = chunk.length - off;
     if (rest === 0) return;
-    this.ensure(Math.max(rest, rest >= 4 ? chunk.readUInt32LE(off) : MIN_FRAME));
+    this.ensure(rest);
     chunk.copy(this.acc, 0, off);
     this.have = rest;
   }
@@ -111,8 +115,8 @@ export class FrameReader {
       if (this.have < 4) return -1;
     }
     const size = this.check(this.acc.readUInt32LE(0));
-    this.ensure(size);
     const n = Math.min(size - this.have, chunk.length - off);
+    this.ensure(this.have + n);
     chunk.copy(this.acc, this.have, off, off + n);
     this.have += n;
     off += n;
