@@ -10,6 +10,8 @@ import * as assert from 'uvu/assert';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { dialect9P2000L, encode, NOTAG, P9_DOTL_RDONLY } from '../../../ninep/index.js';
 import { NinepError, readAll, readFile, walkPath, type Client } from '../../../ninep/client/index.js';
 import type { Logger } from '../../../src/log.js';
@@ -52,6 +54,12 @@ async function stillWorks(s: Served, name: string, data: Buffer): Promise<void> 
   const { c, root } = await s.attached();
   assert.ok((await readFile(c, root, name)).equals(data), 'the other client reads byte-exact');
   await c.close();
+}
+
+/** A full garbage collection (the test runner does not expose gc). */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
 }
 
 function logger(warns: string[]): Logger {
@@ -108,6 +116,21 @@ testModes(test, 'xattr values a connection holds stop at maxXattrBytes (ENOMEM);
   c.conn.destroy();
   await other.c.close();
   await waitFor(() => heldDescriptors() <= before);
+});
+
+testModes(test, 'an announced xattr value takes memory only as its data arrives', { server: { maxXattrBytes: 128 * MIB } }, async (s) => {
+  fs.writeFileSync(path.join(s.dir, 'f'), 'f');
+  const { c, root } = await s.attached();
+  const f = await walkPath(c, root, 'f');
+  // Garbage of earlier tests collected first, so a collection during the loop cannot hide what it takes.
+  collectGarbage();
+  const before = process.memoryUsage().arrayBuffers;
+  const held: number[] = [];
+  for (let i = 0; i < 1000; i++) held.push(await xattrFid(c, f, 64 * KIB));
+  const grew = process.memoryUsage().arrayBuffers - before;
+  // 1000 × 64 KiB = 62.5 MiB if the values were allocated when announced.
+  assert.ok(grew < 16 * MIB, `announcing 62.5 MiB of values took ${grew} bytes`);
+  await c.close();
 });
 
 testModes(test, 'read-ahead buffers of idle fids stay within readAheadBytes; reads stay byte-exact', { server: { maxMsize: MIB, readAheadBytes: 4 * MIB } }, async (s) => {
