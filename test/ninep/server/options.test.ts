@@ -19,6 +19,13 @@ test('validation: each bad field is refused with its name', () => {
     ['writeHighWater', { writeHighWater: -1 }],
     ['defaultUid', { defaultUid: 0xffffffff }],
     ['access', { access: 'everyone' }],
+    ['maxXattrBytes', { maxXattrBytes: -1 }],
+    ['readAheadBytes', { readAheadBytes: 0.5 }],
+    ['maxOpenFiles', { maxOpenFiles: 0 }],
+    ['maxOpenFilesTotal', { maxOpenFilesTotal: 0 }],
+    ['maxConnections', { maxConnections: 0 }],
+    ['frameTimeout', { frameTimeout: -5 }],
+    ['maxQueuedBytes', { maxQueuedBytes: 0 }],
   ];
   for (const [name, partial] of bad) {
     assert.throws(() => resolveServerOptions(partial), (e: unknown) => e instanceof ServerOptionsError && e.message.includes(name));
