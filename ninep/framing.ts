@@ -32,9 +32,18 @@ export class FramingError extends Error {
 /** size[4] type[1] tag[2]: the smallest possible message. */
 export const MIN_FRAME = 7;
 
+/** How much of a split frame is buffered before its announced size is allocated. */
+const FIRST_PART = 64 * 1024;
+
 export class FrameReader {
   private msize: number;
-  /** Reassembly buffer for frames split across chunks; grown on demand. */
+  /**
+   * Reassembly buffer for frames split across chunks, kept for the next
+   * ones. A frame's first bytes get at most FIRST_PART; only a frame that
+   * goes past that gets its whole announced size (in one step, so growing
+   * leaves little garbage). A peer that announces a big frame and sends a
+   * few bytes of it costs little.
+   */
   private acc: Buffer = Buffer.alloc(0);
   /** Bytes of a partial frame in acc. */
   private have = 0;
@@ -92,7 +101,7 @@ export class FrameReader {
   private stash(chunk: Buffer, off: number): void {
     const rest = chunk.length - off;
     if (rest === 0) return;
-    this.ensure(Math.max(rest, rest >= 4 ? chunk.readUInt32LE(off) : MIN_FRAME));
+    this.ensure(rest, rest >= 4 ? chunk.readUInt32LE(off) : rest);
     chunk.copy(this.acc, 0, off);
     this.have = rest;
   }
@@ -104,15 +113,15 @@ export class FrameReader {
   private fill(chunk: Buffer, off: number): number {
     if (this.have < 4) {
       const n = Math.min(4 - this.have, chunk.length - off);
-      this.ensure(this.have + n);
+      this.ensure(this.have + n, this.have + n);
       chunk.copy(this.acc, this.have, off, off + n);
       this.have += n;
       off += n;
       if (this.have < 4) return -1;
     }
     const size = this.check(this.acc.readUInt32LE(0));
-    this.ensure(size);
     const n = Math.min(size - this.have, chunk.length - off);
+    this.ensure(this.have + n, size);
     chunk.copy(this.acc, this.have, off, off + n);
     this.have += n;
     off += n;
@@ -134,9 +143,10 @@ export class FrameReader {
     return size;
   }
 
-  private ensure(n: number): void {
+  /** Room for `n` bytes of a frame of `size`: FIRST_PART while that holds them, else the whole frame. */
+  private ensure(n: number, size: number): void {
     if (this.acc.length >= n) return;
-    const next = Buffer.allocUnsafe(Math.max(n, Math.min(this.msize, this.acc.length * 2)));
+    const next = Buffer.allocUnsafe(Math.max(n, n <= FIRST_PART ? Math.min(FIRST_PART, this.msize) : size));
     this.acc.copy(next, 0, 0, this.have);
     this.acc = next;
   }

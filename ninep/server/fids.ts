@@ -29,6 +29,7 @@ import type { Cred, Entry, HandleId, NodeId } from '../../src/types.js';
 import type { ServedExport } from './exports.js';
 import { protocolError } from './replies.js';
 import { discardReadAhead, type ReadAhead } from './handlers/read-ahead.js';
+import type { Hold } from './limits.js';
 
 export interface DirReadState {
   /** The byte offset the next sequential read must ask for (read(5)). */
@@ -45,19 +46,26 @@ export interface FileOpen {
   kind: 'file';
   handle: HandleId;
   flags: number;
+  /** This open file counted against the open-file limits (limits.ts). */
+  slot: Hold;
   ahead?: ReadAhead;
   nextOffset?: bigint;
 }
 
 export type OpenState =
   | FileOpen
-  | { kind: 'dir'; handle: HandleId; listing?: DirReadState }
+  | { kind: 'dir'; handle: HandleId; listing?: DirReadState; slot: Hold }
   /** A .u create of a symlink or device leaves the fid "open" with nothing to read. */
   | { kind: 'none' };
 
+/**
+ * An xattr fid. `hold` counts its bytes against the connection's
+ * maxXattrBytes: the value read, or the size announced for writing, whose
+ * buffer `value` grows only as the data arrives.
+ */
 export type XattrState =
-  | { kind: 'read'; data: Buffer }
-  | { kind: 'write'; name: string; size: number; flags: number; value: Buffer; written: number };
+  | { kind: 'read'; data: Buffer; hold: Hold }
+  | { kind: 'write'; name: string; size: number; flags: number; value: Buffer; written: number; hold: Hold };
 
 export interface Fid {
   readonly exp: ServedExport;
@@ -238,6 +246,9 @@ export async function releaseOpen(exp: ServedExport, open: OpenState): Promise<v
     }
   } catch {
     // release only fails for an unknown handle: nothing left to free.
+  } finally {
+    // Counted until its descriptor is closed.
+    if (open.kind !== 'none') open.slot.release();
   }
 }
 
@@ -245,6 +256,7 @@ export async function releaseOpen(exp: ServedExport, open: OpenState): Promise<v
 export async function releaseFid(f: Fid, refs: NodeRefs): Promise<void> {
   const open = f.open;
   f.open = undefined;
+  f.xattr?.hold.release();
   try {
     // A read-ahead still running uses the handle: let it finish first.
     if (open?.kind === 'file') await discardReadAhead(open.ahead);

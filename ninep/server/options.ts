@@ -72,6 +72,48 @@ export interface ServerOptions {
    * interrupted, so the wait is kept short.
    */
   blockingLockWait: number;
+  /**
+   * Bytes of xattr values one connection may hold at once: the values
+   * announced by Txattrcreate (the buffer grows as Twrite brings the data)
+   * and the values read by Txattrwalk, until their fids are clunked. Beyond
+   * it Txattrcreate and Txattrwalk answer ENOMEM. Default 1 MiB (sixteen
+   * values of Linux's largest, 64 KiB).
+   */
+  maxXattrBytes: number;
+  /**
+   * Bytes of read-ahead buffers (handlers/read-ahead.ts) the whole server
+   * keeps at once; past it the read-aheads started longest ago are dropped,
+   * so open fids left idle hold no buffer for long. 0 turns read-ahead off.
+   * Default 64 MiB.
+   */
+  readAheadBytes: number;
+  /**
+   * Open files and directories one connection may hold (each is a host
+   * descriptor); more are refused with EMFILE.
+   */
+  maxOpenFiles: number;
+  /**
+   * Open files and directories of all connections together; more are
+   * refused with ENFILE. Keep it below the process's descriptor limit with
+   * room for the exports' cached descriptors and the connections
+   * themselves: `humbridge serve` derives it from RLIMIT_NOFILE.
+   */
+  maxOpenFilesTotal: number;
+  /** Connections served at once; a new one beyond it is closed at once (logged). */
+  maxConnections: number;
+  /**
+   * ms a connection may hold part of a frame while sending nothing more;
+   * then it is closed (logged). Not counted while the server itself is not
+   * reading the connection. 0: never.
+   */
+  frameTimeout: number;
+  /**
+   * Reply bytes queued for the sockets of all connections together. Above
+   * it, every connection that still has replies waiting for its socket stops
+   * reading requests until the total drains (or its own queue empties);
+   * connections whose client reads its replies go on.
+   */
+  maxQueuedBytes: number;
   logger: Logger;
   /** Log every request and reply (debug level) as `recv [tag] Twalk{...}`. */
   trace: boolean;
@@ -90,6 +132,13 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   anonUid: 65534,
   anonGid: 65534,
   blockingLockWait: 1000,
+  maxXattrBytes: 1 << 20,
+  readAheadBytes: 64 << 20,
+  maxOpenFiles: 4096,
+  maxOpenFilesTotal: 16384,
+  maxConnections: 256,
+  frameTimeout: 30_000,
+  maxQueuedBytes: 64 << 20,
   logger: nullLogger,
   trace: false,
 };
@@ -116,6 +165,13 @@ export function resolveServerOptions(partial: Partial<ServerOptions> = {}): Serv
   integerIn('anonGid', o.anonGid, 0, 0xfffffffe);
   if (o.squash !== 'none' && o.squash !== 'root' && o.squash !== 'all') throw new ServerOptionsError(`squash must be "none", "root" or "all", not "${String(o.squash)}"`);
   integerIn('blockingLockWait', o.blockingLockWait, 0, 3_600_000);
+  integerIn('maxXattrBytes', o.maxXattrBytes, 0, 0x7fffffff);
+  integerIn('readAheadBytes', o.readAheadBytes, 0, 0x7fffffff);
+  integerIn('maxOpenFiles', o.maxOpenFiles, 1, 1 << 24);
+  integerIn('maxOpenFilesTotal', o.maxOpenFilesTotal, 1, 1 << 24);
+  integerIn('maxConnections', o.maxConnections, 1, 1 << 20);
+  integerIn('frameTimeout', o.frameTimeout, 0, 86_400_000);
+  integerIn('maxQueuedBytes', o.maxQueuedBytes, 1, Number.MAX_SAFE_INTEGER);
   if (o.access !== 'client' && o.access !== 'user') throw new ServerOptionsError(`access must be "client" or "user", not "${String(o.access)}"`);
   return o;
 }

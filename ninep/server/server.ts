@@ -10,6 +10,8 @@ import type { Vfs } from '../../src/vfs.js';
 import { LockSignal, type ServedExport } from './exports.js';
 import { resolveServerOptions, ServerOptionsError, type ServerOptions } from './options.js';
 import { Session, type SessionHost } from './session.js';
+import { Tally } from './limits.js';
+import { ReadAheads } from './handlers/read-ahead.js';
 
 export interface ServerConfig {
   /** Exports by aname. */
@@ -23,6 +25,12 @@ export interface ServerConfig {
 
 export class Server implements SessionHost {
   readonly options: ServerOptions;
+  /** Open files of all connections (maxOpenFilesTotal). */
+  readonly openFiles: Tally;
+  /** Reply bytes waiting for the sockets of all connections (maxQueuedBytes). */
+  readonly queued: Tally;
+  /** Read-ahead buffers of all connections (readAheadBytes). */
+  readonly readAheads: ReadAheads;
   private readonly served = new Map<string, ServedExport>();
   private readonly defaultName: string | undefined;
   private readonly sessions = new Set<Session>();
@@ -32,6 +40,9 @@ export class Server implements SessionHost {
 
   constructor(config: ServerConfig) {
     this.options = resolveServerOptions(config.options);
+    this.openFiles = new Tally(this.options.maxOpenFilesTotal, 'open files of the server', 'ENFILE');
+    this.queued = new Tally(this.options.maxQueuedBytes, 'reply bytes queued by the server', 'EAGAIN');
+    this.readAheads = new ReadAheads(this.options.readAheadBytes);
     for (const [name, vfs] of config.exports) this.served.set(name, { name, vfs, locks: new LockSignal() });
     this.defaultName = config.defaultExport ?? config.exports.keys().next().value;
     if (this.defaultName !== undefined && !this.served.has(this.defaultName)) {
@@ -65,6 +76,11 @@ export class Server implements SessionHost {
   serve(conn: Duplex): Session {
     const s = new Session(this.nextSession++, this, conn);
     if (this.closing) {
+      s.destroy();
+      return s;
+    }
+    if (this.sessions.size >= this.options.maxConnections) {
+      this.options.logger.warn(`9p: refusing connection ${s.id}: ${this.sessions.size} connections open, the limit (maxConnections)`);
       s.destroy();
       return s;
     }

@@ -15,8 +15,14 @@
 // Reading stops (the socket is paused and frames already read are queued)
 // while any of these holds: a Tversion reset is in progress; maxInFlight
 // requests are running; more than writeHighWater bytes wait for the
-// socket. So neither a fast sender nor a client that stops reading its
-// replies makes the server buffer without bound.
+// socket; replies of this connection wait for its socket while all
+// connections together have more than maxQueuedBytes waiting. So neither a
+// fast sender nor clients that stop reading their replies make the server
+// buffer without bound, and a client that reads its replies is not held up
+// by those that do not.
+//
+// A connection that holds part of a frame and sends nothing more for
+// frameTimeout ms (while the server is reading it) is closed.
 //
 // Credentials: built per attach and kept on the fid; see creds.ts for the
 // rules and the two access models.
@@ -45,6 +51,8 @@ import { FrameReader, FramingError } from '../framing.js';
 import type { ErrnoCode } from '../../src/errno.js';
 import type { Logger } from '../../src/log.js';
 import { FidTable, NodeRefs, releaseFid } from './fids.js';
+import { take, Tally, type Hold } from './limits.js';
+import type { ReadAheads } from './handlers/read-ahead.js';
 import type { ServedExport } from './exports.js';
 import type { ServerOptions } from './options.js';
 import { errnoOf, errorReply, ProtocolError } from './replies.js';
@@ -63,6 +71,11 @@ export interface SessionHost {
   /** Counts requests that may change files, server-wide (see handlers/read-ahead.ts). */
   readonly generation: number;
   changed(): void;
+  /** Open files of all connections (ENFILE past the limit). */
+  readonly openFiles: Tally;
+  /** Reply bytes waiting for the sockets of all connections. */
+  readonly queued: Tally;
+  readonly readAheads: ReadAheads;
 }
 
 /** Requests that change no file data or attributes: they leave read-aheads valid. */
@@ -72,6 +85,10 @@ export class Session {
   readonly fids: FidTable;
   readonly refs = new NodeRefs();
   readonly log: Logger;
+  /** Open files of this connection (EMFILE past maxOpenFiles). */
+  readonly openFiles: Tally;
+  /** Bytes of xattr values held by this connection's fids (ENOMEM past maxXattrBytes). */
+  readonly xattrBytes: Tally;
   /** Negotiated dialect; undefined until a Tversion succeeds. */
   dialect: AnyDialect | undefined;
   msize: number;
@@ -91,6 +108,10 @@ export class Session {
   private ending = false;
   private isClosed = false;
   private resolveClosed!: () => void;
+  /** Reply bytes written to the connection and not yet handed to the kernel. */
+  private queued = 0;
+  private frameTimer: NodeJS.Timeout | undefined;
+  private readonly onServerDrained = (): void => this.pump();
 
   constructor(
     readonly id: number,
@@ -100,6 +121,9 @@ export class Session {
     const o = host.options;
     this.log = o.logger;
     this.fids = new FidTable(o.maxFids);
+    this.openFiles = new Tally(o.maxOpenFiles, 'open files of this connection', 'EMFILE');
+    this.xattrBytes = new Tally(o.maxXattrBytes, 'xattr bytes held by this connection', 'ENOMEM');
+    host.queued.wait(this.onServerDrained);
     this.msize = o.maxMsize;
     this.scratch = new Writer(Buffer.allocUnsafe(8192));
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -128,6 +152,20 @@ export class Session {
     return this.msize - IOHDRSZ;
   }
 
+  get readAheads(): ReadAheads {
+    return this.host.readAheads;
+  }
+
+  /** One open file counted against this connection's and the server's limits. */
+  openSlot(op: string): Hold {
+    return take([this.openFiles, this.host.openFiles], 1, op);
+  }
+
+  /** `n` bytes of an xattr value counted against this connection's limit. */
+  xattrHold(n: number, op: string): Hold {
+    return take([this.xattrBytes], n, op);
+  }
+
   /** Requests now running. */
   get inFlight(): number {
     return this.tags.size;
@@ -140,6 +178,11 @@ export class Session {
   /** The running request with `tag`, for Tflush. */
   running(tag: number): InFlight | undefined {
     return this.tags.get(tag);
+  }
+
+  /** How many bytes dataBuffer(size) takes. */
+  dataBufferSize(size: number): number {
+    return size < POOLED_REPLY ? size : this.msize;
   }
 
   /** A buffer for a data reply of `size` bytes and how to give it back once written. */
@@ -160,6 +203,7 @@ export class Session {
     if (this.isClosed || this.ending) return;
     try {
       this.framer.push(chunk);
+      this.watchPartialFrame();
     } catch (e) {
       if (e instanceof FramingError) {
         this.log.warn(`9p session ${this.id}: closing connection: ${e.message}`);
@@ -196,13 +240,34 @@ export class Session {
   }
 
   private blocked(): boolean {
-    return this.resetting || this.writeBlocked || this.tags.size >= this.host.options.maxInFlight;
+    return this.resetting || this.writeBlocked || this.tags.size >= this.host.options.maxInFlight || (this.queued > 0 && this.host.queued.over);
   }
 
   private pauseReading(): void {
     if (this.paused) return;
     this.paused = true;
     this.conn.pause();
+    this.watchPartialFrame();
+  }
+
+  /** Times a partial frame while the connection is read; closes it when nothing more comes in time. */
+  private watchPartialFrame(): void {
+    const ms = this.host.options.frameTimeout;
+    if (this.framer.pending === 0 || this.paused || this.isClosed || ms === 0) {
+      if (this.frameTimer !== undefined) clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+      return;
+    }
+    if (this.frameTimer !== undefined) {
+      this.frameTimer.refresh();
+      return;
+    }
+    this.frameTimer = setTimeout(() => {
+      this.frameTimer = undefined;
+      this.log.warn(`9p session ${this.id}: closing connection: ${this.framer.pending} bytes of a frame and nothing more for ${ms} ms`);
+      this.conn.destroy();
+    }, ms);
+    this.frameTimer.unref();
   }
 
   /** Runs queued frames while nothing blocks, then reads again. */
@@ -210,9 +275,10 @@ export class Session {
     while (!this.blocked() && this.queue.length > 0 && !this.isClosed) {
       this.dispatch(this.queue.shift() as Buffer);
     }
-    if (this.paused && !this.blocked() && this.queue.length === 0 && !this.ending) {
+    if (this.paused && !this.blocked() && this.queue.length === 0 && !this.ending && !this.isClosed) {
       this.paused = false;
       this.conn.resume();
+      this.watchPartialFrame();
     }
   }
 
@@ -352,7 +418,13 @@ export class Session {
         this.conn.uncork();
       });
     }
-    this.conn.write(frame, release === undefined ? undefined : () => release?.());
+    const n = frame.length;
+    this.queued += n;
+    this.host.queued.add(n);
+    this.conn.write(frame, () => {
+      release?.();
+      this.written(n);
+    });
     if (!this.writeBlocked && this.conn.writableLength > this.host.options.writeHighWater) {
       this.writeBlocked = true;
       this.conn.once('drain', () => {
@@ -360,6 +432,15 @@ export class Session {
         this.pump();
       });
     }
+  }
+
+  /** A reply of `n` bytes left for the kernel (or was dropped with the connection). */
+  private written(n: number): void {
+    if (this.isClosed) return; // teardown gave back what was still queued
+    this.queued -= n;
+    this.host.queued.sub(n);
+    // Held back only for the server-wide total: with nothing queued of its own, read again.
+    if (this.queued === 0 && this.paused) this.pump();
   }
 
   /** Marks every running request as abandoned, aborts it and waits for it to settle. */
@@ -395,6 +476,10 @@ export class Session {
     if (this.isClosed) return this.closed;
     this.isClosed = true;
     this.queue.length = 0;
+    this.watchPartialFrame();
+    this.host.queued.unwait(this.onServerDrained);
+    this.host.queued.sub(this.queued);
+    this.queued = 0;
     await this.abortAll();
     await this.releaseAllFids();
     this.pool = [];

@@ -112,6 +112,26 @@ test('an oversize frame is refused from its header alone', () => {
   assert.throws(() => reader.push(hex`ffffff7f 75`), (e: unknown) => e instanceof FramingError && e.reason === 'oversize');
 });
 
+test('a frame announced big but sent in part holds about what was sent, not its announced size', () => {
+  const size = 16 << 20;
+  const start = Buffer.alloc(16);
+  start.writeUInt32LE(size, 0);
+  start[4] = 118;
+  const before = process.memoryUsage().arrayBuffers;
+  const readers = Array.from({ length: 8 }, () => collector(size));
+  for (const { reader } of readers) reader.push(start);
+  const held = process.memoryUsage().arrayBuffers - before;
+  assert.ok(held < 1 << 20, `8 readers hold ${held} bytes for 16 bytes each`);
+  // The rest still completes the frame, in pieces.
+  const { reader, got } = readers[0]!;
+  const rest = Buffer.alloc(size - 16, 7);
+  for (let off = 0; off < rest.length; off += 1 << 20) reader.push(rest.subarray(off, off + (1 << 20)));
+  assert.is(got.length, 1);
+  assert.is(got[0]!.length, size);
+  assert.ok(got[0]!.subarray(0, 16).equals(start));
+  assert.is(got[0]![size - 1], 7);
+});
+
 test('a frame larger than the first reassembly buffer', () => {
   const data = Buffer.alloc(6000, 3);
   const frame = Buffer.concat([hex`00000000 75 0100`, Buffer.from([0x70, 0x17, 0, 0]), data]);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode, dialect9P2000, encode, FrameReader, NOFID, type AnyMessage } from '../../ninep/index.js';
 import { LINUX_ERRNO as E } from '../../src/errno.js';
-import { tmpExport } from '../helpers/tmp-export.js';
+import { tmpExport, waitFor } from '../helpers/tmp-export.js';
 import { WireConn } from '../ninep/server/harness.js';
 import { gated, needRoot } from '../helpers/gate.js';
 
@@ -142,6 +142,34 @@ test('usage errors exit 2 with a message; a missing directory too', async () => 
   }
   const child = spawn(process.execPath, [CLI, 'serve', '/nonexistent/dir'], { stdio: ['ignore', 'ignore', 'pipe'] });
   assert.is(await new Promise((resolve) => child.once('exit', resolve)), 2);
+});
+
+test('limit flags reach the server: --max-open-files, --max-connections; a total that does not fit is a usage error', async () => {
+  const tmp = tmpExport();
+  fs.writeFileSync(path.join(tmp.dir, 'a'), 'a');
+  const r = start([tmp.dir, '--listen', 'tcp:127.0.0.1:0', '--max-open-files', '1', '--max-connections', '1'], 'ignore');
+  try {
+    const port = Number(/on tcp 127\.0\.0\.1:(\d+)/.exec(await r.ready)?.[1]);
+    const c = await WireConn.open(port);
+    await c.version();
+    await c.attach(0);
+    await c.walk(0, 1, 'a');
+    await c.walk(0, 2, 'a');
+    await c.ok({ type: 'Tlopen', fid: 1, flags: 0 }, 'Rlopen');
+    assert.is(await c.err({ type: 'Tlopen', fid: 2, flags: 0 }), E.EMFILE);
+    const second = await WireConn.open(port);
+    await second.ended;
+    await waitFor(() => /refusing connection/.test(r.stderr()));
+    assert.is(await stop(r), 0);
+  } finally {
+    await stop(r);
+  }
+  const child = spawn(process.execPath, [CLI, 'serve', tmp.dir, '--max-open-files-total', '100000000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  assert.is(await new Promise((resolve) => child.once('exit', resolve)), 2);
+  assert.match(err, /--max-open-files-total 100000000 is more than the \d+ that fit/);
+  tmp.cleanup();
 });
 
 test('--access user: the server checks permissions as the attached user', async () => {

@@ -25,6 +25,7 @@ const BENCHES: readonly Bench[] = [
   { name: 'nodes-100k', script: 'nodes-100k.js', about: 'descriptors, memory and time for 100,000 live VFS nodes' },
   { name: 'humfs-vs-hostfs', script: 'humfs-vs-hostfs.js', about: 'humfs metadata layout against plain hostfs' },
   { name: 'humfsify-vs-perl', script: 'humfsify-vs-perl.js', about: 'humfsify against the Debian Perl original' },
+  { name: 'ninep-limits', script: 'ninep-limits.js', about: "what one 9P client can make the server hold: xattr, read-ahead, open-file and half-frame floods" },
 ];
 
 const here = path.dirname(fileURLToPath(import.meta.url));

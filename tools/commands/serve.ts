@@ -24,6 +24,7 @@ import { openExport, type Vfs } from '../../src/index.js';
 import type { ExportOptions } from '../../src/options.js';
 import type { Logger } from '../../src/log.js';
 import { getBool, getInt, getList, getString, parseInteger, UsageError, type FlagSpec, type ParsedArgs } from '../cli/args.js';
+import { processFdLimit, withFdBudget } from '../cli/fd-budget.js';
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'listen', kind: 'string', arg: 'tcp:HOST:PORT|unix:PATH|stdio|fd:R,W', help: `where to serve (default tcp:${DEFAULT_TCP_HOST}:${DEFAULT_TCP_PORT})` },
@@ -35,6 +36,13 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'squash', kind: 'string', arg: 'none|root|all', help: 'map client uid/gid 0 (root) or every id (all) to the anonymous ids (default none)' },
   { name: 'anon-uid', kind: 'integer', arg: 'N', help: 'uid that squashed identities become (default 65534)' },
   { name: 'anon-gid', kind: 'integer', arg: 'N', help: 'gid that squashed identities become (default 65534)' },
+  { name: 'max-connections', kind: 'integer', arg: 'N', help: 'connections served at once; more are closed at once, logged (default 256)' },
+  { name: 'max-open-files', kind: 'integer', arg: 'N', help: 'open files and directories per connection, EMFILE past it (default 4096, at most the total)' },
+  { name: 'max-open-files-total', kind: 'integer', arg: 'N', help: "open files of all connections, ENFILE past it (default: the process's descriptor limit less the exports' cached descriptors, one per connection and 64)" },
+  { name: 'max-xattr-bytes', kind: 'integer', arg: 'N', help: 'bytes of xattr values one connection holds between Txattrcreate/Txattrwalk and clunk, ENOMEM past it (default 1048576)' },
+  { name: 'read-ahead-bytes', kind: 'integer', arg: 'N', help: 'bytes of read-ahead buffers of the whole server, oldest dropped first; 0: no read-ahead (default 67108864)' },
+  { name: 'max-queued-bytes', kind: 'integer', arg: 'N', help: 'reply bytes queued for all sockets; above it connections with replies queued stop reading (default 67108864)' },
+  { name: 'frame-timeout', kind: 'integer', arg: 'MS', help: 'close a connection holding part of a frame that sends nothing more for MS ms; 0: never (default 30000)' },
 ];
 
 export type ListenSpec =
@@ -82,10 +90,21 @@ export function serverOptionsFromArgs(args: ParsedArgs, trace: boolean, logger: 
     if (squash !== 'none' && squash !== 'root' && squash !== 'all') throw new UsageError(`--squash wants none, root or all, not "${squash}"`);
     o.squash = squash;
   }
-  const anonUid = getInt(args, 'anon-uid');
-  if (anonUid !== undefined) o.anonUid = anonUid;
-  const anonGid = getInt(args, 'anon-gid');
-  if (anonGid !== undefined) o.anonGid = anonGid;
+  const ints: [string, 'anonUid' | 'anonGid' | 'maxConnections' | 'maxOpenFiles' | 'maxOpenFilesTotal' | 'maxXattrBytes' | 'readAheadBytes' | 'maxQueuedBytes' | 'frameTimeout'][] = [
+    ['anon-uid', 'anonUid'],
+    ['anon-gid', 'anonGid'],
+    ['max-connections', 'maxConnections'],
+    ['max-open-files', 'maxOpenFiles'],
+    ['max-open-files-total', 'maxOpenFilesTotal'],
+    ['max-xattr-bytes', 'maxXattrBytes'],
+    ['read-ahead-bytes', 'readAheadBytes'],
+    ['max-queued-bytes', 'maxQueuedBytes'],
+    ['frame-timeout', 'frameTimeout'],
+  ];
+  for (const [flag, field] of ints) {
+    const v = getInt(args, flag);
+    if (v !== undefined) o[field] = v;
+  }
   return o;
 }
 
@@ -169,7 +188,8 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     }
     const main = o.exports[0];
     if (main !== undefined && !exportsByName.has(path.resolve(main.options.path))) aliases.set(path.resolve(main.options.path), main.name);
-    const server = new Server({ exports: exportsByName, defaultExport: main?.name ?? '', aliases, options: o.server });
+    const options = withFdBudget(o.server, o.exports.map((e) => e.options), processFdLimit());
+    const server = new Server({ exports: exportsByName, defaultExport: main?.name ?? '', aliases, options });
     const msize = server.options.maxMsize;
     let listener: Listener | undefined;
     let single: Promise<void> | undefined;

@@ -6,6 +6,7 @@ import { beginRread, finishData, DATA_REPLY_HEADER, QTDIR, type Qid } from '../.
 import { XATTR_CREATE, type Entry, type NodeId } from '../../../src/types.js';
 import { attachCred } from '../creds.js';
 import { followFile, releaseFid, type Fid, type NodeRefs } from '../fids.js';
+import type { Hold } from '../limits.js';
 import { qidOf } from '../qid.js';
 import { protocolError } from '../replies.js';
 import type { FrameReply, HandlerTable, Msg, Reply, RequestContext } from './types.js';
@@ -30,6 +31,21 @@ export function dirFid(ctx: RequestContext, fid: number, op: string): Fid {
   const f = plainFid(ctx, fid, op);
   if (f.qid.type !== QTDIR) throw protocolError('ENOTDIR', op, `fid ${fid} is not a directory`);
   return f;
+}
+
+/**
+ * Runs `open` with one open-file slot taken (EMFILE past the connection's
+ * limit, ENFILE past the server's): the slot goes into what `open` returns,
+ * or back when it fails.
+ */
+export async function withOpenSlot<T>(ctx: RequestContext, op: string, open: (slot: Hold) => Promise<T>): Promise<T> {
+  const slot = ctx.session.openSlot(op);
+  try {
+    return await open(slot);
+  } catch (e) {
+    slot.release();
+    throw e;
+  }
 }
 
 /** The open file handle of a fid, for attribute calls that work after unlink. */
@@ -223,6 +239,8 @@ async function write(ctx: RequestContext, msg: Msg<'Twrite'>): Promise<Reply> {
   if (x !== undefined) {
     if (x.kind !== 'write') throw protocolError('EBADF', 'write', 'xattr fid is for reading');
     if (msg.offset + BigInt(msg.data.length) > BigInt(x.size)) throw protocolError('ERANGE', 'write', 'beyond the announced xattr size');
+    const end = Number(msg.offset) + msg.data.length;
+    if (end > x.value.length) x.value = grown(x.value, end, x.size);
     msg.data.copy(x.value, Number(msg.offset));
     x.written += msg.data.length;
     return { type: 'Rwrite', count: msg.data.length };
@@ -231,6 +249,13 @@ async function write(ctx: RequestContext, msg: Msg<'Twrite'>): Promise<Reply> {
   if (open?.kind !== 'file') throw protocolError('EBADF', 'write', `fid ${msg.fid} is not an open file`);
   const count = await f.exp.vfs.write(open.handle, msg.offset, msg.data);
   return { type: 'Rwrite', count };
+}
+
+/** A copy of `buf` with room for `need` bytes: doubled, up to `max`, so a value sent in pieces is copied few times. */
+function grown(buf: Buffer, need: number, max: number): Buffer {
+  const next = Buffer.alloc(Math.min(max, Math.max(need, buf.length * 2)));
+  buf.copy(next);
+  return next;
 }
 
 /**
@@ -245,7 +270,8 @@ async function commitXattr(f: Fid): Promise<void> {
   if (x.written !== x.size) throw protocolError('EINVAL', 'clunk', `xattr value of ${x.size} bytes got ${x.written}`);
   const vfs = f.exp.vfs;
   if (x.size === 0 && (x.flags & XATTR_CREATE) === 0) await vfs.removexattr(f.cred, f.node, x.name);
-  else await vfs.setxattr(f.cred, f.node, x.name, x.value, x.flags);
+  // Overlapping writes may have counted the size without filling the buffer: the rest is zeros.
+  else await vfs.setxattr(f.cred, f.node, x.name, x.value.length === x.size ? x.value : grown(x.value, x.size, x.size), x.flags);
 }
 
 /** Unlinks the file a fid names (a directory with rmdir). */

@@ -28,7 +28,7 @@ import { withGid } from '../creds.js';
 import { changeFid, followFile, releaseFid, releaseOpen, type Fid, type OpenState } from '../fids.js';
 import { qidOf, qidTypeOfDtype } from '../qid.js';
 import { protocolError } from '../replies.js';
-import { dirFid, handleOf, nameInParent, newFid, plainFid, XATTR_SIZE_MAX } from './common.js';
+import { dirFid, handleOf, nameInParent, newFid, plainFid, withOpenSlot, XATTR_SIZE_MAX } from './common.js';
 import { LOCK_HANDLERS } from './locks.js';
 import type { FrameReply, HandlerTable, Msg, Reply, RequestContext } from './types.js';
 
@@ -60,7 +60,10 @@ async function lopen(ctx: RequestContext, msg: Msg<'Tlopen'>): Promise<Reply> {
   f.open = await changeFid(
     f,
     'lopen',
-    async (): Promise<OpenState> => (dir ? { kind: 'dir', handle: await vfs.opendir(f.cred, f.node) } : { kind: 'file', handle: await vfs.open(f.cred, f.node, flags), flags }),
+    () =>
+      withOpenSlot(ctx, 'lopen', async (slot): Promise<OpenState> =>
+        dir ? { kind: 'dir', handle: await vfs.opendir(f.cred, f.node), slot } : { kind: 'file', handle: await vfs.open(f.cred, f.node, flags), flags, slot },
+      ),
     (open) => releaseOpen(f.exp, open),
   );
   f.qid = qidOf(await vfs.getattr(f.node, handleOf(f)));
@@ -71,12 +74,12 @@ async function lcreate(ctx: RequestContext, msg: Msg<'Tlcreate'>): Promise<Reply
   const s = ctx.session;
   const f = dirFid(ctx, msg.fid, 'lcreate');
   const flags = dotlToLinuxFlags(msg.flags) | O_CREAT;
-  const { entry, handle } = await changeFid(
+  const { entry, handle, slot } = await changeFid(
     f,
     'lcreate',
-    () => f.exp.vfs.create(withGid(f.cred, msg.gid, s.options), f.node, msg.name, flags, msg.mode & 0o7777),
+    () => withOpenSlot(ctx, 'lcreate', async (slot) => ({ ...(await f.exp.vfs.create(withGid(f.cred, msg.gid, s.options), f.node, msg.name, flags, msg.mode & 0o7777)), slot })),
     async (made) => {
-      await releaseOpen(f.exp, { kind: 'file', handle: made.handle, flags });
+      await releaseOpen(f.exp, { kind: 'file', handle: made.handle, flags, slot: made.slot });
       f.exp.vfs.forget(made.entry.id, 1);
     },
   );
@@ -87,7 +90,7 @@ async function lcreate(ctx: RequestContext, msg: Msg<'Tlcreate'>): Promise<Reply
   f.node = node;
   f.name = Buffer.from(msg.name);
   f.qid = qidOf(entry.attr);
-  f.open = { kind: 'file', handle, flags };
+  f.open = { kind: 'file', handle, flags, slot };
   return { type: 'Rlcreate', qid: f.qid, iounit: s.iounit };
 }
 
@@ -220,12 +223,15 @@ async function xattrwalk(ctx: RequestContext, msg: Msg<'Txattrwalk'>): Promise<R
   } else {
     data = await vfs.getxattr(f.cred, f.node, msg.name);
   }
+  // The value is read already; past the limit it is dropped at once.
+  const hold = s.xattrHold(data.length, 'xattrwalk');
   const x: Fid = newFid(f, s.refs.share(f.exp, f.node), f.qid, undefined, f.name);
-  x.xattr = { kind: 'read', data };
+  x.xattr = { kind: 'read', data, hold };
   let old: Fid | undefined;
   try {
     old = s.fids.install(msg.newfid, x, 'xattrwalk', msg.newfid === msg.fid ? f : undefined);
   } catch (err) {
+    hold.release();
     s.refs.release(f.exp, x.node);
     throw err;
   }
@@ -238,7 +244,9 @@ async function xattrcreate(ctx: RequestContext, msg: Msg<'Txattrcreate'>): Promi
   const f = plainFid(ctx, msg.fid, 'xattrcreate');
   if (msg.attr_size > BigInt(XATTR_SIZE_MAX)) throw protocolError('E2BIG', 'xattrcreate', `${msg.attr_size} bytes`);
   const size = Number(msg.attr_size);
-  f.xattr = { kind: 'write', name: msg.name, size, flags: msg.flags, value: Buffer.alloc(size), written: 0 };
+  // The announced size is counted now; memory is taken only as Twrite brings data.
+  const hold = ctx.session.xattrHold(size, 'xattrcreate');
+  f.xattr = { kind: 'write', name: msg.name, size, flags: msg.flags, value: Buffer.alloc(0), written: 0, hold };
   return { type: 'Rxattrcreate' };
 }
 

@@ -9,7 +9,8 @@ import { uidOfName } from '../creds.js';
 import { changeFid, followFile, releaseOpen, type Fid, type OpenState } from '../fids.js';
 import { qidOf } from '../qid.js';
 import { protocolError } from '../replies.js';
-import { dirFid, handleOf, nameInParent, plainFid } from './common.js';
+import type { Hold } from '../limits.js';
+import { dirFid, handleOf, nameInParent, plainFid, withOpenSlot } from './common.js';
 import { permOfDmMode, statOf } from './stat.js';
 import type { HandlerTable, Msg, Reply, RequestContext } from './types.js';
 
@@ -28,7 +29,9 @@ async function open(ctx: RequestContext, msg: Msg<'Topen'>): Promise<Reply> {
     async () => {
       const attr = await vfs.getattr(f.node);
       const flags = openModeToLinuxFlags(msg.mode);
-      const state: OpenState = dir ? { kind: 'dir', handle: await vfs.opendir(f.cred, f.node) } : { kind: 'file', handle: await vfs.open(f.cred, f.node, flags), flags };
+      const state = await withOpenSlot(ctx, 'open', async (slot): Promise<OpenState> =>
+        dir ? { kind: 'dir', handle: await vfs.opendir(f.cred, f.node), slot } : { kind: 'file', handle: await vfs.open(f.cred, f.node, flags), flags, slot },
+      );
       return { attr, state };
     },
     (got) => releaseOpen(f.exp, got.state),
@@ -63,6 +66,7 @@ async function createEntry(
   perm: number,
   dotu: boolean,
   ext: string,
+  slot: Hold,
 ): Promise<{ entry: Entry; state: OpenState; orclose: boolean }> {
   const vfs = f.exp.vfs;
   let entry: Entry;
@@ -71,7 +75,7 @@ async function createEntry(
   if (msg.perm & DMDIR) {
     entry = await vfs.mkdir(cred, f.node, msg.name, perm);
     try {
-      state = { kind: 'dir', handle: await vfs.opendir(cred, entry.id) };
+      state = { kind: 'dir', handle: await vfs.opendir(cred, entry.id), slot };
     } catch (e) {
       vfs.forget(entry.id, 1);
       throw e;
@@ -103,7 +107,7 @@ async function createEntry(
     const flags = openModeToLinuxFlags(msg.mode) | O_CREAT | O_EXCL;
     const made: { entry: Entry; handle: HandleId } = await vfs.create(cred, f.node, msg.name, flags, perm);
     entry = made.entry;
-    state = { kind: 'file', handle: made.handle, flags };
+    state = { kind: 'file', handle: made.handle, flags, slot };
     orclose = (msg.mode & ORCLOSE) !== 0;
   }
   return { entry, state, orclose };
@@ -123,7 +127,13 @@ async function create(ctx: RequestContext, msg: Msg<'Tcreate'>): Promise<Reply> 
   const { entry, state, orclose } = await changeFid(
     f,
     'create',
-    () => createEntry(s, f, msg, cred, perm, dotu, ext),
+    () =>
+      withOpenSlot(ctx, 'create', async (slot) => {
+        const made = await createEntry(s, f, msg, cred, perm, dotu, ext, slot);
+        // A symlink, link or device is made, not opened.
+        if (made.state.kind === 'none') slot.release();
+        return made;
+      }),
     async (made) => {
       await releaseOpen(f.exp, made.state);
       vfs.forget(made.entry.id, 1);

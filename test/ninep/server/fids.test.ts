@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FidTable, NodeRefs, releaseFid, type Fid } from '../../../ninep/server/fids.js';
+import { NO_HOLD } from '../../../ninep/server/limits.js';
 import { LockSignal, type ServedExport } from '../../../ninep/server/exports.js';
 import { VfsError } from '../../../src/errors.js';
 import { openExport } from '../../../src/index.js';
@@ -62,7 +63,7 @@ test('FidTable: unknown fids are EBADF, reuse is EBADF, the limit is EMFILE; rel
     assert.is(code(() => t.get(1, 'x')), 'EBADF');
     const refs = new NodeRefs();
     const f: Fid = { exp, node: refs.share(exp, vfs.root), qid: { type: 0x80, version: 0, path: 1n }, parent: undefined, name: Buffer.from('/'), cred: root, orclose: false };
-    f.open = { kind: 'dir', handle: await vfs.opendir(root, vfs.root) };
+    f.open = { kind: 'dir', handle: await vfs.opendir(root, vfs.root), slot: NO_HOLD };
     t.install(1, f, 'x');
     assert.is(code(() => t.checkFree(1, 'x')), 'EBADF');
     assert.is(code(() => t.install(1, { ...f }, 'x')), 'EBADF', 'a number taken meanwhile');

@@ -23,6 +23,13 @@ test('validation: each bad field is refused with its name', () => {
     ['squash', { squash: 'some' }],
     ['anonUid', { anonUid: -1 }],
     ['anonGid', { anonGid: 0x100000000 }],
+    ['maxXattrBytes', { maxXattrBytes: -1 }],
+    ['readAheadBytes', { readAheadBytes: 0.5 }],
+    ['maxOpenFiles', { maxOpenFiles: 0 }],
+    ['maxOpenFilesTotal', { maxOpenFilesTotal: 0 }],
+    ['maxConnections', { maxConnections: 0 }],
+    ['frameTimeout', { frameTimeout: -5 }],
+    ['maxQueuedBytes', { maxQueuedBytes: 0 }],
   ];
   for (const [name, partial] of bad) {
     assert.throws(() => resolveServerOptions(partial), (e: unknown) => e instanceof ServerOptionsError && e.message.includes(name));
