@@ -32,10 +32,16 @@ test('the total is what the limit leaves; the per-connection default never passe
   assert.is(withFdBudget({ maxOpenFiles: 7, maxOpenFilesTotal: 100 }, [hostfs], 20000).maxOpenFiles, 7);
 });
 
-test('a total that does not fit, or no room at all, is a usage error', () => {
+test('no room at all is a usage error; a total given that does not fit is kept, with a warning', () => {
   const hostfs = resolveExportOptions({ path: '/x' });
-  assert.throws(() => withFdBudget({ maxOpenFilesTotal: 19000 }, [hostfs], 20000), (e: unknown) => e instanceof UsageError && /more than the \d+ that fit/.test(e.message));
   assert.throws(() => withFdBudget({}, [hostfs], 1024), (e: unknown) => e instanceof UsageError && /ulimit -n/.test(e.message));
+  const warnings: string[] = [];
+  const o = withFdBudget({ maxOpenFilesTotal: 19000 }, [hostfs], 20000, (m) => warnings.push(m));
+  assert.is(o.maxOpenFilesTotal, 19000);
+  assert.is(warnings.length, 1);
+  assert.match(warnings[0] ?? '', /more than the \d+ that fit/);
+  assert.is(withFdBudget({ maxOpenFilesTotal: 500 }, [hostfs], 1024, (m) => warnings.push(m)).maxOpenFilesTotal, 500);
+  assert.is(warnings.length, 2);
 });
 
 test.run();

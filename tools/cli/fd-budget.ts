@@ -33,18 +33,28 @@ export function processFdLimit(limitsText?: string): number | undefined {
  * The open-file options for `server`: maxOpenFilesTotal is what `limit`
  * leaves after the exports' cached descriptors, one per connection and
  * FD_SLACK; maxOpenFiles (per connection) its default or the total, if
- * smaller. Values given are checked against the same room (UsageError).
+ * smaller. A total given that does not fit is kept, with a warning: the
+ * user asked for it (clients may then meet the host's own EMFILE). No room
+ * at all without a total given is a UsageError.
  */
-export function withFdBudget(server: Partial<ServerOptions>, exports: readonly ExportOptions[], limit: number | undefined): Partial<ServerOptions> {
+export function withFdBudget(
+  server: Partial<ServerOptions>,
+  exports: readonly ExportOptions[],
+  limit: number | undefined,
+  warn: (message: string) => void = () => undefined,
+): Partial<ServerOptions> {
   if (limit === undefined) return server;
   const connections = server.maxConnections ?? DEFAULT_SERVER_OPTIONS.maxConnections;
   const cached = exports.reduce((n, e) => n + e.maxCachedFds + (e.mode === 'humfs' ? HUMFS_FOLDER_FDS : 0), 0);
   const reserved = FD_SLACK + connections + cached;
   const room = limit - reserved;
   const why = `the process may open ${limit} descriptors and keeps ${reserved} for the exports' caches (--max-cached-fds), the connections (--max-connections) and itself`;
-  if (room < 1) throw new UsageError(`${why}: nothing is left for open files; raise the limit (ulimit -n) or lower those`);
-  const total = server.maxOpenFilesTotal ?? room;
-  if (total > room) throw new UsageError(`--max-open-files-total ${total} is more than the ${room} that fit: ${why}`);
+  const given = server.maxOpenFilesTotal;
+  if (given === undefined && room < 1) {
+    throw new UsageError(`${why}: nothing is left for open files; raise the limit (ulimit -n), lower those, or set --max-open-files-total`);
+  }
+  if (given !== undefined && given > room) warn(`--max-open-files-total ${given} is more than the ${Math.max(room, 0)} that fit (${why}): clients may get the host's EMFILE`);
+  const total = given ?? room;
   const perConnection = server.maxOpenFiles ?? Math.min(DEFAULT_SERVER_OPTIONS.maxOpenFiles, total);
   return { ...server, maxOpenFilesTotal: total, maxOpenFiles: perConnection };
 }

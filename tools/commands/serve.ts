@@ -188,7 +188,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     }
     const main = o.exports[0];
     if (main !== undefined && !exportsByName.has(path.resolve(main.options.path))) aliases.set(path.resolve(main.options.path), main.name);
-    const options = withFdBudget(o.server, o.exports.map((e) => e.options), processFdLimit());
+    const options = withFdBudget(o.server, o.exports.map((e) => e.options), processFdLimit(), (m) => o.logger.warn(m));
     const server = new Server({ exports: exportsByName, defaultExport: main?.name ?? '', aliases, options });
     const msize = server.options.maxMsize;
     let listener: Listener | undefined;
