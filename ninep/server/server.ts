@@ -13,6 +13,13 @@ import { Session, type SessionHost } from './session.js';
 import { Tally } from './limits.js';
 import { ReadAheads } from './handlers/read-ahead.js';
 
+/**
+ * How long a connection must have sat on part of a frame before a new
+ * connection at maxConnections may take its place: a frame sent in pieces
+ * by a working client completes far sooner.
+ */
+const STALL_GRACE = 1000;
+
 export interface ServerConfig {
   /** Exports by aname. */
   exports: ReadonlyMap<string, Vfs>;
@@ -79,7 +86,7 @@ export class Server implements SessionHost {
       s.destroy();
       return s;
     }
-    if (this.sessions.size >= this.options.maxConnections) {
+    if (this.sessions.size >= this.options.maxConnections && !this.evictStalled(s.id)) {
       this.options.logger.warn(`9p: refusing connection ${s.id}: ${this.sessions.size} connections open, the limit (maxConnections)`);
       s.destroy();
       return s;
@@ -87,6 +94,32 @@ export class Server implements SessionHost {
     this.sessions.add(s);
     void s.closed.then(() => this.sessions.delete(s));
     return s;
+  }
+
+  /**
+   * At maxConnections, makes room by closing the connection that has sat
+   * longest on part of a frame (at least STALL_GRACE ms), so that clients
+   * holding half-sent frames cannot keep a well-behaved one out until their
+   * frameTimeout. False when no connection is stalled.
+   */
+  private evictStalled(newId: number): boolean {
+    const now = performance.now();
+    let worst: Session | undefined;
+    let longest = STALL_GRACE;
+    for (const s of this.sessions) {
+      const t = s.stalledFor(now);
+      if (t >= longest) {
+        worst = s;
+        longest = t;
+      }
+    }
+    if (worst === undefined) return false;
+    this.options.logger.warn(
+      `9p: closing connection ${worst.id}, stalled mid-frame for ${Math.round(longest)} ms, to admit connection ${newId} at the limit (maxConnections)`,
+    );
+    this.sessions.delete(worst);
+    worst.destroy();
+    return true;
   }
 
   /** Connections now open. */

@@ -111,6 +111,8 @@ export class Session {
   /** Reply bytes written to the connection and not yet handed to the kernel. */
   private queued = 0;
   private frameTimer: NodeJS.Timeout | undefined;
+  /** When the partial frame being read last grew (ms clock); undefined with no partial frame. */
+  private partialSince: number | undefined;
   private readonly onServerDrained = (): void => this.pump();
 
   constructor(
@@ -250,9 +252,20 @@ export class Session {
     this.watchPartialFrame();
   }
 
+  /**
+   * How long this connection has sat on part of a frame with nothing more
+   * coming, in ms (0 when it holds no partial frame or the server is not
+   * reading it). The server closes the longest such one to admit a new
+   * connection at maxConnections.
+   */
+  stalledFor(now: number): number {
+    return this.partialSince === undefined || this.paused ? 0 : now - this.partialSince;
+  }
+
   /** Times a partial frame while the connection is read; closes it when nothing more comes in time. */
   private watchPartialFrame(): void {
     const ms = this.host.options.frameTimeout;
+    this.partialSince = this.framer.pending === 0 || this.isClosed ? undefined : performance.now();
     if (this.framer.pending === 0 || this.paused || this.isClosed || ms === 0) {
       if (this.frameTimer !== undefined) clearTimeout(this.frameTimer);
       this.frameTimer = undefined;

@@ -248,6 +248,38 @@ testModes(test, 'a connection that stops mid-frame is closed after frameTimeout;
   await waitFor(() => heldDescriptors() <= before);
 });
 
+const stallWarns: string[] = [];
+testModes(test, 'at maxConnections, connections stalled mid-frame give way to a new client long before frameTimeout', { server: { maxConnections: 3, frameTimeout: 600_000, logger: logger(stallWarns) } }, async (s) => {
+  const data = Buffer.from('served');
+  fs.writeFileSync(path.join(s.dir, 'f'), data);
+  const before = heldDescriptors();
+  const half = encode(dialect9P2000L, 2, { type: 'Twalk', fid: 1, newfid: 2, wname: [Buffer.from('f')] }).subarray(0, 9);
+  const stuck: RawConn[] = [];
+  for (let k = 0; k < 3; k++) {
+    const raw = await rawSession(s);
+    raw.send(half);
+    stuck.push(raw);
+  }
+  // A well-behaved client tries until it is let in; the stalled ones would
+  // hold every slot for frameTimeout (ten minutes here) without eviction.
+  let admitted = false;
+  for (let tries = 0; tries < 200 && !admitted; tries++) {
+    try {
+      await stillWorks(s, 'f', data);
+      admitted = true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  assert.ok(admitted, 'a new client got in and was served');
+  assert.ok(stallWarns.some((w) => /closing connection \d+, stalled mid-frame/.test(w)), stallWarns.join('\n'));
+  const closed = await Promise.all(stuck.map((r) => Promise.race([r.closed.then(() => 1), new Promise<number>((res) => setTimeout(() => res(0), 50))])));
+  assert.ok(closed.reduce((a, b) => a + b, 0) >= 1, 'a stalled connection was closed');
+  for (const r of stuck) r.destroy();
+  stallWarns.length = 0;
+  await waitFor(() => heldDescriptors() <= before);
+});
+
 testModes(test, 'reply bytes queued for clients that do not read stay near maxQueuedBytes; a reading client goes on', { server: { maxMsize: MIB, maxQueuedBytes: 4 * MIB, writeHighWater: 1 << 30, maxInFlight: 8 } }, async (s) => {
   const big = crypto.randomBytes(MIB);
   fs.writeFileSync(path.join(s.dir, 'big'), big);
