@@ -56,6 +56,14 @@ export interface ServerOptions {
    * interrupted, so the wait is kept short.
    */
   blockingLockWait: number;
+  /**
+   * Byte-range lock ranges one connection may hold at once in one export
+   * (its processes together; a range split in two by an unlock counts
+   * twice). A Tlock that would go past it fails with ENOLCK, which the
+   * guest's fcntl returns. Each range costs about half a KiB; the table
+   * stays O(log n) per lock whatever the count.
+   */
+  maxLocks: number;
   logger: Logger;
   /** Log every request and reply (debug level) as `recv [tag] Twalk{...}`. */
   trace: boolean;
@@ -71,6 +79,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   defaultUid: 65534,
   defaultGid: 65534,
   blockingLockWait: 1000,
+  maxLocks: 16384,
   logger: nullLogger,
   trace: false,
 };
@@ -94,6 +103,7 @@ export function resolveServerOptions(partial: Partial<ServerOptions> = {}): Serv
   integerIn('defaultUid', o.defaultUid, 0, 0xfffffffe);
   integerIn('defaultGid', o.defaultGid, 0, 0xfffffffe);
   integerIn('blockingLockWait', o.blockingLockWait, 0, 3_600_000);
+  integerIn('maxLocks', o.maxLocks, 1, 1 << 24);
   if (o.access !== 'client' && o.access !== 'user') throw new ServerOptionsError(`access must be "client" or "user", not "${String(o.access)}"`);
   return o;
 }

@@ -3,6 +3,7 @@
 // trace for a user mistake.
 
 import { OptionsError } from '../../src/options.js';
+import { ServerOptionsError } from '../../ninep/server/options.js';
 import { VfsError } from '../../src/errors.js';
 import { UsageError } from './args.js';
 
@@ -18,7 +19,7 @@ export async function runMain(program: string, main: () => Promise<number>): Pro
     if (e instanceof UsageError) {
       process.stderr.write(`${program}: ${e.message}\nTry '${program} --help'.\n`);
       process.exitCode = 2;
-    } else if (e instanceof OptionsError) {
+    } else if (e instanceof OptionsError || e instanceof ServerOptionsError) {
       process.stderr.write(`${program}: ${e.message}\n`);
       process.exitCode = 2;
     } else if (e instanceof VfsError) {

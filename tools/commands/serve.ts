@@ -19,6 +19,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'export', kind: 'list', arg: 'NAME=DIR', help: 'serve DIR too, to attaches with aname NAME (repeatable)' },
   { name: 'msize', kind: 'integer', arg: 'N', help: 'largest 9P message size granted (default 1048576)' },
   { name: 'access', kind: 'string', arg: 'client|user', help: 'who checks permissions: the guest kernel (client, default) or the server per user' },
+  { name: 'max-locks', kind: 'integer', arg: 'N', help: 'byte-range lock ranges one connection may hold in one export; more fail with ENOLCK (default 16384)' },
 ];
 
 export type ListenSpec =
@@ -54,6 +55,8 @@ export function serverOptionsFromArgs(args: ParsedArgs, trace: boolean, logger: 
   const o: Partial<ServerOptions> = { logger, trace };
   const msize = getInt(args, 'msize');
   if (msize !== undefined) o.maxMsize = msize;
+  const maxLocks = getInt(args, 'max-locks');
+  if (maxLocks !== undefined) o.maxLocks = maxLocks;
   const access = getString(args, 'access');
   if (access !== undefined) {
     if (access !== 'client' && access !== 'user') throw new UsageError(`--access wants client or user, not "${access}"`);

@@ -7,6 +7,7 @@ test('defaults: 1 MiB msize, client access model, nobody for unknown users', () 
   assert.is(o.maxMsize, 1 << 20);
   assert.is(o.access, 'client');
   assert.is(o.defaultUid, 65534);
+  assert.is(o.maxLocks, 16384);
   assert.equal(o, DEFAULT_SERVER_OPTIONS);
 });
 
@@ -19,6 +20,8 @@ test('validation: each bad field is refused with its name', () => {
     ['writeHighWater', { writeHighWater: -1 }],
     ['defaultUid', { defaultUid: 0xffffffff }],
     ['access', { access: 'everyone' }],
+    ['maxLocks', { maxLocks: 0 }],
+    ['maxLocks', { maxLocks: 2.5 }],
   ];
   for (const [name, partial] of bad) {
     assert.throws(() => resolveServerOptions(partial), (e: unknown) => e instanceof ServerOptionsError && e.message.includes(name));
