@@ -44,7 +44,7 @@ interface Shared {
 }
 
 /** One macrotask turn: I/O and other clients' requests run meanwhile. */
-const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+export const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class DirListings {
   private readonly dirs = new Map<NodeId, Shared>();

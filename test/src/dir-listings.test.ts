@@ -129,6 +129,19 @@ test('the real Vfs: 40 handles on a 5,000-entry directory hold one listing; host
       handles.push(h);
     }
     assert.equal(vfs.listingStats, { dirs: 1, listings: 1, names: 5_000, builds: 1 });
+    // One readdir of 5,000 entries from the built listing lets other work
+    // run between slices of lstats (count the event-loop turns it allowed).
+    let turns = 0;
+    let reading = true;
+    const tick = (): void => {
+      turns++;
+      if (reading) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const big = await vfs.readdir(handles[0] as number, 0n, 5_002);
+    reading = false;
+    assert.is(big.length, 5_002);
+    assert.ok(turns >= 10, `${turns} turns of the event loop during a 5,000-entry readdir`);
     const all = async (h: number): Promise<string[]> => {
       const out: string[] = [];
       for (let c = 0n; ; ) {
