@@ -17,8 +17,10 @@
 // Cookies are hashes of names, so resuming with a listing rebuilt since, or
 // taken by another handle, still never repeats nor skips a lasting entry:
 // every handle resumes from the directory's current listing.
-// The entry of a directory lives while handles are open on it (counted);
-// concurrent builds of the same state are coalesced into one.
+// The entry of a directory lives while handles are open on it (counted).
+// A directory has at most one build running; requests that need a fresh
+// listing meanwhile join it when it lists the state they see, or wait for
+// it and look again.
 
 import { buildCookieListSliced, type CookieList } from './readdir-cookies.js';
 import type { NodeId } from './types.js';
@@ -84,11 +86,19 @@ export class DirListings {
     const e = this.dirs.get(dir);
     if (e === undefined) throw new Error(`no open handle on directory ${dir}`);
     if (!fresh && e.list !== null) return e.list;
-    const now = stamp();
-    if (e.list !== null && !e.stale && e.stamp === now) return e.list;
-    const b = e.building;
-    if (b !== null && !b.stale && b.stamp === now) return b.done;
-    return this.rebuild(e, now, list);
+    // A listing whose build began after this call did is fresh enough for
+    // it, whatever changed since.
+    const since = this.nextSeq;
+    for (;;) {
+      const now = stamp();
+      if (e.list !== null && ((!e.stale && e.stamp === now) || e.seq >= since)) return e.list;
+      const b = e.building;
+      if (b === null) return this.rebuild(e, now, list);
+      if (!b.stale && b.stamp === now) return b.done;
+      // One build at a time per directory, even while the host keeps
+      // changing it: wait for this one, then look again.
+      await b.done.catch(() => undefined);
+    }
   }
 
   private async rebuild(e: Shared, stamp: string, list: () => Promise<Buffer[]>): Promise<CookieList> {

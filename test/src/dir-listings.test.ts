@@ -93,6 +93,29 @@ test('a change during a build: that build serves its callers, the next fresh lis
   l.close(1);
 });
 
+test('a directory that keeps changing on the host: one build at a time, and the waiters share the next', async () => {
+  const l = new DirListings();
+  const d = fakeDir(['a']);
+  l.open(1);
+  let running = 0;
+  let most = 0;
+  const slow = async (): Promise<Buffer[]> => {
+    running++;
+    most = Math.max(most, running);
+    d.lists++;
+    await new Promise((r) => setImmediate(r));
+    running--;
+    return d.names.map(B);
+  };
+  // Every stamp read sees a new state, as if the host changed the directory each time.
+  let n = 0;
+  const got = await Promise.all(Array.from({ length: 20 }, () => l.get(1, true, () => `s${n++}`, slow)));
+  assert.is(got.length, 20);
+  assert.is(most, 1, 'never two builds of one directory at once');
+  assert.is(d.lists, 2, 'the first build, then one the other 19 waited for and share');
+  l.close(1);
+});
+
 test('the sliced build pauses between slices and gives exactly the cookies of the one-go build', async () => {
   const rand = prng(3);
   const names = Array.from({ length: 20_000 }, (_, i) => B(`n-${i}-${below(rand, 1000)}`));
