@@ -45,11 +45,12 @@ function tally(out, code) {
     const m = [...plain.matchAll(new RegExp(`${label}:\\s+(\\d+)`, 'g'))].pop();
     return m ? Number(m[1]) : 0;
   };
+  // uvu's Total counts the cases that ran; the skipped ones are only under Skipped.
   const total = num('Total');
   const passed = num('Passed');
   const skipped = num('Skipped');
-  // A crash before uvu's summary still counts as a failure.
-  const failed = Math.max(0, total - passed - skipped) + (code !== 0 && total === passed + skipped ? 1 : 0);
+  // A crash before uvu's summary (or after it) still counts as a failure.
+  const failed = Math.max(0, total - passed) || (code !== 0 ? 1 : 0);
   return { passed, failed, skipped };
 }
 

@@ -12,13 +12,14 @@ import * as xattrs from './core/xattrs.js';
 import { DirListings } from './dir-listings.js';
 import { fromNodeError } from './errors.js';
 import { HandleTable } from './handles.js';
+import { HostLimits, type HostLimitsOptions } from './core/host-limits.js';
 import { Host } from './host/host.js';
 import { HostXattr } from './host/xattr.js';
 import { LockTable } from './locks.js';
 import type { Logger } from './log.js';
 import type { MetadataStore } from './meta/store.js';
 import { NodeTable } from './nodes.js';
-import type { Attr, Cred, DirEntry, Entry, HandleId, NodeId, SetAttr, StatFs } from './types.js';
+import { O_TRUNC, type Attr, type Cred, type DirEntry, type Entry, type HandleId, type NodeId, type SetAttr, type StatFs } from './types.js';
 import type { LockConflict, LockQuota, LockRange, Vfs } from './vfs.js';
 
 export interface CoreOptions {
@@ -30,6 +31,10 @@ export interface CoreOptions {
   maxRememberedNodes: number;
   checkPermissions: boolean;
   logger: Logger;
+  /** What clients may make on the host (hostfs: nosuid, nodev); none when absent. */
+  limits?: HostLimitsOptions;
+  /** How many mknod(1) children run at once (see ExportOptions.maxMknodProcesses). */
+  maxMknodProcesses?: number;
 }
 
 export class CoreVfs implements Vfs {
@@ -40,7 +45,7 @@ export class CoreVfs implements Vfs {
   private closed = false;
 
   constructor(opts: CoreOptions) {
-    const host = new Host(opts.logger);
+    const host = new Host(opts.logger, opts.maxMknodProcesses);
     const rootFd = host.openRoot(opts.root);
     let nodes: NodeTable;
     try {
@@ -60,6 +65,7 @@ export class CoreVfs implements Vfs {
       new DirListings(),
       opts.checkPermissions,
       opts.logger,
+      opts.limits === undefined ? HostLimits.none(opts.logger) : new HostLimits(opts.limits, opts.logger),
     );
     this.root = nodes.root.id;
     this.gate = this.ctx.store.ordered ? new Gate() : undefined;
@@ -134,7 +140,8 @@ export class CoreVfs implements Vfs {
     return this.run('access', 'shared', () => attrs.access(this.ctx, cred, id, mask));
   }
   open(cred: Cred, id: NodeId, flags: number): Promise<HandleId> {
-    return this.run('open', 'shared', () => files.open(this.ctx, cred, id, flags));
+    // O_TRUNC may also clear setuid/setgid in the store: a change.
+    return this.run('open', flags & O_TRUNC ? 'exclusive' : 'shared', () => files.open(this.ctx, cred, id, flags));
   }
   create(cred: Cred, parent: NodeId, name: Buffer, flags: number, mode: number): Promise<{ entry: Entry; handle: HandleId }> {
     return this.changing(this.run('create', 'exclusive', () => files.create(this.ctx, cred, parent, name, flags, mode)), parent);
@@ -143,7 +150,11 @@ export class CoreVfs implements Vfs {
     return this.run('read', 'free', () => files.read(this.ctx, handle, offset, into));
   }
   write(handle: HandleId, offset: bigint, data: Buffer): Promise<number> {
-    return this.run('write', 'free', () => files.write(this.ctx, handle, offset, data));
+    // Clearing setuid/setgid first is a change of the record (humfs): it
+    // runs as one, before the write, as Linux clears them before writing.
+    const put = (): Promise<number> => this.run('write', 'free', () => files.write(this.ctx, handle, offset, data));
+    if (files.writeClearsSetid(this.ctx, handle, data.length)) return this.run('write', 'exclusive', () => files.clearSetidOf(this.ctx, handle)).then(put);
+    return put();
   }
   fsync(handle: HandleId, datasync: boolean): Promise<void> {
     return this.run('fsync', 'free', () => files.fsync(this.ctx, handle, datasync));

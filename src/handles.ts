@@ -9,7 +9,7 @@
 
 import { vfsError } from './errors.js';
 import type { Node } from './nodes.js';
-import type { HandleId, NodeId } from './types.js';
+import type { Cred, HandleId, NodeId } from './types.js';
 
 export interface FileHandle {
   readonly kind: 'file';
@@ -18,6 +18,12 @@ export interface FileHandle {
   readonly fd: number;
   /** Linux O_* flags it was opened with (access mode, O_APPEND, ...). */
   readonly flags: number;
+  /**
+   * Who opened it. Writes carry no cred of their own (a 9P fid or a FUSE
+   * file acts for its opener), so the opener decides whether a write
+   * clears setuid/setgid.
+   */
+  readonly cred: Cred;
   busy: number;
   waiters: Array<() => void>;
 }
@@ -39,8 +45,8 @@ export class HandleTable {
   private nextId = 1;
   private readonly handles = new Map<HandleId, Handle>();
 
-  addFile(node: Node, fd: number, flags: number): FileHandle {
-    const h: FileHandle = { kind: 'file', id: this.nextId++, node, fd, flags, busy: 0, waiters: [] };
+  addFile(node: Node, fd: number, flags: number, cred: Cred): FileHandle {
+    const h: FileHandle = { kind: 'file', id: this.nextId++, node, fd, flags, cred, busy: 0, waiters: [] };
     node.opens++;
     this.handles.set(h.id, h);
     return h;
@@ -57,6 +63,12 @@ export class HandleTable {
     const h = this.handles.get(id);
     if (h === undefined || h.kind !== 'file' || (node !== undefined && h.node.id !== node)) throw vfsError('EBADF', 'handle', String(id));
     return h;
+  }
+
+  /** The file handle `id`, or undefined (no error) when there is none. */
+  peekFile(id: HandleId): FileHandle | undefined {
+    const h = this.handles.get(id);
+    return h?.kind === 'file' ? h : undefined;
   }
 
   /** A file or directory handle opened on `node` (getattr/setattr through either). */

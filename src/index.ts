@@ -30,19 +30,22 @@ export async function openExport(options: Partial<ExportOptions> & { path: strin
     maxRememberedNodes: o.maxRememberedNodes,
     checkPermissions: o.checkPermissions,
     logger: o.logger,
+    maxMknodProcesses: o.maxMknodProcesses,
   };
   let core: CoreVfs;
+  const serverUid = process.getuid?.() ?? 0;
   if (o.mode === 'humfs') {
     const humfs = openHumfs(o.path, o, o.logger);
     try {
-      core = new CoreVfs({ root: humfs.dataRoot, store: (host) => humfs.store(host), ...common });
+      const limits = { nosuid: false, nodev: false, nocaps: !o.allowSetuid, serverUid };
+      core = new CoreVfs({ root: humfs.dataRoot, store: (host) => humfs.store(host), limits, ...common });
     } catch (e) {
       humfs.abort();
       throw e;
     }
   } else {
-    const privileged = process.getuid?.() === 0;
-    core = new CoreVfs({ root: o.path, store: (host) => new HostfsStore(host, privileged), ...common });
+    const limits = { nosuid: !o.allowSetuid, nodev: !o.allowDevices, nocaps: !o.allowSetuid, serverUid };
+    core = new CoreVfs({ root: o.path, store: (host) => new HostfsStore(host, serverUid === 0), limits, ...common });
   }
   return o.readonly ? new ReadOnlyVfs(core) : core;
 }

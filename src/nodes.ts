@@ -65,6 +65,12 @@ export interface Node {
   /** Its last name was removed: never found again, its identity is not remembered. */
   gone: boolean;
   dropped: boolean;
+  /**
+   * Its mode had setuid, or setgid with group execute, when last stated
+   * (every open and chmod states it): a write by a non-root caller then
+   * looks again and clears them. Absent means no.
+   */
+  setid?: boolean;
 }
 
 export class NodeTable {
@@ -105,6 +111,7 @@ export class NodeTable {
       detached: false,
       gone: false,
       dropped: false,
+      setid: false,
     };
     this.byId.set(node.id, node);
     this.byIdentity.set(key, node);

@@ -37,6 +37,28 @@ export interface ExportOptions {
   defaultGid: number;
   defaultFileMode: number;
   defaultDirMode: number;
+  /**
+   * hostfs: let clients make setuid files, and setgid files with group
+   * execute, that run as someone other than the serving user. Off (the
+   * default) the export acts as a `nosuid` mount: a create, mknod or chmod
+   * that would leave such a non-directory (any, when the server runs as
+   * root) is refused with EPERM, and so is setting security.capability.
+   * humfs keeps these bits as metadata only and ignores this.
+   */
+  allowSetuid: boolean;
+  /**
+   * hostfs: let clients make real character and block device nodes on the
+   * host. Off (the default) the export acts as a `nodev` mount: such a
+   * mknod is refused with EPERM. FIFOs and sockets are always allowed;
+   * humfs records devices as metadata only and ignores this.
+   */
+  allowDevices: boolean;
+  /**
+   * hostfs: how many mknod(1) child processes (Node has no mknod(2); FIFOs
+   * and devices are made by one) run at once for this export; further
+   * requests wait their turn.
+   */
+  maxMknodProcesses: number;
   logger: Logger;
 }
 
@@ -51,6 +73,9 @@ export const DEFAULT_EXPORT_OPTIONS: Omit<ExportOptions, 'path'> = {
   defaultGid: 0,
   defaultFileMode: 0o644,
   defaultDirMode: 0o755,
+  allowSetuid: false,
+  allowDevices: false,
+  maxMknodProcesses: 4,
   logger: nullLogger,
 };
 
@@ -68,6 +93,12 @@ export function resolveExportOptions(partial: Partial<ExportOptions> & { path: s
   if (o.mode !== 'hostfs' && o.mode !== 'humfs') throw new OptionsError(`unknown mode "${String(o.mode)}" (hostfs or humfs)`);
   if (!Number.isInteger(o.maxCachedFds) || o.maxCachedFds < 16) throw new OptionsError('maxCachedFds must be an integer >= 16');
   if (!Number.isInteger(o.maxRememberedNodes) || o.maxRememberedNodes < 0) throw new OptionsError('maxRememberedNodes must be an integer >= 0');
+  if (!Number.isInteger(o.maxMknodProcesses) || o.maxMknodProcesses < 1 || o.maxMknodProcesses > 1024) {
+    throw new OptionsError('maxMknodProcesses must be an integer from 1 to 1024');
+  }
+  for (const k of ['allowSetuid', 'allowDevices'] as const) {
+    if (typeof o[k] !== 'boolean') throw new OptionsError(`${k} must be true or false`);
+  }
   if (!['host', 'default', 'hide'].includes(o.missingMetadata)) {
     throw new OptionsError(`unknown missing-metadata policy "${o.missingMetadata}" (host, default or hide)`);
   }

@@ -111,6 +111,13 @@ export const O_NOATIME = 0o1000000;
 export const O_CLOEXEC = 0o2000000;
 export const O_SYNC = 0o4010000;
 export const O_PATH = 0o10000000;
+/**
+ * Linux's __FMODE_EXEC (0x20): the kernel's own flag for an open made to
+ * execute the file (execve, uselib). Not an open(2) bit a program can pass;
+ * front ends set it for an open the protocol says is for execution (9P
+ * OEXEC), and the Vfs then checks execute permission instead of read.
+ */
+export const O_EXEC_OPEN = 0o40;
 
 // st_mode type bits.
 export const S_IFMT = 0o170000;

@@ -112,7 +112,9 @@ export interface Vfs {
    * Open a regular file (flags: Linux O_* bits; O_CREAT is ignored here,
    * O_TRUNC truncates). EISDIR for directories (use opendir), ELOOP for
    * symlinks, ENXIO/EOPNOTSUPP-style refusals for devices, FIFOs and sockets
-   * (the server never opens host special files).
+   * (the server never opens host special files). O_EXEC_OPEN (read-only)
+   * asks execute permission instead of read. The handle remembers `cred`:
+   * writes through it act for the opener.
    */
   open(cred: Cred, id: NodeId, flags: number): Promise<HandleId>;
 
@@ -130,7 +132,12 @@ export interface Vfs {
    */
   read(handle: HandleId, offset: bigint, into: Buffer): Promise<number>;
 
-  /** Write `data` at `offset` (O_APPEND handles write at the end); resolves with the count. */
+  /**
+   * Write `data` at `offset` (O_APPEND handles write at the end); resolves
+   * with the count. When the handle's opener is not root, setuid (and
+   * setgid with group execute) is cleared first, as Linux does; the same
+   * for a truncate (setattr size, open O_TRUNC) by a caller other than root.
+   */
   write(handle: HandleId, offset: bigint, data: Buffer): Promise<number>;
 
   fsync(handle: HandleId, datasync: boolean): Promise<void>;

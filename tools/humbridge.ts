@@ -9,7 +9,7 @@ import { packageVersion } from './cli/version.js';
 import { stderrLogger } from '../src/log.js';
 import { listCommand } from './commands/ls.js';
 import { ninepCommand } from './commands/ninep-client.js';
-import { namedExports, parseListen, serveCommand, serverOptionsFromArgs, SERVE_FLAGS } from './commands/serve.js';
+import { namedExports, parseListen, peerPolicyFromArgs, serveCommand, serverOptionsFromArgs, SERVE_FLAGS } from './commands/serve.js';
 
 const COMMON_FLAGS: readonly FlagSpec[] = [
   { name: 'help', short: 'h', kind: 'boolean', help: 'show this help' },
@@ -62,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
       if (dir === undefined) throw new UsageError('serve needs a DIR to serve');
       if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
       const server = serverOptionsFromArgs(args, getBool(args, 'trace'), logger);
+      const listen = parseListen(getString(args, 'listen'));
+      const peers = peerPolicyFromArgs(args, listen);
       const exportOf = (name: string, path: string) => {
         requireDirectory(path);
         const options = exportOptionsFromArgs(args, path, logger);
@@ -70,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
         return { name, options };
       };
       const exports = [exportOf('', dir), ...namedExports(args).map((e) => exportOf(e.name, e.dir))];
-      return serveCommand({ exports, listen: parseListen(getString(args, 'listen')), server, logger });
+      return serveCommand({ exports, listen, server, peers, logger });
     }
     case undefined:
       throw new UsageError('no command given');

@@ -64,12 +64,20 @@ export function dotlToLinuxFlags(flags: number): number {
 }
 
 /**
+ * Linux's __FMODE_EXEC: the kernel's mark on an open made to execute the
+ * file. OEXEC becomes a read-only open carrying it, and the Vfs checks
+ * execute permission for it instead of read (src/types.ts O_EXEC_OPEN).
+ */
+export const LINUX_FMODE_EXEC = 0o40;
+
+/**
  * Linux open(2) flags for a 9P2000(.u) Topen/Tcreate mode byte. OEXEC
- * opens for reading (the server checks execute permission itself);
- * ORCLOSE and OCEXEC are the server's business and map to nothing.
+ * opens for reading, marked LINUX_FMODE_EXEC so that execute permission is
+ * what is checked; ORCLOSE and OCEXEC are the server's business and map to
+ * nothing.
  */
 export function openModeToLinuxFlags(mode: number): number {
-  const access = [0 /* O_RDONLY */, 1 /* O_WRONLY */, 2 /* O_RDWR */, 0 /* OEXEC */][mode & 3] as number;
+  const access = [0 /* O_RDONLY */, 1 /* O_WRONLY */, 2 /* O_RDWR */, LINUX_FMODE_EXEC /* OEXEC */][mode & 3] as number;
   let out = access;
   if (mode & OTRUNC) out |= 0o1000; // O_TRUNC
   if (mode & OAPPEND) out |= 0o2000; // O_APPEND

@@ -15,6 +15,11 @@
 // The gid of an attach is 0 for uid 0 and ServerOptions.defaultGid otherwise:
 // 9P carries no group in attach. Supplementary groups are unknown.
 //
+// Squashing (ServerOptions.squash) then replaces ids the server will not act
+// as: uid 0 / gid 0 under "root", every id under "all", by anonUid/anonGid.
+// It applies to the attach and to a creating request's group alike, so a
+// squashed client cannot get its group back through Tmkdir's gid.
+//
 // With access model "client" the guest kernel has already checked
 // permissions; the Cred decides only who owns what gets created. With
 // access model "user" the export checks every call against this Cred, so a
@@ -41,12 +46,31 @@ export function nameOfId(id: number): string {
   return id === 0 ? 'root' : String(id);
 }
 
-export function attachCred(opts: Pick<ServerOptions, 'defaultUid' | 'defaultGid'>, uname: string, nUname: number | undefined): Cred {
-  const uid = nUname !== undefined && nUname !== NONUNAME ? nUname : (uidOfName(uname) ?? opts.defaultUid);
-  return { uid, gid: uid === 0 ? 0 : opts.defaultGid };
+export type SquashOptions = Pick<ServerOptions, 'squash' | 'anonUid' | 'anonGid'>;
+
+const NO_SQUASH: SquashOptions = { squash: 'none', anonUid: 65534, anonGid: 65534 };
+
+function squashUid(o: SquashOptions, uid: number): number {
+  return o.squash === 'all' || (o.squash === 'root' && uid === 0) ? o.anonUid : uid;
 }
 
-/** The fid's identity with the group a creating request names (~0 = keep). */
-export function withGid(cred: Cred, gid: number): Cred {
-  return gid === NONUNAME || gid === cred.gid ? cred : { ...cred, gid };
+function squashGid(o: SquashOptions, gid: number): number {
+  return o.squash === 'all' || (o.squash === 'root' && gid === 0) ? o.anonGid : gid;
+}
+
+export function attachCred(
+  opts: Pick<ServerOptions, 'defaultUid' | 'defaultGid'> & Partial<SquashOptions>,
+  uname: string,
+  nUname: number | undefined,
+): Cred {
+  const sq = { ...NO_SQUASH, ...opts };
+  const uid = nUname !== undefined && nUname !== NONUNAME ? nUname : (uidOfName(uname) ?? opts.defaultUid);
+  return { uid: squashUid(sq, uid), gid: squashGid(sq, uid === 0 ? 0 : opts.defaultGid) };
+}
+
+/** The fid's identity with the group a creating request names (~0 = keep), squashed as the attach was. */
+export function withGid(cred: Cred, gid: number, squash: SquashOptions = NO_SQUASH): Cred {
+  if (gid === NONUNAME) return cred;
+  const g = squashGid(squash, gid);
+  return g === cred.gid ? cred : { ...cred, gid: g };
 }

@@ -5,6 +5,9 @@ import { nullLogger, type Logger } from '../../src/log.js';
 
 export type AccessModel = 'client' | 'user';
 
+/** Identity squashing, as NFS's root_squash/all_squash and diod's allsquash. */
+export type SquashMode = 'none' | 'root' | 'all';
+
 export interface ServerOptions {
   /**
    * Largest msize granted (Tversion asks, the server clamps). Linux asks up
@@ -49,6 +52,19 @@ export interface ServerOptions {
   defaultUid: number;
   defaultGid: number;
   /**
+   * Identities the server will not act as. `none` (default): the ids a
+   * client names are used as they are. `root`: uid 0 becomes anonUid and
+   * gid 0 anonGid (NFS root_squash). `all`: every uid becomes anonUid and
+   * every gid anonGid (all_squash). Applied to the attach's identity and to
+   * the group a creating request names (creds.ts). With access `client`
+   * the guest kernel still checks permissions; squashing decides whom new
+   * files belong to. With access `user` it also decides what is allowed.
+   */
+  squash: SquashMode;
+  /** uid and gid squashed identities become. Default 65534 (nobody/nogroup). */
+  anonUid: number;
+  anonGid: number;
+  /**
    * How long a blocking Tlock (F_SETLKW) that conflicts waits in the server
    * for the lock before answering P9_LOCK_BLOCKED, in ms. Linux then sleeps
    * its lock timeout (30 s unless mounted with locktimeout=) and asks again;
@@ -78,6 +94,9 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   access: 'client',
   defaultUid: 65534,
   defaultGid: 65534,
+  squash: 'none',
+  anonUid: 65534,
+  anonGid: 65534,
   blockingLockWait: 1000,
   maxLocks: 16384,
   logger: nullLogger,
@@ -102,6 +121,9 @@ export function resolveServerOptions(partial: Partial<ServerOptions> = {}): Serv
   integerIn('writeHighWater', o.writeHighWater, 1, 0x7fffffff);
   integerIn('defaultUid', o.defaultUid, 0, 0xfffffffe);
   integerIn('defaultGid', o.defaultGid, 0, 0xfffffffe);
+  integerIn('anonUid', o.anonUid, 0, 0xfffffffe);
+  integerIn('anonGid', o.anonGid, 0, 0xfffffffe);
+  if (o.squash !== 'none' && o.squash !== 'root' && o.squash !== 'all') throw new ServerOptionsError(`squash must be "none", "root" or "all", not "${String(o.squash)}"`);
   integerIn('blockingLockWait', o.blockingLockWait, 0, 3_600_000);
   integerIn('maxLocks', o.maxLocks, 1, 1 << 24);
   if (o.access !== 'client' && o.access !== 'user') throw new ServerOptionsError(`access must be "client" or "user", not "${String(o.access)}"`);

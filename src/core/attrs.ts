@@ -11,6 +11,7 @@
 import { vfsError } from '../errors.js';
 import type { Attr, Cred, Entry, HandleId, Nanos, NodeId, SetAttr, StatFs } from '../types.js';
 import type { CoreContext } from './context.js';
+import { setidToClear } from './host-limits.js';
 import { allowed, requireAccess, requireChown, requireOwner, requireTimes } from './permissions.js';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 
@@ -113,6 +114,10 @@ export async function setattr(ctx: CoreContext, cred: Cred, id: NodeId, set: Set
     const before = ctx.statFd(node, fd);
     const type = before.v.mode & S_IFMT;
     if (ctx.checkPermissions) checkSetattr(cred, before.v, set, h !== undefined && (h.flags & 3) !== 0);
+    if (set.mode !== undefined) ctx.limits.checkMode(type | (set.mode & 0o7777), set.uid ?? before.v.uid, 'chmod');
+    // A truncate by anyone but root clears setuid/setgid, as Linux does;
+    // the server acts with its own ids, so it clears them itself.
+    const clear = set.size !== undefined && set.mode === undefined && cred.uid !== 0 ? setidToClear(before.v.mode) : 0;
     if (set.size !== undefined) {
       if (type === S_IFDIR) throw vfsError('EISDIR', 'truncate');
       if (type !== S_IFREG || node.hostType !== S_IFREG) throw vfsError('EINVAL', 'truncate');
@@ -121,11 +126,13 @@ export async function setattr(ctx: CoreContext, cred: Cred, id: NodeId, set: Set
       if (ctx.store.resize !== undefined) await ctx.store.resize(fd, () => size, cut);
       else await cut();
     }
-    if (set.mode !== undefined || set.uid !== undefined || set.gid !== undefined) {
+    if (set.mode !== undefined || set.uid !== undefined || set.gid !== undefined || clear !== 0) {
       const own: { mode?: number; uid?: number; gid?: number } = {};
       if (set.mode !== undefined) {
         if (node.hostType === S_IFLNK) throw vfsError('ENOTSUP', 'chmod');
         own.mode = set.mode & 0o7777;
+      } else if (clear !== 0) {
+        own.mode = before.v.mode & 0o7777 & ~clear;
       }
       if (set.uid !== undefined) own.uid = set.uid;
       if (set.gid !== undefined) own.gid = set.gid;

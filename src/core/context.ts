@@ -9,6 +9,8 @@ import type { Host } from '../host/host.js';
 import { isValidName } from '../host/paths.js';
 import type { HostStat } from '../host/stat.js';
 import type { HostXattr } from '../host/xattr.js';
+import type { HostLimits } from './host-limits.js';
+import { setidToClear } from './host-limits.js';
 import type { LockTable } from '../locks.js';
 import type { Logger } from '../log.js';
 import type { EntryInfo, MetadataStore, StoreEntry, VirtualAttr } from '../meta/store.js';
@@ -63,6 +65,7 @@ export class CoreContext {
     readonly listings: DirListings,
     readonly checkPermissions: boolean,
     readonly log: Logger,
+    readonly limits: HostLimits,
   ) {}
 
   node(id: NodeId): Node {
@@ -112,6 +115,9 @@ export class CoreContext {
   statFd(node: Node, fd: number): Stated {
     const st = this.host.fstat(fd);
     const v = this.virtual(this.entry(node, fd, st));
+    // Every open, create and chmod stats: writes learn here, for free,
+    // whether they may have setuid/setgid bits to clear.
+    node.setid = setidToClear(v.mode) !== 0;
     return { st, v, attr: this.attrOf(node.id, st, v) };
   }
 

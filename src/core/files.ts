@@ -4,15 +4,22 @@ import { vfsError } from '../errors.js';
 import type { Cred, Entry, HandleId, NodeId } from '../types.js';
 import type { LockConflict, LockQuota, LockRange } from '../vfs.js';
 import type { CoreContext } from './context.js';
+import type { FileHandle } from '../handles.js';
+import { setidToClear } from './host-limits.js';
+import { undoCreate } from './undo.js';
 import { requireAccess } from './permissions.js';
-import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
+import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_EXEC_OPEN, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 
 const S_ISGID = 0o2000;
 
-/** access(2) bits an open needs: read and/or write, and write for O_TRUNC. */
+/**
+ * access(2) bits an open needs: read and/or write, and write for O_TRUNC;
+ * an open for execution (__FMODE_EXEC, read-only) needs execute, not read,
+ * as execve(2) does.
+ */
 function openMask(flags: number): number {
   const acc = flags & O_ACCMODE;
-  let mask = acc === 0 ? 4 : acc === 1 ? 2 : 6;
+  let mask = acc === 0 ? (flags & O_EXEC_OPEN ? 1 : 4) : acc === 1 ? 2 : 6;
   if (flags & O_TRUNC) mask |= 2;
   return mask;
 }
@@ -31,7 +38,52 @@ export async function open(ctx: CoreContext, cred: Cred, id: NodeId, flags: numb
     // O_TRUNC empties the file: a store that accounts space hears of it.
     const reopen = () => ctx.host.reopen(fd, flags);
     const io = flags & O_TRUNC && ctx.store.resize !== undefined ? await ctx.store.resize(fd, () => 0n, reopen) : await reopen();
-    return ctx.handles.addFile(node, io, flags).id;
+    const h = ctx.handles.addFile(node, io, flags, cred);
+    // open(O_TRUNC) truncates: by anyone but root that clears setuid/setgid too.
+    if (flags & O_TRUNC && mustClearSetid(h)) await clearSetid(ctx, h);
+    return h.id;
+  });
+}
+
+/**
+ * Whether a change of the contents through `h` may have setuid/setgid to
+ * clear: its opener is not root and its node had them when last stated.
+ * Cheap, so every write asks.
+ */
+function mustClearSetid(h: FileHandle): boolean {
+  return h.node.setid === true && h.cred.uid !== 0;
+}
+
+/** Whether a write of `length` bytes through `handle` must first clear setuid/setgid (false for bad handles: the write reports them). */
+export function writeClearsSetid(ctx: CoreContext, handle: HandleId, length: number): boolean {
+  const h = ctx.handles.peekFile(handle);
+  return h !== undefined && length > 0 && (h.flags & O_ACCMODE) !== 0 && mustClearSetid(h);
+}
+
+/**
+ * Clears setuid (and setgid with group execute) of the file `handle` is
+ * open on, as Linux does before a write by a caller without CAP_FSETID:
+ * the server writes with its own ids, so the host would not. A file whose
+ * name was removed through the Vfs has no record a humfs store can change:
+ * it is left as it is, with a warning.
+ */
+export async function clearSetidOf(ctx: CoreContext, handle: HandleId): Promise<void> {
+  await clearSetid(ctx, ctx.handles.file(handle));
+}
+
+async function clearSetid(ctx: CoreContext, h: FileHandle): Promise<void> {
+  await ctx.handles.use(h, async (fd) => {
+    const s = ctx.statFd(h.node, fd);
+    const clear = setidToClear(s.v.mode);
+    if (clear === 0) return;
+    try {
+      await ctx.store.setattr(ctx.entry(h.node, fd, s.st), { mode: s.v.mode & 0o7777 & ~clear });
+    } catch (e) {
+      if (!h.node.detached) throw e;
+      ctx.log.warn(`write: setuid/setgid left on a file whose name was removed: ${String(e)}`);
+      return;
+    }
+    h.node.setid = false;
   });
 }
 
@@ -56,6 +108,9 @@ export async function create(
     // the directory then); creating needs write permission too.
     if (!(flags & O_EXCL) && ctx.host.lstatAtMaybe(dirfd, name) !== null) return null;
     if (ctx.checkPermissions) requireAccess(cred, dir.v, 3, 'create');
+    ctx.limits.checkMode(S_IFREG | (mode & 0o7777), ctx.limits.hostOwnerOf(cred.uid), 'create');
+    // The new file's owner is worked out before it exists (it reads the directory's record).
+    const owner = newOwner(cred, dir.v.mode, dir.v.gid);
     let io: number;
     try {
       io = await ctx.host.createAt(dirfd, name, flags, mode);
@@ -64,9 +119,10 @@ export async function create(
       return null;
     }
     let ref: NodeId | undefined;
+    let made: { dev: bigint; ino: bigint } | null = null;
     try {
-      const owner = newOwner(cred, dir.v.mode, dir.v.gid);
       const st = ctx.host.fstat(io);
+      made = st;
       await ctx.store.created(ctx.childEntry(parent, name, io, st), { mode: S_IFREG | (mode & 0o7777), uid: owner.uid, gid: owner.gid, rdev: 0n });
       const entry = ctx.lookupIn(parent, dirfd, name);
       ref = entry.id;
@@ -76,11 +132,13 @@ export async function create(
       const attr = ctx.statFd(node, io).attr;
       if (flags & O_TRUNC) flags &= ~O_TRUNC;
       // Last: from here on the handle owns the descriptor.
-      const handle = ctx.handles.addFile(node, io, flags).id;
+      const handle = ctx.handles.addFile(node, io, flags, cred).id;
       return { entry: { id: entry.id, attr }, handle };
     } catch (e) {
       if (ref !== undefined) ctx.unref(ref);
       await ctx.host.closeAsync(io);
+      // The file was made by this call (O_EXCL, or the name was free): take it back.
+      if (made !== null) await undoCreate(ctx, parent, dirfd, name, made, 'create');
       throw e;
     }
   });
@@ -131,7 +189,10 @@ export async function release(ctx: CoreContext, handle: HandleId): Promise<void>
   ctx.handles.remove(handle);
   ctx.locks.releaseHandle(handle);
   await ctx.handles.drained(h);
+  // The last open file of a file with no name left: the host frees it on this close.
+  const st = ctx.store.closedUnlinked !== undefined && h.node.opens === 0 ? ctx.host.fstat(h.fd) : null;
   await ctx.host.closeAsync(h.fd);
+  if (st !== null && st.nlink === 0 && h.node.opens === 0) ctx.store.closedUnlinked?.(st);
   ctx.nodes.maybeDrop(h.node);
 }
 

@@ -14,13 +14,24 @@ import type { Node } from '../nodes.js';
 import { type Cred, type Entry, type NodeId, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, major, minor } from '../types.js';
 import type { CoreContext, Stated } from './context.js';
 import { newOwner } from './files.js';
+import { undoCreate } from './undo.js';
 import { requireAccess, requireMayDelete } from './permissions.js';
 
 const S_ISGID = 0o2000;
 
-/** After the host made `name`: take a reference, tell the store, answer with fresh attributes. */
-async function finishCreate(ctx: CoreContext, parent: Node, dirfd: number, name: Buffer, init: VirtualAttr): Promise<Entry> {
-  const entry = ctx.lookupIn(parent, dirfd, name);
+/**
+ * After the host made `name`: take a reference, tell the store, answer with
+ * fresh attributes. If any of that fails (no descriptor left, no space for
+ * the record, ...), the new entry is taken away again (undoCreate).
+ */
+async function finishCreate(ctx: CoreContext, parent: Node, dirfd: number, name: Buffer, init: VirtualAttr, op: string): Promise<Entry> {
+  let entry: Entry;
+  try {
+    entry = ctx.lookupIn(parent, dirfd, name);
+  } catch (e) {
+    await undoCreate(ctx, parent, dirfd, name, null, op);
+    throw e;
+  }
   const node = ctx.node(entry.id);
   try {
     return await ctx.nodes.withFd(node, async (fd) => {
@@ -29,6 +40,7 @@ async function finishCreate(ctx: CoreContext, parent: Node, dirfd: number, name:
     });
   } catch (e) {
     ctx.unref(entry.id);
+    await undoCreate(ctx, parent, dirfd, name, node, op);
     throw e;
   }
 }
@@ -44,8 +56,17 @@ export async function mkdir(ctx: CoreContext, cred: Cred, parentId: NodeId, name
   ctx.checkName(name, 'mkdir');
   const parent = ctx.node(parentId);
   return ctx.inDir(cred, parent, 3, 'mkdir', async (dirfd, dir) => {
+    try {
+      ctx.store.checkDirName?.(name, 'mkdir');
+    } catch (e) {
+      // An existing name is EEXIST first, as mkdir(2) answers.
+      if (ctx.host.lstatAtMaybe(dirfd, name) !== null) throw vfsError('EEXIST', 'mkdir');
+      throw e;
+    }
+    // What it must look like is worked out first: it reads the parent's record.
+    const init = initFor(cred, dir, S_IFDIR | (mode & 0o7777), 0n);
     await ctx.host.mkdirAt(dirfd, name, mode & 0o7777);
-    return finishCreate(ctx, parent, dirfd, name, initFor(cred, dir, S_IFDIR | (mode & 0o7777), 0n));
+    return finishCreate(ctx, parent, dirfd, name, init, 'mkdir');
   });
 }
 
@@ -55,8 +76,11 @@ export async function mknod(ctx: CoreContext, cred: Cred, parentId: NodeId, name
   if (![S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK].includes(type)) throw vfsError('EINVAL', 'mknod');
   const isDevice = type === S_IFCHR || type === S_IFBLK;
   const parent = ctx.node(parentId);
+  ctx.limits.checkDevice(type, 'mknod');
   return ctx.inDir(cred, parent, 3, 'mknod', async (dirfd, dir) => {
     const perm = mode & 0o7777;
+    ctx.limits.checkMode(type | perm, ctx.limits.hostOwnerOf(cred.uid), 'mknod');
+    const init = initFor(cred, dir, type | perm, isDevice ? rdev : 0n);
     if (type === S_IFREG || ctx.store.specialFiles === 'placeholder') {
       // A regular file, or the placeholder whose real type the store records.
       const io = await ctx.host.createAt(dirfd, name, 1, type === S_IFREG ? perm : 0o600);
@@ -66,7 +90,7 @@ export async function mknod(ctx: CoreContext, cred: Cred, parentId: NodeId, name
     } else {
       await mknodAt(ctx.host, dirfd, name, type | perm, isDevice ? major(rdev) : 0, isDevice ? minor(rdev) : 0);
     }
-    return finishCreate(ctx, parent, dirfd, name, initFor(cred, dir, type | perm, isDevice ? rdev : 0n));
+    return finishCreate(ctx, parent, dirfd, name, init, 'mknod');
   });
 }
 
@@ -77,8 +101,9 @@ export async function symlink(ctx: CoreContext, cred: Cred, parentId: NodeId, na
   if (target.includes(0)) throw vfsError('EINVAL', 'symlink');
   const parent = ctx.node(parentId);
   return ctx.inDir(cred, parent, 3, 'symlink', async (dirfd, dir) => {
+    const init = initFor(cred, dir, S_IFLNK | 0o777, 0n);
     await ctx.host.symlinkAt(dirfd, name, target);
-    return finishCreate(ctx, parent, dirfd, name, initFor(cred, dir, S_IFLNK | 0o777, 0n));
+    return finishCreate(ctx, parent, dirfd, name, init, 'symlink');
   });
 }
 
@@ -98,21 +123,25 @@ export async function link(ctx: CoreContext, cred: Cred, id: NodeId, parentId: N
       // The existing name, taken before the lookup below moves the node to the new one.
       const from = ctx.nodes.pathOf(node);
       await ctx.host.linkAt(spfd, node.name, dirfd, name);
-      const entry = ctx.lookupIn(parent, dirfd, name);
-      if (entry.id !== node.id) {
-        ctx.unref(entry.id);
-        await ctx.host.unlinkAt(dirfd, name).catch(() => undefined);
-        throw vfsError('ESTALE', 'link');
-      }
+      let entry: Entry | undefined;
       try {
+        entry = ctx.lookupIn(parent, dirfd, name);
+        if (entry.id !== node.id) throw vfsError('ESTALE', 'link');
         await ctx.nodes.withFd(node, (fd) => ctx.store.linked({ path: () => from, st: ctx.host.fstat(fd), fd }, [...ctx.nodes.pathOf(parent), name]));
+        return entry;
       } catch (e) {
-        ctx.unref(entry.id);
+        if (entry !== undefined) ctx.unref(entry.id);
+        // The new name goes again (only if it is still a link of this file).
+        await undoCreate(ctx, parent, dirfd, name, src, 'link');
         throw e;
       }
-      return entry;
     }),
   );
+}
+
+/** `st` (from before a removal) was the only name of a regular file: its bytes go once it is closed. */
+function lastFileName(st: HostStat): boolean {
+  return (st.mode & S_IFMT) === S_IFREG && st.nlink <= 1;
 }
 
 /** The live node that `name` in `parent` is recorded as, if any. */
@@ -141,8 +170,10 @@ async function remove(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buff
       if (live !== undefined) ctx.nodes.move(live, parent, name);
       throw e;
     }
+    const holder = ctx.nodes.find(st);
     ctx.nodes.removed(st);
     await ctx.store.removed([...ctx.nodes.pathOf(parent), name], st);
+    if (lastFileName(st) && (holder?.opens ?? 0) === 0) ctx.store.closedUnlinked?.(st);
   });
 }
 
@@ -174,6 +205,9 @@ export async function rename(
     ctx.inDir(cred, newParent, 3, 'rename', async (newDirfd, newDir) => {
       const st = ctx.host.lstatAt(dirfd, name);
       const dst = ctx.host.lstatAtMaybe(newDirfd, newName);
+      // A directory must be able to take its new name in the store.
+      if ((st.mode & S_IFMT) === S_IFDIR) ctx.store.checkDirName?.(newName, 'rename');
+      if (flags & RENAME_EXCHANGE && dst !== null && (dst.mode & S_IFMT) === S_IFDIR) ctx.store.checkDirName?.(name, 'rename');
       if (ctx.checkPermissions) {
         const v = ctx.virtual(ctx.childEntry(parent, name, dirfd, st));
         requireMayDelete(cred, dir.v, v, 'rename');
@@ -200,6 +234,7 @@ export async function rename(
       if (moved !== undefined) ctx.nodes.move(moved, newParent, newName);
       if (other !== undefined && flags & RENAME_EXCHANGE) ctx.nodes.move(other, parent, name);
       await ctx.store.renamed(from, to, st, dst, flags);
+      if (dst !== null && !(flags & RENAME_EXCHANGE) && lastFileName(dst) && (other?.opens ?? 0) === 0) ctx.store.closedUnlinked?.(dst);
     }),
   );
 }

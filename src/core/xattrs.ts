@@ -41,6 +41,7 @@ export async function getxattr(ctx: CoreContext, cred: Cred, id: NodeId, name: s
 export async function setxattr(ctx: CoreContext, cred: Cred, id: NodeId, name: string, value: Buffer, flags: number): Promise<void> {
   checkName(name, 'setxattr');
   if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) !== 0 || flags === (XATTR_CREATE | XATTR_REPLACE)) throw vfsError('EINVAL', 'setxattr');
+  ctx.limits.checkXattr(name, 'setxattr');
   const node = ctx.node(id);
   await ctx.nodes.withFd(node, async (fd) => {
     check(ctx, cred, ctx.statFd(node, fd), name, true, 'setxattr');

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import { fromNodeError, vfsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { childPath, fdPath, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from './paths.js';
+import { Semaphore } from './semaphore.js';
 import { toHostStat, type HostStat } from './stat.js';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../types.js';
 
@@ -25,8 +26,19 @@ import { S_IFDIR, S_IFMT, S_IFREG } from '../types.js';
  */
 const PASSED_OPEN_FLAGS = 0o3 | 0o1000 /* O_TRUNC */ | 0o2000 /* O_APPEND */ | 0o4010000 /* O_SYNC */ | 0o10000; /* O_DSYNC */
 
+/** mknod(1) children one Host runs at once unless told (ExportOptions.maxMknodProcesses). */
+export const DEFAULT_MKNOD_PROCESSES = 4;
+
 export class Host {
-  constructor(private readonly log: Logger) {}
+  /** Bounds the mknod(1) children of special.ts: each is a process of its own. */
+  readonly mknodSlots: Semaphore;
+
+  constructor(
+    private readonly log: Logger,
+    maxMknodProcesses = DEFAULT_MKNOD_PROCESSES,
+  ) {
+    this.mknodSlots = new Semaphore(maxMknodProcesses);
+  }
 
   private fail(e: unknown, op: string): never {
     throw fromNodeError(e, op, undefined, this.log);

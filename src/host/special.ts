@@ -3,8 +3,12 @@
 // descriptor as its fd 3, under a private ASCII name, and then hard-linked to
 // the wanted name: link(2) fails with EEXIST instead of replacing, and the
 // wanted name may be any bytes (argv cannot carry non-UTF-8 from Node).
-// Sockets are made by binding a unix socket the same way. A client may see
-// the temporary name for an instant; it starts with ".humbridge-mknod-".
+// Sockets are made without a child, by binding a unix socket on
+// /proc/self/fd/<dirfd>/<temporary name> (anchored at the directory, and
+// short enough for sun_path's 108 bytes whatever the export's path). A client
+// may see the temporary name for an instant; it starts with ".humbridge-mknod-".
+// Children are bounded by the Host's semaphore: many clients asking at once
+// queue rather than fork without limit.
 
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -60,7 +64,7 @@ export async function mknodAt(host: Host, dirfd: number, name: Buffer, mode: num
   if (type === S_IFSOCK) {
     server = await bindSocket(dirfd, tmp.toString('latin1'));
   } else {
-    await runMknod(dirfd, tmp.toString('latin1'), mode, major, minor);
+    await host.mknodSlots.run(() => runMknod(dirfd, tmp.toString('latin1'), mode, major, minor));
   }
   try {
     await host.linkAt(dirfd, tmp, dirfd, name);

@@ -87,11 +87,21 @@ export function writeFileAt(dirfd: number, name: Buffer, data: Buffer, mode = 0o
  */
 export function removeAt(dirfd: number, name: Buffer, dir = false): void {
   try {
-    if (dir) removeTree(dirfd, name);
+    if (dir) removeEither(dirfd, name);
     else fs.unlinkSync(childPath(dirfd, name));
   } catch (e) {
     if ((e as { code?: unknown }).code === 'ENOENT') return;
     throw fromNodeError(e, 'remove metadata');
+  }
+}
+
+/** A file goes by one unlink, which needs no descriptor (a rollback may run when none is left); a directory tree by removeTree. */
+function removeEither(dirfd: number, name: Buffer): void {
+  try {
+    fs.unlinkSync(childPath(dirfd, name));
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'EISDIR') throw e;
+    removeTree(dirfd, name);
   }
 }
 

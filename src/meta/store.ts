@@ -65,11 +65,25 @@ export interface MetadataStore {
    */
   readonly ordered: boolean;
 
+  /**
+   * Optional: throw (a VfsError, with the reason logged) when the store
+   * cannot keep a directory called `name`; the core asks before a mkdir, and
+   * before a rename that gives a directory that name, so nothing is made.
+   */
+  checkDirName?(name: Buffer, op: string): void;
+
   /** The entry's virtual attributes; null hides it (ENOENT on lookup, absent from readdir). */
   attr(e: EntryInfo): VirtualAttr | null;
 
   /** A new entry exists on the host; `init` is what it must look like (owner, full mode, rdev). */
   created(e: StoreEntry, init: VirtualAttr): Promise<void>;
+
+  /**
+   * Optional: a create, mkdir, mknod, symlink or link failed after its data
+   * step, and the core removed the new data entry `st` at `path` again: drop
+   * whatever record the store made for it, so records are as before.
+   */
+  uncreated?(path: Buffer[], st: HostStat): Promise<void>;
 
   /** `e` (at its existing name, `e.path()`) got another name, `newPath` (a hard link). */
   linked(e: StoreEntry, newPath: Buffer[]): Promise<void>;
@@ -97,6 +111,15 @@ export interface MetadataStore {
    * accounts the space the change took or freed. Without it, changes run as they are.
    */
   resize?<T>(fd: number, newSize: (size: bigint) => bigint, change: () => Promise<T>): Promise<T>;
+
+  /**
+   * Optional: the regular file `st` (an lstat from before its last name was
+   * removed, or of it since) has no name and no open file left through the
+   * Vfs, so the host frees its bytes. The core says so right after the
+   * removal (removed, or renamed over it) when nothing had it open, else when
+   * its last open file is released.
+   */
+  closedUnlinked?(st: HostStat): void;
 
   /** Optional: write out what the store keeps in memory; Vfs.close calls it once, last. */
   close?(): Promise<void>;

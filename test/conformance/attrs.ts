@@ -2,11 +2,13 @@
 
 import * as assert from 'uvu/assert';
 import { S_IFDIR, S_IFMT, S_IFREG, F_OK, R_OK, W_OK, X_OK } from '../../src/types.js';
-import { B, IS_ROOT, ME, rejects, walk, writeFile, type Case } from './vfs.js';
+import { B, IS_ROOT, ME, NEEDS_ROOT, rejects, walk, writeFile, type Case, type Env } from './vfs.js';
 
 const NS = 1_000_000_000n;
 
 export function registerAttrCases(test: Case): void {
+  const asRoot = (name: string, fn: (env: Env) => Promise<void>): void => test(name, fn, NEEDS_ROOT);
+
   test('root: a directory, its own parent, stable attributes', async ({ vfs }) => {
     const a = await vfs.getattr(vfs.root);
     assert.is(a.mode & S_IFMT, S_IFDIR);
@@ -120,8 +122,7 @@ export function registerAttrCases(test: Case): void {
     assert.ok(a.atime > before && a.atime < after, 'atime now');
   });
 
-  test('setattr: owner and group (as root)', async ({ vfs }) => {
-    if (!IS_ROOT) return;
+  asRoot('setattr: owner and group (as root)', async ({ vfs }) => {
     const f = await writeFile(vfs, vfs.root, 'f', '');
     const a = await vfs.setattr(ME, f.id, { uid: 1234, gid: 4321 });
     assert.is(a.uid, 1234);
@@ -133,8 +134,7 @@ export function registerAttrCases(test: Case): void {
     assert.is((await vfs.getattr(f.id)).uid, 1234, 'the link target is untouched');
   });
 
-  test('new entries belong to the caller; a setgid directory gives its group', async ({ vfs }) => {
-    if (!IS_ROOT) return;
+  asRoot('new entries belong to the caller; a setgid directory gives its group', async ({ vfs }) => {
     const who = { uid: 2001, gid: 2002 };
     const f = await vfs.create(who, vfs.root, B('mine'), 1, 0o640);
     await vfs.release(f.handle);

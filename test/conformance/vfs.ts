@@ -13,6 +13,7 @@ import { VfsError } from '../../src/errors.js';
 import type { ErrnoCode } from '../../src/errno.js';
 import type { Cred, Entry, NodeId } from '../../src/types.js';
 import type { Vfs } from '../../src/vfs.js';
+import { gated, needRoot, type Missing } from '../helpers/gate.js';
 import { tmpExport } from '../helpers/tmp-export.js';
 import { registerAttrCases } from './attrs.js';
 import { registerIoCases } from './io.js';
@@ -51,11 +52,14 @@ export interface Env {
   statfs: 'host' | 'store';
 }
 
-export type Case = (name: string, fn: (env: Env) => Promise<void>) => void;
+/** Registers a case; with `missing` set (a prerequisite the machine lacks) it is skipped or, under HUMBRIDGE_REQUIRE_ALL=1, fails (test/helpers/gate.ts). */
+export type Case = (name: string, fn: (env: Env) => Promise<void>, missing?: Missing) => void;
 
 /** The caller's cred: the test process's own ids (root in CI). */
 export const ME: Cred = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 export const IS_ROOT = ME.uid === 0;
+/** The gate of cases that only root can run (giving files away, device nodes, other users' creds). */
+export const NEEDS_ROOT: Missing = needRoot('act for other users and make device nodes');
 
 export const B = (s: string): Buffer => Buffer.from(s);
 
@@ -125,8 +129,8 @@ export async function listNames(vfs: Vfs, dir: NodeId, page = 1000): Promise<Buf
 export function vfsConformance(name: string, target: ConformanceTarget): Test {
   const t = suite(`vfs conformance: ${name}`);
   const data = target.dataDir ?? ((d: string) => d);
-  const add: Case = (caseName, fn) =>
-    t(caseName, async () => {
+  const add: Case = (caseName, fn, missing) =>
+    gated(t, caseName, missing, async () => {
       const tmp = tmpExport();
       let vfs: Vfs | null = null;
       let prep: Vfs | null = null;

@@ -4,10 +4,12 @@
 // per guest boot with its stdin/stdout wired to QEMU's virtio-serial chardev.
 // Adding a server is one entry in SERVERS.
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { chown, copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { asUserEnv, asUserMissing, readablePath } from '../helpers/as-user.js';
+import { firstMissing, needProgram } from '../helpers/gate.js';
 import { repoRoot } from './paths.js';
 import { GroupProcess, onPath } from './proc.js';
 
@@ -23,12 +25,14 @@ interface ServerSpec {
   unavailable(): Promise<string | undefined>;
   /** The aname a mount must pass to reach `dir`. */
   aname(dir: string): string | undefined;
-  argv(dir: string, at: Endpoint): string[];
+  /** `readable`: the server runs as another user, from the world-readable copy of the checkout (test/helpers/as-user.ts). */
+  argv(dir: string, at: Endpoint, readable: boolean): string[];
   /** Whether `args` may add server options (diod's come from its config). */
   takesArgs: boolean;
 }
 
-const humbridgeCli = (): string => path.join(repoRoot(), 'dist', 'tools', 'humbridge.js');
+const humbridgeCli = (readable = false): string =>
+  readable ? readablePath('dist/tools/humbridge.js') : path.join(repoRoot(), 'dist', 'tools', 'humbridge.js');
 
 const SERVERS: Record<ServerKind, ServerSpec> = {
   diod: {
@@ -54,9 +58,9 @@ const SERVERS: Record<ServerKind, ServerSpec> = {
     dialects: ['9p2000.L', '9p2000.u', '9p2000'],
     unavailable: async () => (existsSync(humbridgeCli()) ? undefined : `${humbridgeCli()} is not built`),
     aname: () => undefined,
-    argv: (dir, at) => [
+    argv: (dir, at, readable) => [
       process.execPath,
-      humbridgeCli(),
+      humbridgeCli(readable),
       'serve',
       dir,
       '--listen',
@@ -152,8 +156,7 @@ function unprivileged(argv: string[], runAs: { uid: number; gid: number }): stri
 
 /** Why a server cannot run as another user here, or undefined when it can. */
 export async function runAsUnavailable(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'running a server as another user needs root';
-  return (await onPath('setpriv')) ? undefined : 'setpriv is not installed (util-linux)';
+  return firstMissing(asUserMissing(), needProgram('setpriv', 'util-linux'));
 }
 
 /**
@@ -169,25 +172,17 @@ export async function startServer(kind: ServerKind, dir: string, opts: ServerOpt
   const tmp = await mkdtemp(path.join(os.tmpdir(), `hb-${kind}-`));
   // The unix socket is made in tmp: the server's user must be able to write there.
   if (opts.runAs) await chown(tmp, opts.runAs.uid, opts.runAs.gid);
-  // Under c8 the server writes its coverage where only root may: an
-  // unprivileged one writes into tmp, and stop() hands the files on.
-  const coverageDir = process.env['NODE_V8_COVERAGE'];
-  const ownCoverage = opts.runAs && coverageDir ? path.join(tmp, 'coverage') : undefined;
-  if (opts.runAs && ownCoverage) {
-    await mkdir(ownCoverage);
-    await chown(ownCoverage, opts.runAs.uid, opts.runAs.gid);
-  }
   const logFile = path.join(tmp, 'server.log');
   const logStream = await openLog(logFile);
   const procs: GroupProcess[] = [];
   const log = () => readFile(logFile, 'utf8').catch(() => '');
   const start = (at: Endpoint, stdio: 'pipe' | 'ignore'): GroupProcess => {
-    let argv = [...spec.argv(dir, at), ...(opts.args ?? [])];
+    let argv = [...spec.argv(dir, at, opts.runAs !== undefined), ...(opts.args ?? [])];
     let env: NodeJS.ProcessEnv | undefined;
     if (opts.runAs) {
+      // Its coverage, under c8, goes where that user may write (as-user.ts hands it on).
       argv = unprivileged(argv, opts.runAs);
-      env = { ...process.env };
-      if (ownCoverage) env['NODE_V8_COVERAGE'] = ownCoverage;
+      env = asUserEnv();
     }
     const [cmd, ...args] = argv;
     const p = new GroupProcess(cmd as string, args, { stdio: [stdio, stdio, logStream], ...(env ? { env } : {}) });
@@ -197,10 +192,6 @@ export async function startServer(kind: ServerKind, dir: string, opts: ServerOpt
   const stop = async () => {
     await Promise.all(procs.map((p) => p.stop()));
     logStream.end();
-    if (ownCoverage && coverageDir) {
-      const files = await readdir(ownCoverage).catch(() => []);
-      await Promise.all(files.map((f) => copyFile(path.join(ownCoverage, f), path.join(coverageDir, f)).catch(() => undefined)));
-    }
     await rm(tmp, { recursive: true, force: true });
   };
 

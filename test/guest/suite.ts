@@ -9,6 +9,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Test } from 'uvu';
+import { gated, type Missing } from '../helpers/gate.js';
 import { ensureGuestImage, type GuestImage } from './image.js';
 import { onPath } from './proc.js';
 import { serverUnavailable, startServer, type Listen, type NinepServer, type ServerKind, type ServerOptions } from './servers.js';
@@ -29,10 +30,6 @@ export async function guestPrereqs(): Promise<GuestPrereqs> {
   }
 }
 
-export function requireAll(): boolean {
-  return process.env['HUMBRIDGE_REQUIRE_ALL'] === '1';
-}
-
 export function selectedServers(): ServerKind[] {
   const raw = process.env['HUMBRIDGE_GUEST_SERVERS'] ?? 'diod,humbridge';
   const kinds = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -46,29 +43,20 @@ export function timingLine(name: string, ms: number): string {
 }
 
 /**
- * Registers a case: runs it when nothing is missing (printing its
- * timingLine), otherwise skips it (printing why) or, under
- * HUMBRIDGE_REQUIRE_ALL=1, fails it with the reason.
+ * Registers a case through the common gate (test/helpers/gate.ts): runs it
+ * when nothing is missing (printing its timingLine), otherwise skips it
+ * (printing why) or, under HUMBRIDGE_REQUIRE_ALL=1, fails it with the reason.
  */
-export function guestCase(suite: Test, name: string, missing: string | undefined, fn: () => Promise<void>): void {
-  if (missing === undefined) {
-    suite(name, async () => {
-      const t0 = Date.now();
-      try {
-        await fn();
-      } finally {
-        // uvu prints each finished case's dot with no newline: start a line of our own.
-        process.stdout.write(`\n${timingLine(name, Date.now() - t0)}\n`);
-      }
-    });
-  } else if (requireAll()) {
-    suite(name, () => {
-      throw new Error(`prerequisite missing (HUMBRIDGE_REQUIRE_ALL=1): ${missing}`);
-    });
-  } else {
-    console.log(`skip "${name}": ${missing}`);
-    suite.skip(name, fn);
-  }
+export function guestCase(suite: Test, name: string, missing: Missing, fn: () => Promise<void>): void {
+  gated(suite, name, missing, async () => {
+    const t0 = Date.now();
+    try {
+      await fn();
+    } finally {
+      // uvu prints each finished case's dot with no newline: start a line of our own.
+      process.stdout.write(`\n${timingLine(name, Date.now() - t0)}\n`);
+    }
+  });
 }
 
 /** Why `kind` cannot be tested here: the guest's reason first, then the server's. */

@@ -10,10 +10,10 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startHumbridge, type RunningServer } from '../../tools/bench/servers.js';
+import { findProgram, startHumbridge, type RunningServer } from '../../tools/bench/servers.js';
 import { modeString } from '../../tools/cli/mode-string.js';
 import { tmpExport, type TmpExport } from '../helpers/tmp-export.js';
-import { requireProgram } from '../ninep/client/prereq.js';
+import { firstMissing, gated, needProgram } from '../helpers/gate.js';
 
 const sha = (b: Buffer): string => crypto.createHash('sha256').update(b).digest('hex');
 
@@ -36,8 +36,9 @@ function buildTree(root: string): string[] {
   return files;
 }
 
-async function withTree(name: string, fn: (tmp: TmpExport, srv: RunningServer, files: string[]) => Promise<void>): Promise<void> {
-  if (requireProgram(name, 'diodls', 'diod') === undefined || requireProgram(name, 'diodcat', 'diod') === undefined) return;
+const noTools = firstMissing(needProgram('diodls', 'diod'), needProgram('diodcat', 'diod'));
+
+async function withTree(fn: (tmp: TmpExport, srv: RunningServer, files: string[]) => Promise<void>): Promise<void> {
   const tmp = tmpExport('humbridge-diodtools-');
   const files = buildTree(tmp.dir);
   let srv: RunningServer | undefined;
@@ -51,12 +52,12 @@ async function withTree(name: string, fn: (tmp: TmpExport, srv: RunningServer, f
 }
 
 function run(program: string, args: string[]): { status: number | null; stdout: Buffer; stderr: string } {
-  const r = spawnSync(requireProgram(program, program, 'diod') as string, args, { timeout: 120_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(findProgram(program) ?? program, args, { timeout: 120_000, maxBuffer: 64 << 20 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
 }
 
-test('diodcat -m 1048576 reads every file byte-exact', () =>
-  withTree('diodcat', async (tmp, srv, files) => {
+gated(test, 'diodcat -m 1048576 reads every file byte-exact', noTools, () =>
+  withTree(async (tmp, srv, files) => {
     for (const rel of files) {
       const r = run('diodcat', ['-s', `${srv.host}:${srv.port}`, '-a', '/', '-m', '1048576', rel]);
       assert.is(r.status, 0, `${rel}: ${r.stderr}`);
@@ -64,8 +65,8 @@ test('diodcat -m 1048576 reads every file byte-exact', () =>
     }
   }));
 
-test('diodcat of several files at once, and of a missing file (error, non-zero)', () =>
-  withTree('diodcat errors', async (tmp, srv) => {
+gated(test, 'diodcat of several files at once, and of a missing file (error, non-zero)', noTools, () =>
+  withTree(async (tmp, srv) => {
     const r = run('diodcat', ['-s', `${srv.host}:${srv.port}`, '-a', '/', 'small.txt', 'dir/ünïcödé']);
     assert.is(r.status, 0, r.stderr);
     assert.is(r.stdout.toString(), 'hello\nutf-8 name');
@@ -74,8 +75,8 @@ test('diodcat of several files at once, and of a missing file (error, non-zero)'
     assert.match(bad.stderr, /No such file or directory/);
   }));
 
-test('diodls -l lists each directory with the modes, link counts and sizes the host has', () =>
-  withTree('diodls', async (tmp, srv) => {
+gated(test, 'diodls -l lists each directory with the modes, link counts and sizes the host has', noTools, () =>
+  withTree(async (tmp, srv) => {
     for (const dir of ['/', 'dir', 'dir/nested', 'many']) {
       const r = run('diodls', ['-s', `${srv.host}:${srv.port}`, '-a', '/', '-l', dir]);
       assert.is(r.status, 0, `${dir}: ${r.stderr}`);

@@ -106,16 +106,20 @@ test('symlinks out of the export are served as symlinks and never followed', asy
   });
 });
 
-/** A separate process swapping export/d between a directory and a symlink to outside. */
+/**
+ * A separate process swapping export/d between a directory and a symlink to
+ * outside until the stop file appears (or its parent is gone: it never
+ * outlives a crashed test).
+ */
 function startAttacker(dir: string, outside: string, stopFile: string): ChildProcess {
   const script = `
     const fs = require('fs'), path = require('path');
     const [dir, outside, stop] = process.argv.slice(1);
     const d = path.join(dir, 'd'), real = path.join(dir, 'd.real'), link = path.join(dir, 'd.link');
+    const parent = process.ppid;
     fs.symlinkSync(outside, link);
-    const end = Date.now() + 60000;
-    for (let i = 0; i < 5e6 && Date.now() < end; i++) {
-      if ((i & 255) === 0 && fs.existsSync(stop)) break;
+    for (let i = 0; ; i++) {
+      if ((i & 255) === 0 && (fs.existsSync(stop) || process.ppid !== parent)) break;
       try { fs.renameSync(d, real); } catch {}
       try { fs.renameSync(link, d); } catch {}
       try { fs.renameSync(d, link); } catch {}
@@ -126,6 +130,19 @@ function startAttacker(dir: string, outside: string, stopFile: string): ChildPro
   return spawn(process.execPath, ['-e', script, dir, outside, stopFile], { stdio: 'ignore' });
 }
 
+/**
+ * How much racing the test does, counted, not timed: at least LOOKUPS
+ * lookups of the flipping name, at least FOUND of them answered (each
+ * followed by every operation of the list), and each side of the race seen
+ * SIDE times. Most lookups land while the name is missing, so the loop runs
+ * on until the counts are met; MAX_LOOKUPS only stops a race that can no
+ * longer make progress (and fails the test).
+ */
+const LOOKUPS = 3000;
+const FOUND = 200;
+const SIDE = 50;
+const MAX_LOOKUPS = 2_000_000;
+
 test('race: a directory swapped with a symlink to outside never leads the server out', async () => {
   await withExport(async (vfs, tmp) => {
     fs.mkdirSync(path.join(tmp.dir, 'd'));
@@ -134,23 +151,36 @@ test('race: a directory swapped with a symlink to outside never leads the server
     const before = snapshot(tmp.outside);
     const stopFile = path.join(path.dirname(tmp.dir), 'stop');
     const attacker = startAttacker(tmp.dir, tmp.outside, stopFile);
-    const exited = new Promise<void>((resolve) => attacker.once('exit', () => resolve()));
+    let attackerGone = false;
+    const exited = new Promise<void>((resolve) =>
+      attacker.once('exit', () => {
+        attackerGone = true;
+        resolve();
+      }),
+    );
     let sawDir = 0;
     let sawLink = 0;
     let ops = 0;
+    let lookups = 0;
+    /** Failed lookups of the flipping name, by errno code. */
+    const failed = new Map<string, number>();
+    const done = (): boolean => lookups >= LOOKUPS && sawDir + sawLink >= FOUND && sawDir >= SIDE && sawLink >= SIDE;
     try {
       // A node taken before the race: evicted and re-resolved by name while
       // the name flips, it must only ever reach the real directory.
       const held = await vfs.lookup(ME, vfs.root, B('d'));
       await waitFor(() => fs.existsSync(path.join(tmp.dir, 'd.link')) || fs.existsSync(path.join(tmp.dir, 'd.real')));
-      // Bounded by count; the deadline is only a safety net for a wedged host.
-      const deadline = Date.now() + 120_000;
-      for (let i = 0; i < 4000 && Date.now() < deadline; i++) {
+      for (let i = 0; !done(); i++) {
+        if (attackerGone) assert.unreachable(`the attacker exited mid-race after ${lookups} lookups`);
+        if (lookups >= MAX_LOOKUPS) break;
         let d;
+        lookups++;
         try {
           d = await vfs.lookup(ME, vfs.root, B('d'));
         } catch (e) {
           assert.instance(e, VfsError);
+          const code = (e as VfsError).code;
+          failed.set(code, (failed.get(code) ?? 0) + 1);
           continue;
         }
         if ((d.attr.mode & S_IFMT) === S_IFLNK) sawLink++;
@@ -211,16 +241,18 @@ test('race: a directory swapped with a symlink to outside never leads the server
           }
         }
         vfs.forget(d.id, 1);
-        if (sawDir > 50 && sawLink > 50 && i > 3000) break;
       }
     } finally {
       fs.writeFileSync(stopFile, '');
       await exited;
     }
-    if (process.env.CONFINE_DEBUG) console.log({ ops, sawDir, sawLink });
-    assert.ok(ops > 1000, `ran ${ops} operations`);
+    const failures = [...failed.values()].reduce((a, b) => a + b, 0);
+    const counts = `${lookups} lookups: directory ${sawDir}, symlink ${sawLink}, failed ${JSON.stringify(Object.fromEntries(failed))}`;
+    if (process.env.CONFINE_DEBUG) console.log({ ops, counts });
+    assert.ok(done(), `the race did not reach its counts within ${MAX_LOOKUPS} lookups (${counts})`);
+    assert.is(sawDir + sawLink + failures, lookups, `every lookup answered or failed (${counts})`);
+    assert.equal([...failed.keys()].filter((c) => c !== 'ENOENT'), [], `a lookup fails only while the name is missing (${counts})`);
     assert.equal(fs.readdirSync(tmp.outside).sort(), ['canary', 'inside.txt', 'sub']);
-    assert.ok(sawDir > 0 && sawLink > 0, `the race was live (dir ${sawDir}, symlink ${sawLink})`);
     assert.equal(snapshot(tmp.outside), before, 'nothing outside was created or changed');
   }, 16);
 });

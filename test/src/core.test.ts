@@ -9,10 +9,13 @@ import { openExport } from '../../src/index.js';
 import { CoreVfs } from '../../src/core.js';
 import { O_RDONLY, O_RDWR, R_OK, W_OK } from '../../src/types.js';
 import type { Vfs } from '../../src/vfs.js';
-import { B, IS_ROOT, ME, rejects, writeFile, vfsConformance } from '../conformance/vfs.js';
+import { B, ME, NEEDS_ROOT, rejects, writeFile, vfsConformance } from '../conformance/vfs.js';
+import { gated } from '../helpers/gate.js';
 import { tmpExport, type TmpExport } from '../helpers/tmp-export.js';
 
-vfsConformance('hostfs', { open: (dir) => openExport({ path: dir }) }).run();
+// The POSIX cases: setuid files and devices as a plain mount allows them
+// (the nosuid/nodev defaults are tested in test/ninep/e2e/host-limits.test.ts).
+vfsConformance('hostfs', { open: (dir) => openExport({ path: dir, allowSetuid: true, allowDevices: true }) }).run();
 
 async function withExport(opts: { checkPermissions?: boolean; maxCachedFds?: number }, fn: (vfs: Vfs, tmp: TmpExport) => Promise<void>): Promise<void> {
   const tmp = tmpExport();
@@ -28,8 +31,7 @@ async function withExport(opts: { checkPermissions?: boolean; maxCachedFds?: num
 const alice = { uid: 5001, gid: 5001 };
 const bob = { uid: 5002, gid: 5002 };
 
-test('permission checks: search, read, write by class; root bypass', async () => {
-  if (!IS_ROOT) return;
+gated(test, 'permission checks: search, read, write by class; root bypass', NEEDS_ROOT, async () => {
   await withExport({ checkPermissions: true }, async (vfs) => {
     await vfs.setattr(ME, vfs.root, { mode: 0o777 });
     const priv = await vfs.mkdir(alice, vfs.root, B('priv'), 0o700);
@@ -53,8 +55,7 @@ test('permission checks: search, read, write by class; root bypass', async () =>
   });
 });
 
-test('permission checks: the sticky directory rule for unlink and rename', async () => {
-  if (!IS_ROOT) return;
+gated(test, 'permission checks: the sticky directory rule for unlink and rename', NEEDS_ROOT, async () => {
   await withExport({ checkPermissions: true }, async (vfs) => {
     const tmp = await vfs.mkdir(ME, vfs.root, B('tmp'), 0o1777);
     await writeFile(vfs, tmp.id, 'alices', '');

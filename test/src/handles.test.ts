@@ -2,6 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HandleTable } from '../../src/handles.js';
 import type { Node } from '../../src/nodes.js';
+import type { Cred } from '../../src/types.js';
+
+const ROOT: Cred = { uid: 0, gid: 0 };
 
 function node(id: number): Node {
   return { id, parent: 1, name: Buffer.from('n'), dev: 1n, ino: BigInt(id), birthtimeNs: 0n, hostType: 0o100000, key: `1:${id}`, refs: 0, opens: 0, pins: 0, children: 0, fd: -1, detached: false, gone: false, dropped: false };
@@ -10,7 +13,7 @@ function node(id: number): Node {
 test('handles count up, are never reused, and keep their node open', () => {
   const t = new HandleTable();
   const a = node(2);
-  const f = t.addFile(a, 10, 2);
+  const f = t.addFile(a, 10, 2, ROOT);
   const d = t.addDir(a, 11);
   assert.is(a.opens, 2);
   assert.ok(d.id > f.id);
@@ -18,7 +21,7 @@ test('handles count up, are never reused, and keep their node open', () => {
   assert.is(t.remove(f.id), f);
   assert.is(a.opens, 1);
   assert.is(t.remove(f.id), undefined);
-  const g = t.addFile(a, 12, 0);
+  const g = t.addFile(a, 12, 0, ROOT);
   assert.ok(g.id > d.id, 'ids are never reused');
   assert.equal(t.all().map((h) => h.id), [d.id, g.id]);
 });
@@ -27,7 +30,7 @@ test('a handle is only valid with its kind and its node (EBADF)', () => {
   const t = new HandleTable();
   const a = node(2);
   const b = node(3);
-  const f = t.addFile(a, 10, 2);
+  const f = t.addFile(a, 10, 2, ROOT);
   const d = t.addDir(b, 11);
   assert.is(t.file(f.id), f);
   assert.is(t.file(f.id, a.id), f);
@@ -50,7 +53,7 @@ test('a handle is only valid with its kind and its node (EBADF)', () => {
 
 test('drained waits for the calls still using a handle', async () => {
   const t = new HandleTable();
-  const h = t.addFile(node(2), 10, 0);
+  const h = t.addFile(node(2), 10, 0, ROOT);
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const inFlight = t.use(h, async (fd) => {

@@ -96,7 +96,12 @@ test('--check reports every kind of damage; --repair fixes it; -r then restores'
   const repaired = checkJson(dir, '--repair');
   assert.is(repaired.status, 1, 'the superblock cannot be repaired: still a problem');
   assert.equal(repaired.problems.filter((p) => !p.repaired).map((p) => p.kind), ['bad-superblock']);
+  // A superblock fixed by hand, but whose `used` is not what data/ holds: found, and repaired.
   fs.writeFileSync(path.join(dir, 'superblock'), 'version 2\nmetadata shadow_fs\nused 1\ntotal 1048576\n');
+  const wrong = checkJson(dir, '--repair');
+  assert.equal(kinds(wrong.problems), ['wrong-used superblock']);
+  assert.match(wrong.problems[0]?.detail ?? '', /^used 1, but the regular files in data\/ hold \d+ bytes$/);
+  assert.is(wrong.status, 0, 'repaired');
   const again = checkJson(dir);
   assert.equal(kinds(again.problems), []);
   assert.is(again.status, 0);
@@ -192,7 +197,8 @@ test('one --repair pass gives a hard link with a lost record its sibling\'s reco
   fs.linkSync(data('x1'), data('x3'));
   fs.writeFileSync(fm('x2'), '2541 7 8\n');
   const r2 = checkJson(dir, '--repair');
-  assert.equal(kinds(r2.problems), ['missing-record file_metadata/x1', 'missing-record file_metadata/x3']);
+  // x1 is new in data/: its byte is not in `used` yet.
+  assert.equal(kinds(r2.problems), ['missing-record file_metadata/x1', 'missing-record file_metadata/x3', 'wrong-used superblock']);
   assert.equal(checkJson(dir).problems, []);
   for (const n of ['x1', 'x3']) {
     assert.is(fs.lstatSync(fm(n)).ino, fs.lstatSync(fm('x2')).ino, n);

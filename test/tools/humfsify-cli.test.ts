@@ -4,6 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
+import { asUserMissing, NOBODY } from '../helpers/as-user.js';
+import { gated } from '../helpers/gate.js';
 import { TempDirs, buildTree, runCli, snapshot } from './humfsify-helpers.js';
 
 const temps = new TempDirs();
@@ -75,10 +77,10 @@ test('bad input is refused with a clear message and changes nothing', () => {
   failsAndChangesNothing(dir, ['nobody', 'nogroup', '1M'], /data\/sub\/metadata: a directory named "metadata" cannot be stored/);
 });
 
-test('without root: refused before any change unless the user converts their own tree to themselves', () => {
+gated(test, 'without root: refused before any change unless the user converts their own tree to themselves', asUserMissing(), () => {
   const dir = fresh();
   fs.chmodSync(dir, 0o755);
-  const nobody = { uid: 65534, gid: 65534 };
+  const nobody = NOBODY;
   const before = snapshot(dir, true);
   const toRoot = runCli(['root', 'root', '1M'], dir, nobody);
   assert.is(toRoot.status, 1);

@@ -6,6 +6,8 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnNodeAsSync, type User } from '../helpers/as-user.js';
+import { needFile, type Missing } from '../helpers/gate.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root (tests run from dist/test/tools). */
@@ -36,8 +38,11 @@ export interface CliResult {
 }
 
 /** Runs dist/tools/humfsify.js in a child process (as another user when `as` is given). */
-export function runCli(args: readonly string[], cwd: string, as?: { uid: number; gid: number }): CliResult {
-  const r = spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8', timeout: 300_000, ...as });
+export function runCli(args: readonly string[], cwd: string, as?: User): CliResult {
+  const r =
+    as === undefined
+      ? spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8', timeout: 300_000 })
+      : spawnNodeAsSync(as, 'dist/tools/humfsify.js', args, { cwd, timeout: 300_000 });
   if (r.error !== undefined) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -50,17 +55,9 @@ export function sh(cmd: string, args: readonly string[], cwd?: string): string {
   return r.stdout;
 }
 
-/**
- * Whether the Debian Perl humfsify is installed. When it is not: with
- * HUMBRIDGE_REQUIRE_ALL=1 this throws (the test fails with the reason),
- * else it prints why the test is skipped and answers false.
- */
-export function havePerlHumfsify(testName: string): boolean {
-  if (fs.existsSync(PERL_HUMFSIFY)) return true;
-  const reason = `${PERL_HUMFSIFY} is missing (Debian package uml-utilities; scripts/setup.sh installs it)`;
-  if (process.env['HUMBRIDGE_REQUIRE_ALL'] === '1') throw new Error(`${testName}: ${reason}`);
-  console.log(`  skipped "${testName}": ${reason}`);
-  return false;
+/** Why the Debian Perl humfsify cannot be compared with here, or undefined (a gate, test/helpers/gate.ts). */
+export function perlHumfsifyMissing(): Missing {
+  return needFile(PERL_HUMFSIFY, 'uml-utilities');
 }
 
 /**

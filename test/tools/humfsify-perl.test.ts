@@ -10,15 +10,19 @@ import {
   buildTree,
   duUsed,
   fixtureDir,
-  havePerlHumfsify,
   layoutListing,
+  perlHumfsifyMissing,
   runCli,
   sh,
   snapshot,
   type SnapEntry,
 } from './humfsify-helpers.js';
+import { firstMissing, gated, needRoot } from '../helpers/gate.js';
 import { prng } from '../helpers/prng.js';
 
+/** The trees have entries of many owners and device nodes. */
+const noRoot = needRoot('build trees of many owners with device nodes');
+const noPerl = firstMissing(noRoot, perlHumfsifyMissing());
 const temps = new TempDirs();
 test.after.each(() => temps.cleanup());
 process.umask(0o022);
@@ -81,7 +85,7 @@ function withoutTimes(s: SnapEntry[]): SnapEntry[] {
   return s.map(({ times: _t, ...rest }) => rest);
 }
 
-test('the fixture the Perl humfsify made is reproduced byte for byte (no Perl needed)', () => {
+gated(test, 'the fixture the Perl humfsify made is reproduced byte for byte (no Perl needed)', noRoot, () => {
   const dir = temps.make('fixture');
   buildTree(path.join(dir, 'data'), basicSpec());
   const used = duUsed(dir);
@@ -93,8 +97,7 @@ test('the fixture the Perl humfsify made is reproduced byte for byte (no Perl ne
   assert.is(readSuperblock(dir), perl.replace(/^used \d+$/m, `used ${used}`));
 });
 
-test('same tree, real Perl humfsify and ours: identical metadata, superblock and data/', () => {
-  if (!havePerlHumfsify('compare with the Perl humfsify')) return;
+gated(test, 'same tree, real Perl humfsify and ours: identical metadata, superblock and data/', noPerl, () => {
   const spec = ordinarySpec(400, 7) + 'd\tz\t755\t0\t0\n' + inSubdir(basicSpec(), 'z');
   const perlDir = temps.make('perl');
   const oursDir = temps.make('ours');
@@ -116,8 +119,7 @@ test('same tree, real Perl humfsify and ours: identical metadata, superblock and
   assert.ok(snapshot(path.join(oursDir, 'data')).every((e) => e.uid === 65534 && e.gid === 65534));
 });
 
-test('by default host devices become placeholders; the metadata stays identical to Perl', () => {
-  if (!havePerlHumfsify('placeholders against the Perl humfsify')) return;
+gated(test, 'by default host devices become placeholders; the metadata stays identical to Perl', noPerl, () => {
   const perlDir = temps.make('perl');
   const oursDir = temps.make('ours');
   buildTree(path.join(perlDir, 'data'), basicSpec());
@@ -140,8 +142,7 @@ test('by default host devices become placeholders; the metadata stays identical 
   }
 });
 
-test('a layout made by the Perl humfsify is clean for --check, and our -r restores the tree', () => {
-  if (!havePerlHumfsify('reverse of a Perl layout')) return;
+gated(test, 'a layout made by the Perl humfsify is clean for --check, and our -r restores the tree', noPerl, () => {
   const dir = temps.make('perl-r');
   buildTree(path.join(dir, 'data'), ordinarySpec(200, 11));
   const before = snapshot(path.join(dir, 'data'));

@@ -8,10 +8,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decode, dialect9P2000, encode, FrameReader, NOFID } from '../../ninep/index.js';
+import { decode, dialect9P2000, encode, FrameReader, NOFID, type AnyMessage } from '../../ninep/index.js';
 import { LINUX_ERRNO as E } from '../../src/errno.js';
 import { tmpExport } from '../helpers/tmp-export.js';
 import { WireConn } from '../ninep/server/harness.js';
+import { gated, needRoot } from '../helpers/gate.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tools/humbridge.js');
 
@@ -163,6 +164,40 @@ test('--access user: the server checks permissions as the attached user', async 
     assert.is(await stop(r, 'SIGINT'), 0);
   } finally {
     await stop(r);
+    tmp.cleanup();
+  }
+});
+
+const noRoot = needRoot('serve devices and root-owned setuid files from hostfs');
+
+gated(test, 'hostfs is nosuid,nodev unless --allow-setuid / --allow-devices; the refusal is logged', noRoot, async () => {
+  const tmp = tmpExport();
+  const mk = (name: string, mode: number, minor = 0): AnyMessage => ({ type: 'Tmknod', dfid: 0, name: Buffer.from(name), mode, major: 7, minor, gid: 0 });
+  const runs: Running[] = [];
+  try {
+    const plain = start([tmp.dir, '--listen', 'tcp:127.0.0.1:0']);
+    runs.push(plain);
+    const c = await WireConn.open(Number(/on tcp 127\.0\.0\.1:(\d+)/.exec(await plain.ready)?.[1]));
+    await c.version();
+    await c.attach(0, { uname: 'root', n_uname: 0 });
+    assert.is(await c.err(mk('loop', 0o060666)), E.EPERM);
+    assert.is(await c.err(mk('suid', 0o104755)), E.EPERM);
+    assert.equal(fs.readdirSync(tmp.dir), []);
+    assert.is(await stop(plain), 0);
+    assert.match(plain.stderr(), /warn: mknod refused: device node on a nodev export/);
+    assert.match(plain.stderr(), /warn: mknod refused: setuid\/setgid file on a nosuid export/);
+    const allowing = start([tmp.dir, '--listen', 'tcp:127.0.0.1:0', '--allow-setuid', '--allow-devices']);
+    runs.push(allowing);
+    const d = await WireConn.open(Number(/on tcp 127\.0\.0\.1:(\d+)/.exec(await allowing.ready)?.[1]));
+    await d.version();
+    await d.attach(0, { uname: 'root', n_uname: 0 });
+    await d.ok(mk('loop', 0o060666), 'Rmknod');
+    await d.ok(mk('suid', 0o104755), 'Rmknod');
+    assert.ok(fs.lstatSync(path.join(tmp.dir, 'loop')).isBlockDevice());
+    assert.is(fs.statSync(path.join(tmp.dir, 'suid')).mode & 0o7777, 0o4755);
+    assert.is(await stop(allowing), 0);
+  } finally {
+    for (const r of runs) await stop(r);
     tmp.cleanup();
   }
 });

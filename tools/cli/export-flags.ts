@@ -15,6 +15,9 @@ export const EXPORT_FLAGS: readonly FlagSpec[] = [
   { name: 'default-owner', kind: 'string', arg: 'UID:GID', help: 'humfs: owner used by --missing-metadata default (0:0)' },
   { name: 'default-file-mode', kind: 'integer', arg: 'MODE', help: 'humfs: file mode for --missing-metadata default (0644)' },
   { name: 'default-dir-mode', kind: 'integer', arg: 'MODE', help: 'humfs: directory mode for --missing-metadata default (0755)' },
+  { name: 'allow-setuid', kind: 'boolean', help: 'hostfs: let clients make setuid/setgid files that run as another user or root (default: refused, like nosuid)' },
+  { name: 'allow-devices', kind: 'boolean', help: 'hostfs: let clients make real character and block devices (default: refused, like nodev)' },
+  { name: 'max-mknod-processes', kind: 'integer', arg: 'N', help: 'hostfs: mknod(1) children run at once for FIFOs and devices (default 4)' },
 ];
 
 /** ExportOptions for `path` from parsed flags; OptionsError/UsageError carry the message for the user. */
@@ -40,5 +43,9 @@ export function exportOptionsFromArgs(args: ParsedArgs, path: string, logger: Lo
   if (fileMode !== undefined) partial.defaultFileMode = fileMode;
   const dirMode = getInt(args, 'default-dir-mode');
   if (dirMode !== undefined) partial.defaultDirMode = dirMode;
+  if (getBool(args, 'allow-setuid')) partial.allowSetuid = true;
+  if (getBool(args, 'allow-devices')) partial.allowDevices = true;
+  const mknods = getInt(args, 'max-mknod-processes');
+  if (mknods !== undefined) partial.maxMknodProcesses = mknods;
   return resolveExportOptions(partial);
 }

@@ -8,11 +8,22 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Server, type Session } from '../../ninep/server/index.js';
 import type { ServerOptions } from '../../ninep/server/options.js';
-import { fdConnection, listenTcp, listenUnix, DEFAULT_TCP_HOST, DEFAULT_TCP_PORT, type Listener } from '../../ninep/transport/index.js';
+import {
+  defaultAllowUids,
+  fdConnection,
+  isLoopbackHost,
+  listenTcp,
+  listenUnix,
+  DEFAULT_TCP_HOST,
+  DEFAULT_TCP_PORT,
+  type Listener,
+  type PeerDecision,
+  type PeerPolicy,
+} from '../../ninep/transport/index.js';
 import { openExport, type Vfs } from '../../src/index.js';
 import type { ExportOptions } from '../../src/options.js';
 import type { Logger } from '../../src/log.js';
-import { getInt, getList, getString, UsageError, type FlagSpec, type ParsedArgs } from '../cli/args.js';
+import { getBool, getInt, getList, getString, parseInteger, UsageError, type FlagSpec, type ParsedArgs } from '../cli/args.js';
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'listen', kind: 'string', arg: 'tcp:HOST:PORT|unix:PATH|stdio|fd:R,W', help: `where to serve (default tcp:${DEFAULT_TCP_HOST}:${DEFAULT_TCP_PORT})` },
@@ -20,6 +31,11 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'msize', kind: 'integer', arg: 'N', help: 'largest 9P message size granted (default 1048576)' },
   { name: 'access', kind: 'string', arg: 'client|user', help: 'who checks permissions: the guest kernel (client, default) or the server per user' },
   { name: 'max-locks', kind: 'integer', arg: 'N', help: 'byte-range lock ranges one connection may hold in one export; more fail with ENOLCK (default 16384)' },
+  { name: 'allow-uid', kind: 'list', arg: 'UID', help: 'tcp: also accept local processes of this uid (repeatable; default: the serving uid and root only)' },
+  { name: 'trust-network', kind: 'boolean', help: 'allow a non-loopback tcp address: anyone who can reach it can act as any user, root included' },
+  { name: 'squash', kind: 'string', arg: 'none|root|all', help: 'map client uid/gid 0 (root) or every id (all) to the anonymous ids (default none)' },
+  { name: 'anon-uid', kind: 'integer', arg: 'N', help: 'uid that squashed identities become (default 65534)' },
+  { name: 'anon-gid', kind: 'integer', arg: 'N', help: 'gid that squashed identities become (default 65534)' },
 ];
 
 export type ListenSpec =
@@ -32,6 +48,8 @@ export interface ServeOptions {
   exports: { name: string; options: ExportOptions }[];
   listen: ListenSpec;
   server: Partial<ServerOptions>;
+  /** tcp: who may connect (default: local processes of the serving uid and root). */
+  peers?: Partial<PeerPolicy>;
   logger: Logger;
 }
 
@@ -62,7 +80,48 @@ export function serverOptionsFromArgs(args: ParsedArgs, trace: boolean, logger: 
     if (access !== 'client' && access !== 'user') throw new UsageError(`--access wants client or user, not "${access}"`);
     o.access = access;
   }
+  const squash = getString(args, 'squash');
+  if (squash !== undefined) {
+    if (squash !== 'none' && squash !== 'root' && squash !== 'all') throw new UsageError(`--squash wants none, root or all, not "${squash}"`);
+    o.squash = squash;
+  }
+  const anonUid = getInt(args, 'anon-uid');
+  if (anonUid !== undefined) o.anonUid = anonUid;
+  const anonGid = getInt(args, 'anon-gid');
+  if (anonGid !== undefined) o.anonGid = anonGid;
   return o;
+}
+
+/**
+ * Who may connect, from --allow-uid and --trust-network. Both are about tcp:
+ * a unix socket's boundary is its file mode (0600: its owner and root), and
+ * Node cannot read a unix peer's credentials, so no uid list can apply there.
+ */
+export function peerPolicyFromArgs(args: ParsedArgs, listen: ListenSpec): Partial<PeerPolicy> {
+  const uids = getList(args, 'allow-uid').map((text) => {
+    if (!/^\d+$/.test(text) || parseInteger(text) > 0xfffffffe) throw new UsageError(`--allow-uid wants a numeric uid, not "${text}"`);
+    return parseInteger(text);
+  });
+  const trustNetwork = getBool(args, 'trust-network');
+  if (listen.kind !== 'tcp') {
+    if (uids.length > 0) {
+      throw new UsageError(
+        listen.kind === 'unix'
+          ? "--allow-uid applies to tcp only: a unix socket (mode 0600) admits its owner and root; humbridge cannot read a unix peer's uid, so widen access with the socket file's group and mode instead"
+          : '--allow-uid applies to tcp only: stdio and fd:R,W serve whoever handed over the descriptors',
+      );
+    }
+    if (trustNetwork) throw new UsageError('--trust-network applies to tcp listeners only');
+    return {};
+  }
+  if (!isLoopbackHost(listen.host) && !trustNetwork) {
+    throw new UsageError(
+      `--listen tcp:${listen.host}: not a loopback address. 9P has no usable authentication, so anyone who can reach it could act as any user on the export, root included. Listen on 127.0.0.1, or pass --trust-network if every host that can reach it is trusted`,
+    );
+  }
+  const p: Partial<PeerPolicy> = { trustNetwork };
+  if (uids.length > 0) p.allowUids = [...new Set([...defaultAllowUids(), ...uids])];
+  return p;
 }
 
 /** NAME=DIR pairs of --export. */
@@ -93,6 +152,13 @@ function mountHint(listen: ListenSpec, msize: number, listener: Listener | undef
   }
 }
 
+/** Refusals always (a refused client sees only a closed connection); accepts with --trace. */
+function logPeer(logger: Logger, d: PeerDecision): void {
+  const who = `tcp connection from ${d.address.includes(':') ? `[${d.address}]` : d.address}:${d.port}`;
+  if (d.accept) logger.debug(`accepted ${who}: ${d.reason}`);
+  else logger.warn(`refused ${who}: ${d.reason}`);
+}
+
 /** Serves until a signal (or, for stdio/fd, until the one connection closes). Returns the exit status. */
 export async function serveCommand(o: ServeOptions): Promise<number> {
   const vfses: Vfs[] = [];
@@ -110,8 +176,10 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     const msize = server.options.maxMsize;
     let listener: Listener | undefined;
     let single: Promise<void> | undefined;
-    if (o.listen.kind === 'tcp') listener = await listenTcp({ host: o.listen.host, port: o.listen.port }, (s) => server.serve(s));
-    else if (o.listen.kind === 'unix') listener = await listenUnix(o.listen.path, (s) => server.serve(s));
+    if (o.listen.kind === 'tcp') {
+      const onPeer = (d: PeerDecision): void => logPeer(o.logger, d);
+      listener = await listenTcp({ host: o.listen.host, port: o.listen.port, peers: o.peers ?? {}, onPeer }, (s) => server.serve(s));
+    } else if (o.listen.kind === 'unix') listener = await listenUnix(o.listen.path, (s) => server.serve(s));
     else {
       // One reusable read buffer for the connection: bytes go straight to the session.
       let session: Session | undefined;
@@ -121,7 +189,8 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     }
     const where = listener?.description ?? (o.listen.kind === 'fd' ? `fd ${o.listen.read},${o.listen.write}` : '');
     const names = o.exports.map((e) => (e.name === '' ? e.options.path : `${e.name}=${e.options.path}`)).join(', ');
-    process.stderr.write(`humbridge: ready: serving ${names} on ${where} (9P2000.L, 9P2000.u, 9P2000; access=${server.options.access})\n`);
+    const trusted = o.listen.kind === 'tcp' && !isLoopbackHost(o.listen.host) ? `; WARNING: --trust-network: anyone who can reach ${where.slice(4)} can act as any user, root included` : '';
+    process.stderr.write(`humbridge: ready: serving ${names} on ${where} (9P2000.L, 9P2000.u, 9P2000; access=${server.options.access})${trusted}\n`);
     process.stderr.write(`humbridge: guest mount: ${mountHint(o.listen, msize, listener)}\n`);
     // once: a second signal gets the default action and ends the process at
     // once, for a user who does not want to wait for the requests in flight.

@@ -19,7 +19,7 @@ export function check(o: HumfsifyOptions, progress: Progress, verbose: Verbose):
   const summary = emptySummary('check', o.dir, o.dryRun);
   const scratch = repair ? new Scratch(p.root) : undefined;
   try {
-    inspect({ p, repair, scratch, owner: { uid: ownerOf.uid, gid: ownerOf.gid }, summary, progress, verbose });
+    inspect({ p, repair, scratch, owner: { uid: ownerOf.uid, gid: ownerOf.gid }, summary, progress, verbose, used: true });
   } finally {
     scratch?.dispose();
   }

@@ -9,14 +9,19 @@
 //                        of different inodes;
 //   file_metadata/ walk: records with no data entry (orphans), strays;
 //   dir_metadata/ walk:  the same, and files other than "metadata";
-//   superblock:          missing or unparsable.
+//   superblock:          missing or unparsable, or a `used` that is neither
+//                        the sizes of data/'s regular files (each inode once,
+//                        at most `total`), as the humfs store counts it, nor
+//                        `du -sk data` as a conversion writes it (the
+//                        original's way; the server replaces it at start);
+//   a directory named "metadata": it cannot have a record (reported, not repaired).
 // Repairs trust data/: a missing or broken record is written from the data
 // entry's lstat (as a conversion would), orphans are removed. A hard-linked
 // name without a record shares the record of another name of its inode
 // (the humfs store links data/ before the record, so a crash in between
 // leaves exactly that): one --repair pass leaves --check clean.
 import fs from 'node:fs';
-import { HUMFS_LAYOUT, HumfsFormatError, parseMetadata, parseSuperblock, printMetadata, specialTypeOfMode, type MetadataRecord, type Superblock } from '../../src/meta/humfs-format.js';
+import { HUMFS_LAYOUT, HumfsFormatError, parseMetadata, parseSuperblock, printMetadata, printSuperblock, specialTypeOfMode, type MetadataRecord, type Superblock } from '../../src/meta/humfs-format.js';
 import { major, minor } from '../../src/types.js';
 import { recordOf } from './convert.js';
 import { codeOf, reasonOf, showPath } from './errors.js';
@@ -35,6 +40,8 @@ export interface InspectContext {
   summary: Summary;
   progress: Progress;
   verbose: Verbose;
+  /** Check the superblock's `used` too (--check; -r drops the superblock anyway). */
+  used?: boolean;
 }
 
 /** A record file read together with its own identity (for hard-link checks). */
@@ -98,11 +105,30 @@ export function inspect(c: InspectContext): void {
   const sb = readSuperblock(c.p);
   if ('error' in sb) report(c, 'bad-superblock', c.p.superblock, sb.error, false);
   c.progress.start('checking data/', 0);
-  inspectData(c);
+  const usage = inspectData(c);
+  if (!('error' in sb) && c.used === true) checkUsed(c, sb, usage);
   c.progress.start('checking file_metadata/', 0);
   inspectMirror(c, c.p.fileMetadata, false);
   c.progress.start('checking dir_metadata/', 0);
   inspectMirror(c, c.p.dirMetadata, true);
+}
+
+/** What data/ holds: file sizes as the server counts `used`, and `du -sk` as a conversion writes it. */
+interface Usage {
+  bytes: bigint;
+  sectors: number;
+}
+
+/** `used` must be what data/ holds (capped at total, the most a superblock may say). */
+function checkUsed(c: InspectContext, sb: Superblock, usage: Usage): void {
+  const bytes = usage.bytes;
+  const want = bytes > sb.total ? sb.total : bytes;
+  const du = BigInt(Math.ceil((usage.sectors * 512) / 1024)) * 1024n;
+  if (sb.used === want || sb.used === du) return;
+  const over = bytes > sb.total ? ` (more than total ${sb.total})` : '';
+  report(c, 'wrong-used', c.p.superblock, `used ${sb.used}, but the regular files in data/ hold ${bytes} bytes${over}`, true, () => {
+    c.scratch?.writeFile(c.p.superblock, printSuperblock({ ...sb, used: want }), c.owner);
+  });
 }
 
 function report(c: InspectContext, kind: string, path: Buffer, detail: string, fixable: boolean, fix?: () => void): void {
@@ -123,8 +149,11 @@ function rewrite(c: InspectContext, file: Buffer, record: MetadataRecord): () =>
   };
 }
 
-function inspectData(c: InspectContext): void {
+/** Checks every data/ entry's record; answers what data/ holds (each inode once). */
+function inspectData(c: InspectContext): Usage {
   const { p } = c;
+  const usage: Usage = { bytes: 0n, sectors: 0 };
+  const recordName = Buffer.from(HUMFS_LAYOUT.dirRecord);
   // Hard-linked data inodes → their first record; shared record inodes → their data inode.
   const firstRecord = new Map<string, { path: Buffer; ino: string }>();
   const recordOwner = new Map<string, string>();
@@ -136,6 +165,16 @@ function inspectData(c: InspectContext): void {
     countEntry(c.summary, e.stat.mode);
     const st = e.stat;
     const isDir = st.isDirectory();
+    if (isDir && e.rel.length > 0 && lastName(e.rel).equals(recordName)) {
+      // dir_metadata/<parent>/metadata is the parent's record: this one has no place.
+      report(c, 'unrepresentable', e.abs, `a directory named "${HUMFS_LAYOUT.dirRecord}" cannot have a record in this layout; rename it`, false);
+      e.descend = false;
+      continue;
+    }
+    if (isDir || st.nlink === 1 || !linkedInodes.has(`${st.dev}:${st.ino}`)) {
+      usage.sectors += st.blocks;
+      if (st.isFile()) usage.bytes += BigInt(st.size);
+    }
     if (isDir && e.rel.length > 0) {
       const mirror = mirrorDir(p.fileMetadata, e.rel);
       const m = lstatMaybe(mirror);
@@ -226,6 +265,12 @@ function inspectData(c: InspectContext): void {
     c.scratch?.writeFile(head, printMetadata(record), c.owner);
     for (const f of rest) fs.linkSync(head, f);
   }
+  return usage;
+}
+
+function lastName(rel: Buffer): Buffer {
+  const slash = rel.lastIndexOf(0x2f);
+  return slash < 0 ? rel : rel.subarray(slash + 1);
 }
 
 /** A record file's identity once a repair may have replaced it. */

@@ -74,7 +74,7 @@ async function lcreate(ctx: RequestContext, msg: Msg<'Tlcreate'>): Promise<Reply
   const { entry, handle } = await changeFid(
     f,
     'lcreate',
-    () => f.exp.vfs.create(withGid(f.cred, msg.gid), f.node, msg.name, flags, msg.mode & 0o7777),
+    () => f.exp.vfs.create(withGid(f.cred, msg.gid, s.options), f.node, msg.name, flags, msg.mode & 0o7777),
     async (made) => {
       await releaseOpen(f.exp, { kind: 'file', handle: made.handle, flags });
       f.exp.vfs.forget(made.entry.id, 1);
@@ -93,21 +93,21 @@ async function lcreate(ctx: RequestContext, msg: Msg<'Tlcreate'>): Promise<Reply
 
 async function symlink(ctx: RequestContext, msg: Msg<'Tsymlink'>): Promise<Reply> {
   const f = dirFid(ctx, msg.fid, 'symlink');
-  const e = await f.exp.vfs.symlink(withGid(f.cred, msg.gid), f.node, msg.name, msg.symtgt);
+  const e = await f.exp.vfs.symlink(withGid(f.cred, msg.gid, ctx.session.options), f.node, msg.name, msg.symtgt);
   f.exp.vfs.forget(e.id, 1);
   return { type: 'Rsymlink', qid: qidOf(e.attr) };
 }
 
 async function mknod(ctx: RequestContext, msg: Msg<'Tmknod'>): Promise<Reply> {
   const f = dirFid(ctx, msg.dfid, 'mknod');
-  const e = await f.exp.vfs.mknod(withGid(f.cred, msg.gid), f.node, msg.name, msg.mode, makedev(msg.major, msg.minor));
+  const e = await f.exp.vfs.mknod(withGid(f.cred, msg.gid, ctx.session.options), f.node, msg.name, msg.mode, makedev(msg.major, msg.minor));
   f.exp.vfs.forget(e.id, 1);
   return { type: 'Rmknod', qid: qidOf(e.attr) };
 }
 
 async function mkdir(ctx: RequestContext, msg: Msg<'Tmkdir'>): Promise<Reply> {
   const f = dirFid(ctx, msg.dfid, 'mkdir');
-  const e = await f.exp.vfs.mkdir(withGid(f.cred, msg.gid), f.node, msg.name, msg.mode & 0o7777);
+  const e = await f.exp.vfs.mkdir(withGid(f.cred, msg.gid, ctx.session.options), f.node, msg.name, msg.mode & 0o7777);
   f.exp.vfs.forget(e.id, 1);
   return { type: 'Rmkdir', qid: qidOf(e.attr) };
 }

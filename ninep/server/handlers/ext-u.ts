@@ -46,6 +46,14 @@ function parseDevice(ext: string): [number, number, number] {
   return [m[1] === 'c' ? S_IFCHR : S_IFBLK, Number(m[2]), Number(m[3])];
 }
 
+/** The fid number of a DMLINK extension ("%d\n" as Linux writes it); EINVAL for anything else. */
+function linkFid(ext: string): number {
+  const m = /^(\d{1,10})\n?$/.exec(ext);
+  const fid = m === null ? NaN : Number(m[1]);
+  if (!(fid <= 0xffffffff)) throw protocolError('EINVAL', 'create', `bad hard-link extension "${ext}"`);
+  return fid;
+}
+
 /** What Tcreate makes in directory fid `f`: the entry, how it is open, and whether ORCLOSE was asked. */
 async function createEntry(
   s: RequestContext['session'],
@@ -72,7 +80,10 @@ async function createEntry(
     entry = await vfs.symlink(cred, f.node, msg.name, Buffer.from(ext));
     state = { kind: 'none' };
   } else if (dotu && msg.perm & DMLINK) {
-    const target = s.fids.get(Number.parseInt(ext, 10), 'create');
+    const target = s.fids.get(linkFid(ext), 'create');
+    // The target's node belongs to its own export's Vfs: like Tlink, no
+    // link across exports (a node number means nothing in another table).
+    if (target.exp !== f.exp) throw protocolError('EXDEV', 'create', 'hard link across exports');
     entry = await vfs.link(cred, target.node, f.node, msg.name);
     state = { kind: 'none' };
   } else if (dotu && msg.perm & (DMDEVICE | DMNAMEDPIPE | DMSOCKET)) {

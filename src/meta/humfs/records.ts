@@ -6,6 +6,14 @@
 //
 //   non-directory <p>:  file_metadata/<p>             (hard links share one inode)
 //   directory <p>:      dir_metadata/<p>/metadata,  plus the folder file_metadata/<p>/
+//
+// So only directories have anything in dir_metadata/: a non-directory's
+// record is touched in file_metadata/ alone, since dir_metadata/<p> of a file
+// named "metadata" is its parent's own record. For the same reason a
+// directory named "metadata" has no place for its record (its folder would be
+// its parent's record file): the store refuses to make one (dirNameRefused),
+// and one made on the host has no record here (it is served as missing) and
+// never touches its parent's.
 
 import { vfsError, VfsError } from '../../errors.js';
 import {
@@ -98,13 +106,17 @@ export class RecordTrees {
 
   /** Folder and name of the record of `path` (never the root for a non-directory). */
   private where(path: readonly Buffer[], isDir: boolean): { base: number; folder: readonly Buffer[]; name: Buffer } {
-    if (isDir) return { base: this.dirMeta, folder: path, name: RECORD };
+    if (isDir) {
+      if (!hasDirFolder(path)) throw vfsError('EINVAL', 'metadata', `a directory named "${HUMFS_LAYOUT.dirRecord}" has no place for its record`);
+      return { base: this.dirMeta, folder: path, name: RECORD };
+    }
     const name = path[path.length - 1];
     if (name === undefined) throw vfsError('EINVAL', 'metadata', 'the root is a directory');
     return { base: this.fileMeta, folder: path.slice(0, -1), name };
   }
 
   read(path: readonly Buffer[], isDir: boolean): RecordRead {
+    if (isDir && !hasDirFolder(path)) return { kind: 'missing' };
     const w = this.where(path, isDir);
     let text: Buffer | null;
     try {
@@ -172,36 +184,53 @@ export class RecordTrees {
   /**
    * Move the records of `from` (a file's record, or a directory's two
    * subtrees) to `to`, replacing what `to` had. `folders`: a directory is
-   * moved or replaced.
+   * moved or replaced (dir_metadata/ is touched only then).
    */
   move(from: readonly Buffer[], to: readonly Buffer[], folders: boolean): void {
     if (folders) this.forgetFolders();
-    for (const base of [this.fileMeta, this.dirMeta]) {
-      const a = this.where(from, false);
-      const b = this.where(to, false);
-      const moved = this.inFolder(base, a.folder, false, (afd) => this.inFolder(base, b.folder, true, (bfd) => moveOverAt(afd, a.name, bfd, b.name)));
-      // No record to move (missing metadata): what `to` had described the replaced entry.
-      if (moved !== true) this.inFolder(base, b.folder, false, (bfd) => removeAt(bfd, b.name, true));
-    }
+    this.moveIn(this.fileMeta, from, to);
+    if (!folders) return;
+    // A host-made directory named "metadata" has no folder of its own here:
+    // dir_metadata/<parent>/metadata is its parent's record, never moved.
+    if (hasDirFolder(from)) this.moveIn(this.dirMeta, from, to);
+    else if (hasDirFolder(to)) this.removeIn(this.dirMeta, to);
   }
 
-  /** Swap the records of `a` and `b` in both trees (RENAME_EXCHANGE). */
-  exchange(a: readonly Buffer[], b: readonly Buffer[]): void {
+  private moveIn(base: number, from: readonly Buffer[], to: readonly Buffer[]): void {
+    const a = this.where(from, false);
+    const b = this.where(to, false);
+    const moved = this.inFolder(base, a.folder, false, (afd) => this.inFolder(base, b.folder, true, (bfd) => moveOverAt(afd, a.name, bfd, b.name)));
+    // No record to move (missing metadata): what `to` had described the replaced entry.
+    if (moved !== true) this.removeIn(base, to);
+  }
+
+  private removeIn(base: number, path: readonly Buffer[]): void {
+    const w = this.where(path, false);
+    this.inFolder(base, w.folder, false, (fd) => removeAt(fd, w.name, true));
+  }
+
+  /** Swap the records of `a` and `b` (RENAME_EXCHANGE); `aDir`, `bDir`: which of them are directories. */
+  exchange(a: readonly Buffer[], b: readonly Buffer[], aDir: boolean, bDir: boolean): void {
     this.forgetFolders();
-    for (const base of [this.fileMeta, this.dirMeta]) {
-      const x = this.where(a, false);
-      const y = this.where(b, false);
-      this.inFolder(base, x.folder, true, (xfd) => this.inFolder(base, y.folder, true, (yfd) => swapAt(xfd, x.name, yfd, y.name)));
+    const x = this.where(a, false);
+    const y = this.where(b, false);
+    this.inFolder(this.fileMeta, x.folder, true, (xfd) => this.inFolder(this.fileMeta, y.folder, true, (yfd) => swapAt(xfd, x.name, yfd, y.name)));
+    // dir_metadata/ holds folders of directories only (the names were checked
+    // by dirNameRefused before the data moved, so neither is the parent's record).
+    if (aDir && bDir) {
+      this.inFolder(this.dirMeta, x.folder, true, (xfd) => this.inFolder(this.dirMeta, y.folder, true, (yfd) => swapAt(xfd, x.name, yfd, y.name)));
+    } else if ((aDir || bDir) && hasDirFolder(a) && hasDirFolder(b)) {
+      // The directory's folder goes where the directory went.
+      if (aDir) this.moveIn(this.dirMeta, a, b);
+      else this.moveIn(this.dirMeta, b, a);
     }
   }
 
-  /** Remove the records of `path` from both trees (a directory's whole subtrees). */
+  /** Remove the records of `path` (a directory's whole subtrees in both trees). */
   remove(path: readonly Buffer[], isDir: boolean): void {
     if (isDir) this.forgetFolders();
-    for (const base of [this.fileMeta, this.dirMeta]) {
-      const w = this.where(path, false);
-      this.inFolder(base, w.folder, false, (fd) => removeAt(fd, w.name, true));
-    }
+    this.removeIn(this.fileMeta, path);
+    if (isDir && hasDirFolder(path)) this.removeIn(this.dirMeta, path);
   }
 
   /** Every path in file_metadata/ whose record is the inode `st` (the names of one hard-linked file). */
@@ -239,4 +268,14 @@ export class RecordTrees {
       for (const fd of fds) closeMeta(fd);
     }
   }
+}
+
+/**
+ * Whether a directory at `path` can have a folder in dir_metadata/: not when
+ * its name is "metadata" (that name in dir_metadata/<parent>/ is the
+ * parent's record). The root always can.
+ */
+export function hasDirFolder(path: readonly Buffer[]): boolean {
+  const last = path[path.length - 1];
+  return last === undefined || !last.equals(RECORD);
 }

@@ -1,23 +1,31 @@
 // The superblock's size accounting: `total` is the size the guest sees,
 // `used` what it has filled.
 //
-// What `used` counts: humfsify starts it at `du -sk data` (allocated bytes);
-// from then on every change of a regular file's size moves it by exactly
-// that change (apparent bytes, holes included), and removing the last name
-// of a file frees its size. Apparent size is what can be known before a
-// write runs, so a write that would pass `total` is refused with ENOSPC
-// before a byte of it lands (nothing already written is lost), and it is an
-// upper bound on what the data can allocate. A file written after its last
-// name is gone (kept by an open handle) is not counted: its space comes back
-// on close anyway.
+// What `used` counts: the apparent sizes of the regular files in data/
+// (holes included, each inode once however many names it has); directories,
+// symlinks and records count nothing. Sizes, not allocated blocks, because a
+// size is known before a write runs: a write or truncate that would take the
+// sum past `total` is refused with ENOSPC before a byte of it lands (nothing
+// already written is lost), and the sum is an upper bound on what the data
+// can allocate. So a sparse file costs its whole size: a truncate to 900 TB
+// in a 1 GiB export is ENOSPC, as a write there would be.
+//
+// Every byte is counted, also for a file whose last name is gone but which
+// is still open: its size stays in `used` (and its writes are refused past
+// `total`) until the core says its last open file was closed (closedUnlinked).
 //
 // Size-changing calls on one inode run one at a time (a chain of promises per
 // inode), so the size read before and after a change is that change's own.
 // Writes inside the current size take no lock and change nothing.
 //
-// Persistence: the new `used` is written (atomically: temporary file, then
-// rename) at most once per `flushDelayMs` while it changes, and always by
-// close(), so the superblock is exact once the export is closed.
+// Persistence: at start `used` is measured from data/ (open.ts; a crash
+// between a write and the superblock's write-out, or a change made on the
+// host, is thus never carried forward), and written out if the superblock
+// said otherwise. Then the new `used` is written (atomically: temporary file,
+// then rename) at most once per `flushDelayMs` while it changes, and always
+// by close(). A value above `total` (files added on the host) is kept in
+// memory, so writes stay refused, but written as `total`, the most a valid
+// superblock can say.
 
 import { vfsError } from '../../errors.js';
 import type { Host } from '../../host/host.js';
@@ -35,17 +43,28 @@ export class SpaceAccount {
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly chains = new Map<string, Promise<void>>();
+  /** Sizes still counted for files with no name left but open somewhere, by host inode. */
+  private readonly unlinked = new Map<string, bigint>();
 
   constructor(
     private readonly host: Host,
     /** O_PATH descriptor of the export folder (holding the superblock). */
     private readonly exportFd: number,
     private readonly sb: Superblock,
+    /** What data/ holds now (measured at open); replaces the superblock's `used`. */
+    measured: bigint,
     private readonly flushDelayMs: number,
     private readonly log: Logger,
+    /** Never write the superblock (a read-only export). */
+    private readonly readonly = false,
   ) {
-    this.usedBytes = sb.used;
+    this.usedBytes = measured;
     this.totalBytes = sb.total;
+    if (measured !== sb.used) {
+      log.info(`humfs: the superblock said used ${sb.used}, data/ holds ${measured} bytes; serving with ${measured}`);
+      if (measured > sb.total) log.warn(`humfs: data/ holds ${measured} bytes, more than total ${sb.total}: writes that grow files are refused`);
+      if (!readonly) this.markDirty();
+    }
   }
 
   get used(): bigint {
@@ -61,9 +80,12 @@ export class SpaceAccount {
     if (delta === 0n) return;
     let next = this.usedBytes + delta;
     if (next < 0n) next = 0n;
-    if (next > this.totalBytes) next = this.totalBytes;
     if (next === this.usedBytes) return;
     this.usedBytes = next;
+    this.markDirty();
+  }
+
+  private markDirty(): void {
     this.dirty = true;
     if (this.timer === null && this.flushDelayMs >= 0) {
       this.timer = setTimeout(() => {
@@ -77,9 +99,10 @@ export class SpaceAccount {
 
   /** Write the superblock now if `used` changed since the last write. */
   flush(): void {
-    if (!this.dirty) return;
+    if (!this.dirty || this.readonly) return;
     this.dirty = false;
-    const text = printSuperblock({ ...this.sb, used: this.usedBytes, total: this.totalBytes });
+    const used = this.usedBytes > this.totalBytes ? this.totalBytes : this.usedBytes;
+    const text = printSuperblock({ ...this.sb, used, total: this.totalBytes });
     try {
       writeFileAt(this.exportFd, SUPERBLOCK, Buffer.from(text, 'latin1'));
     } catch (e) {
@@ -92,24 +115,43 @@ export class SpaceAccount {
   statfs(host: StatFs): StatFs {
     const bsize = host.bsize > 0 ? host.bsize : 4096;
     const unit = BigInt(bsize);
-    const free = (this.totalBytes - this.usedBytes) / unit;
+    const free = this.usedBytes >= this.totalBytes ? 0n : (this.totalBytes - this.usedBytes) / unit;
     return { ...host, bsize, blocks: this.totalBytes / unit, bfree: free, bavail: free };
   }
 
   /** See MetadataStore.resize. */
   async resize<T>(fd: number, newSize: (size: bigint) => bigint, change: () => Promise<T>): Promise<T> {
     const st = this.host.fstat(fd);
-    if (st.nlink === 0 || newSize(st.size) === st.size) return change();
-    return this.serial(identityKey(st), async () => {
-      const before = this.host.fstat(fd).size;
+    if (newSize(st.size) === st.size) return change();
+    const key = identityKey(st);
+    return this.serial(key, async () => {
+      const now = this.host.fstat(fd);
+      const before = now.size;
       const target = newSize(before);
       if (target > before && this.usedBytes + (target - before) > this.totalBytes) throw vfsError('ENOSPC', 'write');
       try {
         return await change();
       } finally {
-        this.adjust(this.sizeOf(fd, before) - before);
+        const after = this.sizeOf(fd, before);
+        this.adjust(after - before);
+        // A file with no name left: its bytes stay counted until it is closed.
+        if (now.nlink === 0) this.unlinked.set(key, after);
       }
     });
+  }
+
+  /** The last name of the regular file `st` (its lstat before) was removed: its size stays counted while it is open. */
+  nameless(st: { dev: bigint; ino: bigint; size: bigint }): void {
+    this.unlinked.set(identityKey(st), st.size);
+  }
+
+  /** The nameless file `st` has no open file left: the host frees its bytes now, and so does `used`. */
+  closedUnlinked(st: { dev: bigint; ino: bigint }): void {
+    const key = identityKey(st);
+    const size = this.unlinked.get(key);
+    if (size === undefined) return;
+    this.unlinked.delete(key);
+    this.adjust(-size);
   }
 
   private sizeOf(fd: number, fallback: bigint): bigint {

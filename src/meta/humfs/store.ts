@@ -24,6 +24,8 @@
 //                                  (every name of a shared record, each by rename;
 //                                  a crash between two names: link-not-shared)
 //   superblock `used`              space.ts (temporary file, then rename)
+// A create that fails (rather than crashes) after its data step is taken back
+// by the core (core/undo.ts), which then calls uncreated() for the record.
 // A record is never written in place: a reader sees the old or the new file.
 //
 // Opening a special file for I/O fails with ENXIO (core/files.ts), never
@@ -40,6 +42,7 @@ import { closeMeta } from '../../host/meta-files.js';
 import type { Logger } from '../../log.js';
 import { RENAME_EXCHANGE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type StatFs, major, makedev, minor } from '../../types.js';
 import {
+  HUMFS_LAYOUT,
   plainRecord,
   specialRecord,
   specialTypeOfMode,
@@ -50,7 +53,7 @@ import {
 import type { EntryInfo, MetadataStore, SetOwnerMode, StoreEntry, VirtualAttr } from '../store.js';
 import { RecordCache } from './cache.js';
 import { MissingPolicy, type MissingPolicyOptions } from './missing.js';
-import { RecordTrees } from './records.js';
+import { hasDirFolder, RecordTrees } from './records.js';
 import { SpaceAccount } from './space.js';
 
 /** Records of unlinked files still open somewhere, kept in memory at most this many. */
@@ -89,11 +92,18 @@ export class HumfsStore implements MetadataStore {
     private readonly host: Host,
     private readonly parts: HumfsStoreParts,
     options: MissingPolicyOptions,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     this.records = new RecordTrees(parts.fileMetaFd, parts.dirMetaFd);
     this.missing = new MissingPolicy(options, log);
     this.space = parts.space;
+  }
+
+  checkDirName(name: Buffer, op: string): void {
+    if (hasDirFolder([name])) return;
+    const why = `a directory named "${HUMFS_LAYOUT.dirRecord}" cannot be stored in the humfs layout (dir_metadata/<parent>/${HUMFS_LAYOUT.dirRecord} is its parent's record)`;
+    this.log.warn(`humfs: ${op} refused: ${why}`);
+    throw vfsError('EINVAL', op, why);
   }
 
   attr(e: EntryInfo): VirtualAttr | null {
@@ -133,6 +143,13 @@ export class HumfsStore implements MetadataStore {
     this.missing.settled(e.st);
   }
 
+  async uncreated(path: Buffer[], st: HostStat): Promise<void> {
+    this.cache.drop(st);
+    this.missing.settled(st);
+    // Only the new name's record: for a link, the other names keep theirs.
+    this.records.remove(path, isDirStat(st));
+  }
+
   async linked(e: StoreEntry, newPath: Buffer[]): Promise<void> {
     this.cache.drop(e.st);
     const path = e.path();
@@ -149,7 +166,7 @@ export class HumfsStore implements MetadataStore {
     this.cache.drop(st);
     if (replaced !== null) this.cache.drop(replaced);
     if (flags & RENAME_EXCHANGE) {
-      this.records.exchange(from, to);
+      this.records.exchange(from, to, isDirStat(st), replaced !== null && isDirStat(replaced));
       return;
     }
     if (replaced !== null) this.forgetName(to, replaced);
@@ -163,13 +180,14 @@ export class HumfsStore implements MetadataStore {
   }
 
   /**
-   * The name `path` of `st` goes away: free its space if it was the last
-   * name, and keep its record in memory for nodes still holding it.
+   * The name `path` of `st` goes away: when it was the last name of a file,
+   * its space is freed once it is closed (closedUnlinked); keep its record in memory for nodes still holding it.
    */
   private forgetName(path: readonly Buffer[], st: HostStat): void {
     const type = st.mode & S_IFMT;
-    // A directory has one name; its nlink counts its subdirectories.
-    if (type === S_IFREG && st.nlink <= 1) this.space.adjust(-st.size);
+    // A directory has one name; its nlink counts its subdirectories. The
+    // file's bytes stay counted until the core says it is closed too.
+    if (type === S_IFREG && st.nlink <= 1) this.space.nameless(st);
     const got = this.records.read(path, type === S_IFDIR);
     if (got.kind !== 'ok') {
       // An inode number reused since an older unlink must not show that file's record.
@@ -200,6 +218,7 @@ export class HumfsStore implements MetadataStore {
       // Its last name is gone: the record lives on in memory only, never at
       // the old path, which may belong to a new entry by now.
       this.detached.set(identityKey(st), next);
+      this.touchCtime(e);
       return;
     }
     if (e.detached === true) {
@@ -210,10 +229,28 @@ export class HumfsStore implements MetadataStore {
     }
     this.cache.drop(st);
     this.records.write(e.path(), isDir, next, st.nlink > 1);
+    this.touchCtime(e);
+  }
+
+  /**
+   * An owner or mode change moves ctime, as on any POSIX filesystem. The
+   * ctime a guest sees is the data entry's, so the data inode is touched by
+   * a change to what it already is (its own host mode; a symlink, which has
+   * no mode on Linux, its own owner): the kernel stamps ctime and nothing
+   * else changes. Hard links share the data inode, so every name shows it.
+   */
+  private touchCtime(e: StoreEntry): void {
+    const st = e.st;
+    if ((st.mode & S_IFMT) === S_IFLNK) this.host.chown(e.fd, st.uid, st.gid);
+    else this.host.chmod(e.fd, st.mode & 0o7777);
   }
 
   async statfs(host: StatFs): Promise<StatFs> {
     return this.space.statfs(host);
+  }
+
+  closedUnlinked(st: HostStat): void {
+    this.space.closedUnlinked(st);
   }
 
   resize<T>(fd: number, newSize: (size: bigint) => bigint, change: () => Promise<T>): Promise<T> {

@@ -40,7 +40,7 @@ import {
 } from '../../../ninep/client/index.js';
 import { startDiod, type RunningServer } from '../../../tools/bench/servers.js';
 import { tmpExport, type TmpExport } from '../../helpers/tmp-export.js';
-import { requireProgram } from './prereq.js';
+import { gated, needProgram } from '../../helpers/gate.js';
 
 interface Ctx {
   tmp: TmpExport;
@@ -49,8 +49,11 @@ interface Ctx {
   root: number;
 }
 
-async function withDiod(name: string, fn: (x: Ctx) => Promise<void>, msize = 1 << 20): Promise<void> {
-  if (requireProgram(name, 'diod', 'diod') === undefined) return;
+const noDiod = needProgram('diod', 'diod');
+/** A case against a live diod (skipped, or failed under HUMBRIDGE_REQUIRE_ALL=1, without it). */
+const diodTest = (name: string, fn: () => Promise<void>): void => gated(test, name, noDiod, fn);
+
+async function withDiod(fn: (x: Ctx) => Promise<void>, msize = 1 << 20): Promise<void> {
   const tmp = tmpExport('humbridge-diod-');
   let diod: RunningServer | undefined;
   let c: Client | undefined;
@@ -66,14 +69,14 @@ async function withDiod(name: string, fn: (x: Ctx) => Promise<void>, msize = 1 <
   }
 }
 
-test('diod caps msize at 64 KiB and the client takes it', () =>
-  withDiod('diod msize', async ({ c }) => {
+diodTest('diod caps msize at 64 KiB and the client takes it', () =>
+  withDiod(async ({ c }) => {
     assert.is(c.dialect.name, '9P2000.L');
     assert.is(c.msize, 65536);
   }));
 
-test('a 5 MiB file written and read back in pipelined msize chunks is byte-exact', () =>
-  withDiod('diod big file', async ({ tmp, c, root }) => {
+diodTest('a 5 MiB file written and read back in pipelined msize chunks is byte-exact', () =>
+  withDiod(async ({ tmp, c, root }) => {
     const data = crypto.randomBytes(5 * 1024 * 1024 + 123);
     await writeFile(c, root, 'big.bin', data);
     assert.ok(fs.readFileSync(path.join(tmp.dir, 'big.bin')).equals(data), 'host sees the bytes');
@@ -81,8 +84,8 @@ test('a 5 MiB file written and read back in pipelined msize chunks is byte-exact
     assert.is(c.fids.inUse, 1, 'only the root fid is left');
   }));
 
-test('walk: clone, multi-name walk, and a missing first name is an error reply', () =>
-  withDiod('diod walk', async ({ tmp, c, root }) => {
+diodTest('walk: clone, multi-name walk, and a missing first name is an error reply', () =>
+  withDiod(async ({ tmp, c, root }) => {
     fs.mkdirSync(path.join(tmp.dir, 'a/b/c'), { recursive: true });
     const clone = await c.walk(root, []);
     assert.ok(clone.fid !== undefined);
@@ -100,8 +103,8 @@ test('walk: clone, multi-name walk, and a missing first name is an error reply',
     await c.clunk(deep.fid as number);
   }));
 
-test('lcreate, write, getattr, setattr (mode, size, mtime), fsync, statfs', () =>
-  withDiod('diod attrs', async ({ tmp, c, root }) => {
+diodTest('lcreate, write, getattr, setattr (mode, size, mtime), fsync, statfs', () =>
+  withDiod(async ({ tmp, c, root }) => {
     const fid = (await c.walk(root, [])).fid as number;
     const opened = await c.lcreate(fid, 'f', P9_DOTL_RDWR | P9_DOTL_CREATE, 0o640);
     assert.ok(opened.iounit > 0);
@@ -122,10 +125,8 @@ test('lcreate, write, getattr, setattr (mode, size, mtime), fsync, statfs', () =
     assert.is(fs.readFileSync(path.join(tmp.dir, 'f'), 'utf8'), 'hello');
   }));
 
-test('readdir resumes from offsets across many replies (small msize)', () =>
-  withDiod(
-    'diod readdir',
-    async ({ tmp, c, root }) => {
+diodTest('readdir resumes from offsets across many replies (small msize)', () =>
+  withDiod(async ({ tmp, c, root }) => {
       const names = Array.from({ length: 300 }, (_, i) => `entry-with-a-long-name-${String(i).padStart(4, '0')}`);
       for (const n of names) fs.writeFileSync(path.join(tmp.dir, n), '');
       const listed = (await readdirAll(c, root)).map((e) => e.name.toString()).filter((n) => n !== '.' && n !== '..');
@@ -134,8 +135,8 @@ test('readdir resumes from offsets across many replies (small msize)', () =>
     4096,
   ));
 
-test('mkdir, symlink/readlink, mknod (FIFO), link, rename, remove', () =>
-  withDiod('diod namespace', async ({ tmp, c, root }) => {
+diodTest('mkdir, symlink/readlink, mknod (FIFO), link, rename, remove', () =>
+  withDiod(async ({ tmp, c, root }) => {
     await c.mkdir(root, 'd', 0o750);
     assert.is(fs.statSync(path.join(tmp.dir, 'd')).mode & 0o7777, 0o750);
     const q = await c.symlink(root, 'ln', 'd/target');
@@ -160,8 +161,8 @@ test('mkdir, symlink/readlink, mknod (FIFO), link, rename, remove', () =>
     assert.is(info.mode & 0o170000, 0o010000);
   }));
 
-test('locks: a write lock is reported by getlock and released by unlock', () =>
-  withDiod('diod locks', async ({ tmp, c, root }) => {
+diodTest('locks: a write lock is reported by getlock and released by unlock', () =>
+  withDiod(async ({ tmp, c, root }) => {
     fs.writeFileSync(path.join(tmp.dir, 'lk'), 'data');
     const fid = await walkPath(c, root, 'lk');
     await c.lopen(fid, P9_DOTL_RDWR);
@@ -173,8 +174,8 @@ test('locks: a write lock is reported by getlock and released by unlock', () =>
     await c.clunk(fid);
   }));
 
-test('many requests in flight at once all come back right', () =>
-  withDiod('diod pipelining', async ({ tmp, c, root }) => {
+diodTest('many requests in flight at once all come back right', () =>
+  withDiod(async ({ tmp, c, root }) => {
     const data = crypto.randomBytes(64 * 1024);
     fs.writeFileSync(path.join(tmp.dir, 'p'), data);
     const fid = await walkPath(c, root, 'p');
@@ -188,8 +189,8 @@ test('many requests in flight at once all come back right', () =>
     await c.clunk(fid);
   }));
 
-test('error replies name the errno: write to a read-only fid, open of a directory for writing', () =>
-  withDiod('diod errors', async ({ tmp, c, root }) => {
+diodTest('error replies name the errno: write to a read-only fid, open of a directory for writing', () =>
+  withDiod(async ({ tmp, c, root }) => {
     fs.writeFileSync(path.join(tmp.dir, 'ro'), 'x');
     const fid = await walkPath(c, root, 'ro');
     await c.lopen(fid, P9_DOTL_RDONLY);

@@ -5,7 +5,7 @@
 // diod is not installed or we are not root.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,10 +25,11 @@ import {
   type Message9P2000L,
 } from '../../../ninep/codec/index.js';
 import { FrameReader } from '../../../ninep/framing.js';
+import { firstMissing, gated, needProgram, needRoot } from '../../helpers/gate.js';
 
-const haveDiod = spawnSync('diod', ['--help']).error === undefined && process.getuid?.() === 0;
-if (!haveDiod) console.log('diod-interop: skipped, needs diod (apt-get install diod) and root (diod serves attach as uid 0)');
-const it = haveDiod ? test : test.skip;
+// diod serves attach as uid 0 only when it runs as root.
+const noDiod = firstMissing(needProgram('diod', 'diod'), needRoot('let diod serve attach as uid 0'));
+const it = (name: string, fn: () => Promise<void>): void => gated(test, name, noDiod, fn);
 
 const ODD = Buffer.from([0x66, 0xff, 0xfe]); // a file name that is not UTF-8
 
@@ -41,7 +42,7 @@ let child: ChildProcessWithoutNullStreams | undefined;
 let conn: Conn;
 
 test.before(() => {
-  if (!haveDiod) return;
+  if (noDiod !== undefined) return;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'humbridge-diod-'));
   fs.writeFileSync(path.join(dir, 'hello.txt'), 'hello\n');
   fs.writeFileSync(Buffer.from(`${dir}/${ODD.toString('latin1')}`, 'latin1'), 'odd');

@@ -6,6 +6,7 @@ import * as T from '../../../src/types.js';
 import {
   dotlToLinuxFlags,
   openModeToLinuxFlags,
+  LINUX_FMODE_EXEC,
   DOTL_TO_LINUX,
   P9_DOTL_RDONLY,
   P9_DOTL_WRONLY,
@@ -62,7 +63,8 @@ test('9P2000 open modes map to Linux flags', () => {
   assert.is(openModeToLinuxFlags(OREAD), T.O_RDONLY);
   assert.is(openModeToLinuxFlags(OWRITE | OTRUNC), T.O_WRONLY | T.O_TRUNC);
   assert.is(openModeToLinuxFlags(ORDWR | OAPPEND), T.O_RDWR | T.O_APPEND);
-  assert.is(openModeToLinuxFlags(OEXEC), T.O_RDONLY);
+  assert.is(openModeToLinuxFlags(OEXEC), T.O_RDONLY | T.O_EXEC_OPEN, 'OEXEC: read-only, marked for execution');
+  assert.is(LINUX_FMODE_EXEC, T.O_EXEC_OPEN);
   assert.is(openModeToLinuxFlags(OREAD | ORCLOSE), T.O_RDONLY);
 });
 

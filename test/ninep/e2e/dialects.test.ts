@@ -132,7 +132,8 @@ for (const v of both) {
   });
 }
 
-testModes(test, '9P2000.u: create with extensions makes symlinks, devices, FIFOs and hard links', {}, async (s) => {
+// Devices lift the hostfs nodev default (tested in host-limits.test.ts).
+testModes(test, '9P2000.u: create with extensions makes symlinks, devices, FIFOs and hard links', { exportOptions: { allowSetuid: true, allowDevices: true } }, async (s) => {
   fs.writeFileSync(path.join(s.dir, 'orig'), 'o');
   const { c, root } = await s.attached('9P2000.u');
   const mk = async (name: string, perm: number, ext: string): Promise<void> => {

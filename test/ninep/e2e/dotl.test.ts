@@ -135,7 +135,8 @@ testModes(test, 'getattr: every mask bit answered with the host values', {}, asy
   assert.is(d.mode & 0o170000, 0o040000);
 });
 
-testModes(test, 'setattr: mode, uid, gid, size, explicit and "now" times, ctime', {}, async (s) => {
+// The setuid and device cases lift the hostfs nosuid/nodev defaults (tested in host-limits.test.ts).
+testModes(test, 'setattr: mode, uid, gid, size, explicit and "now" times, ctime', { exportOptions: { allowSetuid: true, allowDevices: true } }, async (s) => {
   fs.writeFileSync(host(s.dir, 'h'), '0123456789');
   const { c, root } = await s.attached();
   const f = await walkPath(c, root, 'h');
@@ -169,7 +170,7 @@ testModes(test, 'setattr: mode, uid, gid, size, explicit and "now" times, ctime'
   await expectErr(c.setattr(f, { valid: P9_SETATTR_MODE, mode: 0o644 }).then(() => c.setattr(999, { valid: P9_SETATTR_MODE, mode: 0 })), 'EBADF');
 });
 
-testModes(test, 'mkdir, symlink + readlink, mknod (FIFO, char device), link', {}, async (s) => {
+testModes(test, 'mkdir, symlink + readlink, mknod (FIFO, char device), link', { exportOptions: { allowSetuid: true, allowDevices: true } }, async (s) => {
   const { c, root } = await s.attached();
   const dq = await c.mkdir(root, 'dir', 0o710);
   assert.is(dq.type & QTDIR, QTDIR);

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import type { Test } from 'uvu';
-import { openExport, type Vfs } from '../../../src/index.js';
+import { openExport, type ExportOptions, type Vfs } from '../../../src/index.js';
 import { Server, type ServerOptions } from '../../../ninep/server/index.js';
 import { listenTcp, listenUnix, type Listener } from '../../../ninep/transport/index.js';
 import { FrameReader, type DialectName } from '../../../ninep/index.js';
@@ -56,6 +56,8 @@ export interface ServeOptions {
   readonly?: boolean;
   /** Open the exports with checkPermissions (for the server's 'user' access model). */
   checkPermissions?: boolean;
+  /** More export options for every export (allowSetuid, allowDevices, ...). */
+  exportOptions?: Partial<ExportOptions>;
 }
 
 const TIB = 1n << 40n;
@@ -86,7 +88,7 @@ export async function serve(opts: ServeOptions = {}): Promise<Served> {
       const dataDir = makeExportFolder(folder, mode, total);
       // The server's logger, if a test gave one, hears the exports too.
       const logger = opts.server?.logger;
-      const vfs = await openExport({ path: folder, mode, readonly, checkPermissions: check, ...(logger === undefined ? {} : { logger }) });
+      const vfs = await openExport({ ...opts.exportOptions, path: folder, mode, readonly, checkPermissions: check, ...(logger === undefined ? {} : { logger }) });
       vfss.push(vfs);
       exports.set(name, vfs);
       dirs.set(name, dataDir);

@@ -42,6 +42,27 @@ async function stillServes(raw: RawConn, tag = 50): Promise<void> {
   assert.is(r.readUInt16LE(5), tag);
 }
 
+/** A blocking lock waits this long in the server: for these tests, until it is flushed. */
+const HOUR = 3_600_000;
+
+/**
+ * Another client holds a write lock on file f; `raw` (attached as fid 1)
+ * opens f as fid 2 and sends a blocking Tlock on `tag`, which stays in
+ * flight until flushed (with blockingLockWait HOUR).
+ */
+async function blockedLock(s: Served, raw: RawConn, tag: number): Promise<void> {
+  fs.writeFileSync(path.join(s.dir, 'f'), 'abc');
+  const holder = await s.attached();
+  const lf = await walkPath(holder.c, holder.root, 'f');
+  await holder.c.lopen(lf, P9_DOTL_RDWR);
+  assert.is(await holder.c.lock(lf, { lock_type: P9_LOCK_TYPE_WRLCK, start: 0n, length: 0n, proc_id: 1, client_id: 'h' }), P9_LOCK_SUCCESS);
+  raw.send(encode(dialect9P2000L, 2, { type: 'Twalk', fid: 1, newfid: 2, wname: [Buffer.from('f')] }));
+  assert.is((await raw.next())[4], 111, 'Rwalk');
+  raw.send(encode(dialect9P2000L, 3, { type: 'Tlopen', fid: 2, flags: P9_DOTL_RDWR }));
+  assert.is((await raw.next())[4], 13, 'Rlopen');
+  raw.send(encode(dialect9P2000L, tag, { type: 'Tlock', fid: 2, lock_type: P9_LOCK_TYPE_WRLCK, flags: 1, start: 0n, length: 0n, proc_id: 2, client_id: 'r' }));
+}
+
 function frame(type: number, tag: number, body: Buffer): Buffer {
   const f = Buffer.alloc(7 + body.length);
   f.writeUInt32LE(f.length, 0);
@@ -68,19 +89,9 @@ testModes(test, 'undecodable frames get an error reply for their tag and the con
   await stillServes(raw);
 });
 
-testModes(test, 'a request on a tag already in flight is refused; the tag is usable after its reply', {}, async (s) => {
-  fs.writeFileSync(path.join(s.dir, 'f'), 'abc');
-  const lockHolder = await s.attached();
-  const lf = await walkPath(lockHolder.c, lockHolder.root, 'f');
-  await lockHolder.c.lopen(lf, P9_DOTL_RDWR);
-  assert.is(await lockHolder.c.lock(lf, { lock_type: P9_LOCK_TYPE_WRLCK, start: 0n, length: 0n, proc_id: 1, client_id: 'h' }), P9_LOCK_SUCCESS);
+testModes(test, 'a request on a tag already in flight is refused; the tag is usable after its reply', { server: { blockingLockWait: HOUR } }, async (s) => {
   const raw = await rawSession(s);
-  raw.send(encode(dialect9P2000L, 2, { type: 'Twalk', fid: 1, newfid: 2, wname: [Buffer.from('f')] }));
-  await raw.next();
-  raw.send(encode(dialect9P2000L, 3, { type: 'Tlopen', fid: 2, flags: P9_DOTL_RDWR }));
-  await raw.next();
-  // A blocking lock keeps tag 7 in flight as long as we like.
-  raw.send(encode(dialect9P2000L, 7, { type: 'Tlock', fid: 2, lock_type: P9_LOCK_TYPE_WRLCK, flags: 1, start: 0n, length: 0n, proc_id: 2, client_id: 'r' }));
+  await blockedLock(s, raw, 7);
   await stillServes(raw, 8);
   const errno = await expectLerror(raw, encode(dialect9P2000L, 7, { type: 'Tgetattr', fid: 1, request_mask: 1n }), 7);
   assert.ok(errno > 0);
@@ -170,9 +181,19 @@ testModes(test, '2,000 requests in flight on one connection all answer', { serve
   assert.is(c.conn.inFlight, 0);
 });
 
-testModes(test, 'flush of a tag not in flight answers Rflush at once', {}, async (s) => {
-  const { c } = await s.attached();
-  await c.flush(4321);
+testModes(test, 'flush of a tag not in flight answers Rflush at once', { server: { blockingLockWait: HOUR } }, async (s) => {
+  const raw = await rawSession(s);
+  await blockedLock(s, raw, 7);
+  // Not in flight: nothing to wait for, even while tag 7 waits for its lock (an hour).
+  raw.send(encode(dialect9P2000L, 9, { type: 'Tflush', oldtag: 4321 }));
+  const r = await raw.next();
+  assert.equal([r[4], r.readUInt16LE(5), r.length], [109, 9, 7], 'the next reply is an empty Rflush on the flush\'s own tag');
+  await stillServes(raw, 8);
+  // Tag 7 was left alone: still in flight until flushed itself.
+  raw.send(encode(dialect9P2000L, 10, { type: 'Tflush', oldtag: 7 }));
+  assert.is((await raw.next()).readUInt16LE(5), 7, 'the blocked lock answers when flushed');
+  const flushed = await raw.next();
+  assert.equal([flushed[4], flushed.readUInt16LE(5)], [109, 10]);
 });
 
 test.run();

@@ -26,4 +26,21 @@ test('names: root and numbers both ways; a request gid of ~0 keeps the fid gid',
   assert.equal(withGid(c, 9), { uid: 5, gid: 9 });
 });
 
+test('squash root: uid 0 and gid 0 become the anonymous ids, others stay; all: every id', () => {
+  const root = { ...opts, squash: 'root' as const, anonUid: 4000, anonGid: 4001 };
+  assert.equal(attachCred(root, 'root', undefined), { uid: 4000, gid: 4001 });
+  assert.equal(attachCred(root, '', 0), { uid: 4000, gid: 4001 });
+  assert.equal(attachCred(root, '', 1000), { uid: 1000, gid: 65533 });
+  const all = { ...opts, squash: 'all' as const, anonUid: 4000, anonGid: 4001 };
+  assert.equal(attachCred(all, '', 1000), { uid: 4000, gid: 4001 });
+  assert.equal(attachCred(all, 'glenda', undefined), { uid: 4000, gid: 4001 });
+  assert.equal(attachCred({ ...opts, squash: 'none', anonUid: 4000, anonGid: 4001 }, '', 0), { uid: 0, gid: 0 });
+  // A creating request's group is squashed the same way.
+  const c = { uid: 1000, gid: 1000 };
+  assert.equal(withGid(c, 0, root), { uid: 1000, gid: 4001 });
+  assert.equal(withGid(c, 50, root), { uid: 1000, gid: 50 });
+  assert.equal(withGid(c, 50, all), { uid: 1000, gid: 4001 });
+  assert.is(withGid(c, NONUNAME, all), c);
+});
+
 test.run();

@@ -19,7 +19,7 @@ import {
   type Qid,
 } from '../../../ninep/index.js';
 import { Server, type ServerOptions } from '../../../ninep/server/index.js';
-import { openExport, type Vfs } from '../../../src/index.js';
+import { openExport, type ExportOptions, type Vfs } from '../../../src/index.js';
 import type { CoreVfs } from '../../../src/core.js';
 import { tmpExport, type TmpExport } from '../../helpers/tmp-export.js';
 
@@ -153,10 +153,10 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { options?: Partial<ServerOptions>; exports?: Record<string, string>; checkPermissions?: boolean } = {},
+  opts: { options?: Partial<ServerOptions>; exports?: Record<string, string>; checkPermissions?: boolean; exportOptions?: Partial<ExportOptions> } = {},
 ): Promise<Harness> {
   const tmp = tmpExport('humbridge-9p-');
-  const vfs = await openExport({ path: tmp.dir, checkPermissions: opts.checkPermissions ?? false });
+  const vfs = await openExport({ ...opts.exportOptions, path: tmp.dir, checkPermissions: opts.checkPermissions ?? false });
   const extra = new Map<string, Vfs>();
   for (const [name, dir] of Object.entries(opts.exports ?? {})) extra.set(name, await openExport({ path: dir }));
   // Lock waits end when the test says so, not by the server's short default.

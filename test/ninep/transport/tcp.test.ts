@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import net from 'node:net';
-import { listenTcp, DEFAULT_TCP_HOST, DEFAULT_TCP_PORT } from '../../../ninep/transport/index.js';
+import { listenTcp, TcpListenError, DEFAULT_TCP_HOST, DEFAULT_TCP_PORT, type PeerDecision } from '../../../ninep/transport/index.js';
 
 function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -69,6 +69,65 @@ test('tcp: a port in use is an error, not a crash', async () => {
   } finally {
     await l.close();
   }
+});
+
+test('tcp: a local process whose uid is not allowed is closed before it is handed over; an allowed one is told so', async () => {
+  const decisions: PeerDecision[] = [];
+  const got: net.Socket[] = [];
+  const own = process.getuid?.() as number;
+  // Nobody allowed: not even this process.
+  const l = await listenTcp({ port: 0, peers: { allowUids: [] }, onPeer: (d) => decisions.push(d) }, (s) => got.push(s));
+  try {
+    const c = await connect(l.port);
+    const localPort = c.localPort;
+    await new Promise<void>((resolve) => c.once('close', () => resolve()).resume());
+    assert.is(got.length, 0);
+    assert.is(decisions.length, 1);
+    assert.equal({ accept: decisions[0]?.accept, uid: decisions[0]?.uid, port: decisions[0]?.port }, { accept: false, uid: own, port: localPort });
+    assert.match(decisions[0]?.reason ?? '', `uid ${own} is not allowed`);
+  } finally {
+    await l.close();
+  }
+  const m = await listenTcp({ port: 0, onPeer: (d) => decisions.push(d) }, (s) => (got.push(s), s.end('hi')));
+  try {
+    const c = await connect(m.port);
+    await new Promise<void>((resolve) => c.once('close', () => resolve()).resume());
+    assert.is(got.length, 1);
+    assert.equal({ accept: decisions[1]?.accept, uid: decisions[1]?.uid }, { accept: true, uid: own });
+  } finally {
+    await m.close();
+  }
+});
+
+test('tcp: IPv6 loopback, and an IPv4 client of a dual-stack (::) listener, are found and uid-checked', async () => {
+  const own = process.getuid?.() as number;
+  for (const [host, trustNetwork, via] of [['::1', false, '::1'], ['::', true, '127.0.0.1']] as const) {
+    const decisions: PeerDecision[] = [];
+    const l = await listenTcp({ host, port: 0, peers: { trustNetwork }, onPeer: (d) => decisions.push(d) }, (s) => s.end('hi'));
+    try {
+      const c = net.connect(l.port, via);
+      await new Promise<void>((resolve) => c.once('close', () => resolve()).resume());
+      assert.equal({ accept: decisions[0]?.accept, uid: decisions[0]?.uid }, { accept: true, uid: own }, `${host} via ${via}: ${decisions[0]?.reason}`);
+    } finally {
+      await l.close();
+    }
+  }
+});
+
+test('tcp: a non-loopback address needs trustNetwork', async () => {
+  const e = await listenTcp({ host: '0.0.0.0', port: 0 }, () => {}).then(
+    () => undefined,
+    (err: Error) => err,
+  );
+  assert.instance(e, TcpListenError);
+  assert.match((e as Error).message, /not a loopback address/);
+  const l = await listenTcp({ host: '0.0.0.0', port: 0, peers: { trustNetwork: true } }, (s) => s.destroy());
+  await l.close();
+  const bad = await listenTcp({ port: 0, peers: { allowUids: [-1] } }, () => {}).then(
+    () => undefined,
+    (err: Error) => err,
+  );
+  assert.instance(bad, TcpListenError);
 });
 
 test.run();

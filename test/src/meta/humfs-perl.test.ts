@@ -22,8 +22,13 @@ import {
 import type { Vfs } from '../../../src/vfs.js';
 import { ME, readAll, rejects, walk } from '../../conformance/vfs.js';
 import { tmpExport } from '../../helpers/tmp-export.js';
-import { buildTree, fixtureDir, havePerlHumfsify, PERL_HUMFSIFY, runCli, sh, unescape } from '../../tools/humfsify-helpers.js';
+import { firstMissing, gated, needRoot } from '../../helpers/gate.js';
+import { buildTree, fixtureDir, PERL_HUMFSIFY, perlHumfsifyMissing, runCli, sh, unescape } from '../../tools/humfsify-helpers.js';
 import { openHumfsExport } from './humfs-helpers.js';
+
+/** The fixture tree has entries of many owners and device nodes. */
+const noRoot = needRoot('build a tree of many owners with device nodes');
+const noPerl = firstMissing(noRoot, perlHumfsifyMissing());
 
 const TYPE_BITS: Record<string, number> = { d: S_IFDIR, f: S_IFREG, l: S_IFLNK, c: S_IFCHR, b: S_IFBLK, p: S_IFIFO, s: S_IFSOCK };
 
@@ -101,18 +106,15 @@ async function checkServed(converter: 'perl' | 'humbridge'): Promise<void> {
   }
 }
 
-test('every entry of a Perl-converted tree shows its recorded owner, mode, type and device', async () => {
-  if (process.getuid?.() !== 0 || !havePerlHumfsify('humfs serves a Perl-converted tree')) return;
+gated(test, 'every entry of a Perl-converted tree shows its recorded owner, mode, type and device', noPerl, async () => {
   await checkServed('perl');
 });
 
-test('the same tree converted by our humfsify (placeholders for special files) is served the same', async () => {
-  if (process.getuid?.() !== 0) return;
+gated(test, 'the same tree converted by our humfsify (placeholders for special files) is served the same', noRoot, async () => {
   await checkServed('humbridge');
 });
 
-test('changes made through the Vfs are what the Perl humfsify -r puts back on the host', async () => {
-  if (process.getuid?.() !== 0 || !havePerlHumfsify('Perl humfsify -r reads humfs changes')) return;
+gated(test, 'changes made through the Vfs are what the Perl humfsify -r puts back on the host', noPerl, async () => {
   const tmp = tmpExport('humfs-perl-r-');
   let vfs: Vfs | null = null;
   try {

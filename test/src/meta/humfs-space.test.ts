@@ -3,6 +3,8 @@
 // superblock on disk brought up to date (soon while writing, exactly on close).
 
 import { test } from 'uvu';
+import fs from 'node:fs';
+import path from 'node:path';
 import * as assert from 'uvu/assert';
 import { O_APPEND, O_RDWR, O_TRUNC, O_WRONLY } from '../../../src/types.js';
 import type { Vfs } from '../../../src/vfs.js';
@@ -12,11 +14,16 @@ import { makeLayout, openHumfsExport, usedOnDisk } from './humfs-helpers.js';
 
 const KIB = 1024n;
 
+/** An export of `total` whose data/ holds `used` bytes already (one file, `pre`), as its superblock says. */
 async function withSized(total: bigint, used: bigint, fn: (vfs: Vfs, dir: string) => Promise<void>): Promise<void> {
   const tmp = tmpExport('humfs-space-');
   let vfs: Vfs | null = null;
   try {
     makeLayout(tmp.dir, total, undefined, used);
+    if (used > 0n) {
+      fs.writeFileSync(path.join(tmp.dir, 'data', 'pre'), Buffer.alloc(Number(used)));
+      fs.writeFileSync(path.join(tmp.dir, 'file_metadata', 'pre'), '420 0 0\n');
+    }
     vfs = await openHumfsExport(tmp.dir);
     await fn(vfs, tmp.dir);
   } finally {
@@ -84,7 +91,7 @@ test('used follows writes, appends, unlink, hard links and rename over a file; t
   await withSized(1024n * KIB, 16n * KIB, async (vfs, dir) => {
     const a = await writeFile(vfs, vfs.root, 'a', Buffer.alloc(8 * 1024, 1));
     await writeFile(vfs, vfs.root, 'b', Buffer.alloc(4 * 1024, 2));
-    assert.is(await statUsed(vfs), 28n * KIB, 'starts from the superblock\'s used');
+    assert.is(await statUsed(vfs), 28n * KIB, 'starts from what data/ held');
     const ap = await vfs.open(ME, a.id, O_WRONLY | O_APPEND);
     await vfs.write(ap, 0n, Buffer.alloc(4 * 1024, 3));
     await vfs.release(ap);
@@ -110,6 +117,57 @@ test('concurrent growing writes to one file are counted once each', async () => 
     await Promise.all(Array.from({ length: 64 }, (_, i) => vfs.write(handle, BigInt(i) * 1024n, chunk)));
     await vfs.release(handle);
     assert.is(await statUsed(vfs), 64n * KIB);
+  });
+});
+
+test('at open, used is what data/ holds (a crash may have left the superblock behind), and the superblock is corrected', async () => {
+  const tmp = tmpExport('humfs-space-');
+  let vfs: Vfs | null = null;
+  try {
+    makeLayout(tmp.dir, 1024n * KIB, undefined, 100n * KIB);
+    fs.writeFileSync(path.join(tmp.dir, 'data', 'a'), Buffer.alloc(3000));
+    fs.linkSync(path.join(tmp.dir, 'data', 'a'), path.join(tmp.dir, 'data', 'a2'));
+    fs.mkdirSync(path.join(tmp.dir, 'data', 'd'));
+    fs.writeFileSync(path.join(tmp.dir, 'data', 'd', 'b'), Buffer.alloc(1096));
+    fs.symlinkSync('a', path.join(tmp.dir, 'data', 'l'));
+    vfs = await openHumfsExport(tmp.dir);
+    assert.is(await statUsed(vfs), 4n * KIB, 'sizes of the regular files, a hard-linked one once');
+    await waitFor(() => usedOnDisk(tmp.dir) === 4n * KIB);
+  } finally {
+    await vfs?.close();
+    tmp.cleanup();
+  }
+});
+
+test('a read-only export never rewrites the superblock, and still serves what data/ holds', async () => {
+  const tmp = tmpExport('humfs-space-');
+  let vfs: Vfs | null = null;
+  try {
+    makeLayout(tmp.dir, 1024n * KIB, undefined, 100n * KIB);
+    fs.writeFileSync(path.join(tmp.dir, 'data', 'a'), Buffer.alloc(4096));
+    vfs = await openHumfsExport(tmp.dir, { readonly: true });
+    assert.is(await statUsed(vfs), 4n * KIB);
+    await vfs.close();
+    assert.is(usedOnDisk(tmp.dir), 100n * KIB);
+  } finally {
+    await vfs?.close();
+    tmp.cleanup();
+  }
+});
+
+test('a file replaced by a rename while open keeps its bytes counted until it is closed', async () => {
+  await withSized(64n * KIB, 0n, async (vfs) => {
+    const { entry, handle } = await vfs.create(ME, vfs.root, B('f'), O_RDWR, 0o644);
+    await vfs.write(handle, 0n, Buffer.alloc(20 * 1024, 1));
+    await writeFile(vfs, vfs.root, 'g', Buffer.alloc(12 * 1024, 2));
+    await vfs.rename(ME, vfs.root, B('g'), vfs.root, B('f'), 0);
+    assert.is(await statUsed(vfs), 32n * KIB, 'the replaced file is still open');
+    await rejects(vfs.write(handle, 20n * KIB, Buffer.alloc(40 * 1024)), 'ENOSPC', 'and its writes count');
+    await vfs.write(handle, 20n * KIB, Buffer.alloc(4 * 1024));
+    assert.is(await statUsed(vfs), 36n * KIB);
+    await vfs.release(handle);
+    assert.is(await statUsed(vfs), 12n * KIB, 'closed: freed');
+    vfs.forget(entry.id, 1);
   });
 });
 

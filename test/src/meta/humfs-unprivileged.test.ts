@@ -5,16 +5,16 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makedev, S_IFBLK, S_IFCHR, S_IFIFO, S_IFREG, S_IFSOCK } from '../../../src/types.js';
+import { asUserMissing, NOBODY as USER, runTestFileAs, spawnNodeAs } from '../../helpers/as-user.js';
+import { gated } from '../../helpers/gate.js';
 import { tmpExport } from '../../helpers/tmp-export.js';
 import { makeLayout, readMeta } from './humfs-helpers.js';
 
-const NOBODY = 65534;
-const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'humfs-unprivileged-child.js');
+const NOBODY = USER.uid;
+const noRoot = asUserMissing();
 
 /** Every path below `dir` (itself included) with its host owner. */
 function owners(dir: string): { rel: string; uid: number; gid: number }[] {
@@ -28,32 +28,20 @@ function owners(dir: string): { rel: string; uid: number; gid: number }[] {
   return out;
 }
 
-/** The coverage directory belongs to root: a child that drops its ids could not write there. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env['NODE_V8_COVERAGE'];
-  return env;
-}
-
 /** Runs the child; resolves with its stdout, rejects with its stderr. Killed if the test fails first. */
 function runChild(dir: string, kill: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [child, dir, String(NOBODY)], { stdio: ['ignore', 'pipe', 'pipe'], signal: kill, env: childEnv() });
+    const p = spawnNodeAs(USER, 'dist/test/src/meta/humfs-unprivileged-child.js', [dir], { stdio: ['ignore', 'pipe', 'pipe'], signal: kill });
     let out = '';
     let err = '';
-    p.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    p.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+    p.stderr?.on('data', (c: Buffer) => (err += c.toString()));
     p.on('error', reject);
     p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`))));
   });
 }
 
-test('as uid/gid 65534: guest root chowns, sets setuid, makes devices, FIFOs and sockets; the host keeps 65534', async () => {
-  if (process.getuid?.() !== 0) {
-    if (process.env['HUMBRIDGE_REQUIRE_ALL'] === '1') throw new Error('needs root to drop to 65534');
-    console.log('  skipped: needs root to start a child as uid 65534');
-    return;
-  }
+gated(test, 'as uid/gid 65534: guest root chowns, sets setuid, makes devices, FIFOs and sockets; the host keeps 65534', noRoot, async () => {
   const tmp = tmpExport('humfs-nobody-');
   const stop = new AbortController();
   try {
@@ -89,22 +77,11 @@ test('as uid/gid 65534: guest root chowns, sets setuid, makes devices, FIFOs and
   }
 });
 
-test('the humfs conformance suite passes with the server as 65534', async () => {
-  if (process.getuid?.() !== 0) {
-    console.log('  skipped: needs root to start a child as uid 65534');
-    return;
-  }
-  const suite = path.join(path.dirname(child), '..', 'humfs-conformance.test.js');
-  const p = spawn(process.execPath, [suite], { uid: NOBODY, gid: NOBODY, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  p.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
-  const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
-  const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? -1);
-  assert.is(code, 0, plain);
-  assert.ok(total > 25, `ran ${total} cases`);
-  assert.is(Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? -2), total, plain);
+gated(test, 'the humfs conformance suite passes with the server as 65534', noRoot, async () => {
+  const r = await runTestFileAs(USER, 'dist/test/src/humfs-conformance.test.js');
+  assert.is(r.code, 0, r.out);
+  assert.ok(r.total > 25, `ran ${r.total} cases`);
+  assert.is(r.passed, r.total, r.out);
 });
 
 test.run();

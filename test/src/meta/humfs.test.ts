@@ -467,4 +467,32 @@ test('crash between data step and metadata step: humfsify --check reports it and
   });
 });
 
+test('RENAME_EXCHANGE with a file named metadata keeps every directory record in its place', async () => {
+  await withHumfs(async (vfs, dir) => {
+    const d = await vfs.mkdir(who, vfs.root, B('d'), 0o750);
+    const m = await writeFile(vfs, d.id, 'metadata', 'm');
+    await vfs.setattr(ME, m.id, { mode: 0o600 });
+    await writeFile(vfs, d.id, 'b', 'b');
+    await vfs.mkdir(who, d.id, B('sub'), 0o700);
+    const dRecord = '488 1234 5678\n';
+    assert.is(readMeta(dir, 'dir_metadata/d/metadata'), dRecord);
+    // file with file
+    await vfs.rename(ME, d.id, B('metadata'), d.id, B('b'), RENAME_EXCHANGE);
+    assert.is(readMeta(dir, 'file_metadata/d/b'), '384 0 0\n');
+    assert.is(readMeta(dir, 'file_metadata/d/metadata'), '420 0 0\n');
+    assert.is(readMeta(dir, 'dir_metadata/d/metadata'), dRecord);
+    // a directory may not take the name; the file named metadata may take the directory's
+    await rejects(vfs.rename(ME, d.id, B('sub'), d.id, B('metadata'), RENAME_EXCHANGE), 'EINVAL', 'a directory named metadata');
+    await rejects(vfs.rename(ME, d.id, B('metadata'), d.id, B('sub'), RENAME_EXCHANGE), 'EINVAL', 'the same swap, named the other way');
+    assert.is(readMeta(dir, 'dir_metadata/d/sub/metadata'), '448 1234 5678\n');
+    // file with directory (neither named metadata): the directory's folders go with it
+    await vfs.rename(ME, d.id, B('b'), d.id, B('sub'), RENAME_EXCHANGE);
+    assert.is(readMeta(dir, 'dir_metadata/d/b/metadata'), '448 1234 5678\n');
+    assert.is(readMeta(dir, 'file_metadata/d/sub'), '384 0 0\n');
+    assert.is(readMeta(dir, 'dir_metadata/d/sub'), null);
+    assert.is(readMeta(dir, 'dir_metadata/d/metadata'), dRecord);
+    assert.equal(humfsifyCheck(dir), []);
+  });
+});
+
 test.run();

@@ -37,7 +37,7 @@ test('lopen: files by flags, directories read-only; lcreate makes and opens with
 });
 
 test('symlink, readlink, mknod, mkdir, link: created on the host with the request gid', async () => {
-  const h = await startHarness();
+  const h = await startHarness({ exportOptions: { allowDevices: true } });
   try {
     const c = await h.session();
     const sl = await c.ok({ type: 'Tsymlink', fid: 0, name: b('ln'), symtgt: b('../outside/target'), gid: 5 }, 'Rsymlink');

@@ -29,7 +29,7 @@ function dontTouch(name = ''): StatU {
 }
 
 test('9P2000.u: create files, directories, symlinks, devices, pipes and hard links', async () => {
-  const h = await startHarness();
+  const h = await startHarness({ exportOptions: { allowSetuid: true, allowDevices: true } });
   try {
     fs.writeFileSync(path.join(h.tmp.dir, 'target'), 't');
     const c = await h.session('9P2000.u');
