@@ -9,6 +9,7 @@ import * as dirs from './core/dirs.js';
 import * as files from './core/files.js';
 import * as ns from './core/namespace.js';
 import * as xattrs from './core/xattrs.js';
+import { DirListings } from './dir-listings.js';
 import { fromNodeError } from './errors.js';
 import { HandleTable } from './handles.js';
 import { HostLimits, type HostLimitsOptions } from './core/host-limits.js';
@@ -19,7 +20,7 @@ import type { Logger } from './log.js';
 import type { MetadataStore } from './meta/store.js';
 import { NodeTable } from './nodes.js';
 import { O_TRUNC, type Attr, type Cred, type DirEntry, type Entry, type HandleId, type NodeId, type SetAttr, type StatFs } from './types.js';
-import type { LockConflict, LockRange, Vfs } from './vfs.js';
+import type { LockConflict, LockQuota, LockRange, Vfs } from './vfs.js';
 
 export interface CoreOptions {
   /** Host directory served (in humfs mode, EXPORT/data). */
@@ -61,6 +62,7 @@ export class CoreVfs implements Vfs {
       nodes,
       new HandleTable(),
       new LockTable(),
+      new DirListings(),
       opts.checkPermissions,
       opts.logger,
       opts.limits === undefined ? HostLimits.none(opts.logger) : new HostLimits(opts.limits, opts.logger),
@@ -72,6 +74,23 @@ export class CoreVfs implements Vfs {
   /** Live nodes and cached descriptors, for tests and measurements. */
   get stats(): { nodes: number; descriptors: number; handles: number } {
     return { nodes: this.ctx.nodes.size, descriptors: this.ctx.nodes.openDescriptors, handles: this.ctx.handles.size };
+  }
+
+  /** Byte-range lock ranges held (all holders). */
+  get lockCount(): number {
+    return this.ctx.locks.size;
+  }
+
+  /** Shared directory listings (dir-listings.ts): held, names in them, builds so far. */
+  get listingStats(): { dirs: number; listings: number; names: number; builds: number } {
+    return this.ctx.listings.stats;
+  }
+
+  /** `p` adds, removes or renames names in `dirs`: their shared listings are checked again next time. */
+  private changing<T>(p: Promise<T>, ...dirs: NodeId[]): Promise<T> {
+    return p.finally(() => {
+      for (const d of dirs) this.ctx.listings.changed(d);
+    });
   }
 
   /**
@@ -125,7 +144,7 @@ export class CoreVfs implements Vfs {
     return this.run('open', flags & O_TRUNC ? 'exclusive' : 'shared', () => files.open(this.ctx, cred, id, flags));
   }
   create(cred: Cred, parent: NodeId, name: Buffer, flags: number, mode: number): Promise<{ entry: Entry; handle: HandleId }> {
-    return this.run('create', 'exclusive', () => files.create(this.ctx, cred, parent, name, flags, mode));
+    return this.changing(this.run('create', 'exclusive', () => files.create(this.ctx, cred, parent, name, flags, mode)), parent);
   }
   read(handle: HandleId, offset: bigint, into: Buffer): Promise<number> {
     return this.run('read', 'free', () => files.read(this.ctx, handle, offset, into));
@@ -153,28 +172,28 @@ export class CoreVfs implements Vfs {
     return this.run('releasedir', 'free', () => dirs.releasedir(this.ctx, handle));
   }
   mkdir(cred: Cred, parent: NodeId, name: Buffer, mode: number): Promise<Entry> {
-    return this.run('mkdir', 'exclusive', () => ns.mkdir(this.ctx, cred, parent, name, mode));
+    return this.changing(this.run('mkdir', 'exclusive', () => ns.mkdir(this.ctx, cred, parent, name, mode)), parent);
   }
   mknod(cred: Cred, parent: NodeId, name: Buffer, mode: number, rdev: bigint): Promise<Entry> {
-    return this.run('mknod', 'exclusive', () => ns.mknod(this.ctx, cred, parent, name, mode, rdev));
+    return this.changing(this.run('mknod', 'exclusive', () => ns.mknod(this.ctx, cred, parent, name, mode, rdev)), parent);
   }
   symlink(cred: Cred, parent: NodeId, name: Buffer, target: Buffer): Promise<Entry> {
-    return this.run('symlink', 'exclusive', () => ns.symlink(this.ctx, cred, parent, name, target));
+    return this.changing(this.run('symlink', 'exclusive', () => ns.symlink(this.ctx, cred, parent, name, target)), parent);
   }
   readlink(id: NodeId): Promise<Buffer> {
     return this.run('readlink', 'shared', () => attrs.readlink(this.ctx, id));
   }
   link(cred: Cred, id: NodeId, parent: NodeId, name: Buffer): Promise<Entry> {
-    return this.run('link', 'exclusive', () => ns.link(this.ctx, cred, id, parent, name));
+    return this.changing(this.run('link', 'exclusive', () => ns.link(this.ctx, cred, id, parent, name)), parent);
   }
   rename(cred: Cred, parent: NodeId, name: Buffer, newParent: NodeId, newName: Buffer, flags: number): Promise<void> {
-    return this.run('rename', 'exclusive', () => ns.rename(this.ctx, cred, parent, name, newParent, newName, flags));
+    return this.changing(this.run('rename', 'exclusive', () => ns.rename(this.ctx, cred, parent, name, newParent, newName, flags)), parent, newParent);
   }
   unlink(cred: Cred, parent: NodeId, name: Buffer): Promise<void> {
-    return this.run('unlink', 'exclusive', () => ns.unlink(this.ctx, cred, parent, name));
+    return this.changing(this.run('unlink', 'exclusive', () => ns.unlink(this.ctx, cred, parent, name)), parent);
   }
   rmdir(cred: Cred, parent: NodeId, name: Buffer): Promise<void> {
-    return this.run('rmdir', 'exclusive', () => ns.rmdir(this.ctx, cred, parent, name));
+    return this.changing(this.run('rmdir', 'exclusive', () => ns.rmdir(this.ctx, cred, parent, name)), parent);
   }
   statfs(id: NodeId): Promise<StatFs> {
     return this.run('statfs', 'shared', () => attrs.statfs(this.ctx, id));
@@ -191,8 +210,8 @@ export class CoreVfs implements Vfs {
   removexattr(cred: Cred, id: NodeId, name: string): Promise<void> {
     return this.run('removexattr', 'shared', () => xattrs.removexattr(this.ctx, cred, id, name));
   }
-  setlk(handle: HandleId, owner: string, lock: LockRange): Promise<boolean> {
-    return this.run('setlk', 'free', () => files.setlk(this.ctx, handle, owner, lock));
+  setlk(handle: HandleId, owner: string, lock: LockRange, quota?: LockQuota): Promise<boolean> {
+    return this.run('setlk', 'free', () => files.setlk(this.ctx, handle, owner, lock, quota));
   }
   getlk(handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null> {
     return this.run('getlk', 'free', () => files.getlk(this.ctx, handle, owner, lock));
@@ -204,6 +223,7 @@ export class CoreVfs implements Vfs {
     for (const h of this.ctx.handles.all()) {
       this.ctx.handles.remove(h.id);
       this.ctx.locks.releaseHandle(h.id);
+      if (h.kind === 'dir') this.ctx.listings.close(h.node.id);
       await this.ctx.handles.drained(h);
       this.ctx.host.close(h.fd);
     }

@@ -9,7 +9,6 @@
 
 import { vfsError } from './errors.js';
 import type { Node } from './nodes.js';
-import type { Cookied } from './readdir-cookies.js';
 import type { Cred, HandleId, NodeId } from './types.js';
 
 export interface FileHandle {
@@ -34,8 +33,8 @@ export interface DirHandle {
   readonly id: HandleId;
   readonly node: Node;
   readonly fd: number;
-  /** The listing taken at cookie 0, sorted by cookie; null before the first readdir. */
-  snapshot: Cookied[] | null;
+  /** False until its first readdir (which checks the directory's shared listing is current). */
+  listed: boolean;
   busy: number;
   waiters: Array<() => void>;
 }
@@ -54,7 +53,7 @@ export class HandleTable {
   }
 
   addDir(node: Node, fd: number): DirHandle {
-    const h: DirHandle = { kind: 'dir', id: this.nextId++, node, fd, snapshot: null, busy: 0, waiters: [] };
+    const h: DirHandle = { kind: 'dir', id: this.nextId++, node, fd, listed: false, busy: 0, waiters: [] };
     node.opens++;
     this.handles.set(h.id, h);
     return h;

@@ -10,6 +10,16 @@ export interface LockRange {
   pid: number;
 }
 
+/**
+ * How many lock ranges one holder (a client, as the front end names it:
+ * opaque to the Vfs) may hold at once in this Vfs; setlk refuses a change
+ * that would take it over with ENOLCK.
+ */
+export interface LockQuota {
+  holder: string;
+  max: number;
+}
+
 /** A conflicting lock found by getlk, with who holds it. */
 export interface LockConflict extends LockRange {
   owner: string;
@@ -194,9 +204,12 @@ export interface Vfs {
    * Set or clear a POSIX byte-range lock through `handle` for `owner` (an
    * opaque string the front end builds, unique per locking process of one
    * client). Never waits: resolves false when a conflicting lock is held
-   * (the front end retries or answers "blocked"), true when done.
+   * (the front end retries or answers "blocked"), true when done. With
+   * `quota`, ENOLCK when the change would leave quota.holder holding more
+   * than quota.max ranges (an unlock that splits a range adds one); a
+   * change that adds no range is never refused so.
    */
-  setlk(handle: HandleId, owner: string, lock: LockRange): Promise<boolean>;
+  setlk(handle: HandleId, owner: string, lock: LockRange, quota?: LockQuota): Promise<boolean>;
 
   /** The first lock that would conflict with `lock`, or null. */
   getlk(handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null>;

@@ -114,6 +114,14 @@ export interface ServerOptions {
    * connections whose client reads its replies go on.
    */
   maxQueuedBytes: number;
+  /**
+   * Byte-range lock ranges one connection may hold at once in one export
+   * (its processes together; a range split in two by an unlock counts
+   * twice). A Tlock that would go past it fails with ENOLCK, which the
+   * guest's fcntl returns. Each range costs about half a KiB; the table
+   * stays O(log n) per lock whatever the count.
+   */
+  maxLocks: number;
   logger: Logger;
   /** Log every request and reply (debug level) as `recv [tag] Twalk{...}`. */
   trace: boolean;
@@ -139,6 +147,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   maxConnections: 256,
   frameTimeout: 30_000,
   maxQueuedBytes: 64 << 20,
+  maxLocks: 16384,
   logger: nullLogger,
   trace: false,
 };
@@ -172,6 +181,7 @@ export function resolveServerOptions(partial: Partial<ServerOptions> = {}): Serv
   integerIn('maxConnections', o.maxConnections, 1, 1 << 20);
   integerIn('frameTimeout', o.frameTimeout, 0, 86_400_000);
   integerIn('maxQueuedBytes', o.maxQueuedBytes, 1, Number.MAX_SAFE_INTEGER);
+  integerIn('maxLocks', o.maxLocks, 1, 1 << 24);
   if (o.access !== 'client' && o.access !== 'user') throw new ServerOptionsError(`access must be "client" or "user", not "${String(o.access)}"`);
   return o;
 }

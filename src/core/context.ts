@@ -3,6 +3,7 @@
 // turn a host stat into the contract's Attr.
 
 import { vfsError } from '../errors.js';
+import type { DirListings } from '../dir-listings.js';
 import type { HandleTable } from '../handles.js';
 import type { Host } from '../host/host.js';
 import { isValidName } from '../host/paths.js';
@@ -61,6 +62,7 @@ export class CoreContext {
     readonly nodes: NodeTable,
     readonly handles: HandleTable,
     readonly locks: LockTable,
+    readonly listings: DirListings,
     readonly checkPermissions: boolean,
     readonly log: Logger,
     readonly limits: HostLimits,

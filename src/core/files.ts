@@ -2,7 +2,7 @@
 
 import { vfsError } from '../errors.js';
 import type { Cred, Entry, HandleId, NodeId } from '../types.js';
-import type { LockConflict, LockRange } from '../vfs.js';
+import type { LockConflict, LockQuota, LockRange } from '../vfs.js';
 import type { CoreContext } from './context.js';
 import type { FileHandle } from '../handles.js';
 import { setidToClear } from './host-limits.js';
@@ -201,14 +201,15 @@ function checkLock(lock: LockRange): void {
   if (lock.type !== 'read' && lock.type !== 'write' && lock.type !== 'unlock') throw vfsError('EINVAL', 'lock');
 }
 
-export async function setlk(ctx: CoreContext, handle: HandleId, owner: string, lock: LockRange): Promise<boolean> {
+export async function setlk(ctx: CoreContext, handle: HandleId, owner: string, lock: LockRange, quota?: LockQuota): Promise<boolean> {
   const h = ctx.handles.file(handle);
   checkLock(lock);
   // fcntl(2): a read lock needs a readable descriptor, a write lock a writable one.
   const acc = h.flags & O_ACCMODE;
   if (lock.type === 'read' && acc === 1) throw vfsError('EBADF', 'setlk');
   if (lock.type === 'write' && acc === 0) throw vfsError('EBADF', 'setlk');
-  return ctx.locks.set(h.node.id, owner, handle, lock);
+  if (quota !== undefined && (!Number.isInteger(quota.max) || quota.max < 0)) throw vfsError('EINVAL', 'setlk', 'bad lock quota');
+  return ctx.locks.set(h.node.id, owner, handle, lock, quota);
 }
 
 export async function getlk(ctx: CoreContext, handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null> {

@@ -9,7 +9,7 @@
 import { vfsError } from '../errors.js';
 import type { Attr, Cred, DirEntry, Entry, HandleId, NodeId, SetAttr, StatFs } from '../types.js';
 import { O_ACCMODE, O_TRUNC } from '../types.js';
-import type { LockConflict, LockRange, Vfs } from '../vfs.js';
+import type { LockConflict, LockQuota, LockRange, Vfs } from '../vfs.js';
 
 function erofs(op: string): Promise<never> {
   return Promise.reject(vfsError('EROFS', op));
@@ -112,8 +112,8 @@ export class ReadOnlyVfs implements Vfs {
   removexattr(): Promise<void> {
     return erofs('removexattr');
   }
-  setlk(handle: HandleId, owner: string, lock: LockRange): Promise<boolean> {
-    return this.inner.setlk(handle, owner, lock);
+  setlk(handle: HandleId, owner: string, lock: LockRange, quota?: LockQuota): Promise<boolean> {
+    return this.inner.setlk(handle, owner, lock, quota);
   }
   getlk(handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null> {
     return this.inner.getlk(handle, owner, lock);

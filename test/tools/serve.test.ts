@@ -130,7 +130,7 @@ test('stdio: one connection on stdin/stdout; the process exits 0 when it closes'
 });
 
 test('usage errors exit 2 with a message; a missing directory too', async () => {
-  for (const args of [['--listen', 'carrier-pigeon'], ['--access', 'everyone'], ['--export', 'noequals']]) {
+  for (const args of [['--listen', 'carrier-pigeon'], ['--access', 'everyone'], ['--export', 'noequals'], ['--max-locks', '0']]) {
     const tmp = tmpExport();
     const child = spawn(process.execPath, [CLI, 'serve', tmp.dir, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';

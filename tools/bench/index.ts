@@ -23,6 +23,7 @@ interface Bench {
 const BENCHES: readonly Bench[] = [
   { name: 'ninep-vs-diod', script: 'ninep-vs-diod.js', about: '9P server vs diod: diodcat of 1 GiB, diodls -l of 10,000 entries' },
   { name: 'nodes-100k', script: 'nodes-100k.js', about: 'descriptors, memory and time for 100,000 live VFS nodes' },
+  { name: 'dirs-locks', script: 'dirs-locks.js', about: 'one client listing a 50,000-entry directory through 300 handles, and 20,000 locks: server memory, CPU, another client\'s wait' },
   { name: 'humfs-vs-hostfs', script: 'humfs-vs-hostfs.js', about: 'humfs metadata layout against plain hostfs' },
   { name: 'humfsify-vs-perl', script: 'humfsify-vs-perl.js', about: 'humfsify against the Debian Perl original' },
   { name: 'ninep-limits', script: 'ninep-limits.js', about: "what one 9P client can make the server hold: xattr, read-ahead, open-file and half-frame floods" },

@@ -130,10 +130,11 @@ export function humbridgeScript(): string {
 /**
  * `humbridge serve dir` as a child process, listening on a port the kernel
  * picks (tcp:127.0.0.1:0), read back from its ready line. Its default
- * export answers the empty aname (and "/").
+ * export answers the empty aname (and "/"). `script`: another build's
+ * humbridge.js (to measure the code before a change).
  */
-export async function startHumbridge(dir: string, extraArgs: readonly string[] = []): Promise<RunningServer> {
-  const args = [humbridgeScript(), 'serve', dir, '--listen', 'tcp:127.0.0.1:0', ...extraArgs];
+export async function startHumbridge(dir: string, extraArgs: readonly string[] = [], script = humbridgeScript()): Promise<RunningServer> {
+  const args = [script, 'serve', dir, '--listen', 'tcp:127.0.0.1:0', ...extraArgs];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let port = 0;
   const server = track('humbridge', child, '127.0.0.1', 0, '');

@@ -31,6 +31,7 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'export', kind: 'list', arg: 'NAME=DIR', help: 'serve DIR too, to attaches with aname NAME (repeatable)' },
   { name: 'msize', kind: 'integer', arg: 'N', help: 'largest 9P message size granted (default 1048576)' },
   { name: 'access', kind: 'string', arg: 'client|user', help: 'who checks permissions: the guest kernel (client, default) or the server per user' },
+  { name: 'max-locks', kind: 'integer', arg: 'N', help: 'byte-range lock ranges one connection may hold in one export; more fail with ENOLCK (default 16384)' },
   { name: 'allow-uid', kind: 'list', arg: 'UID', help: 'tcp: also accept local processes of this uid (repeatable; default: the serving uid and root only)' },
   { name: 'trust-network', kind: 'boolean', help: 'allow a non-loopback tcp address: anyone who can reach it can act as any user, root included' },
   { name: 'squash', kind: 'string', arg: 'none|root|all', help: 'map client uid/gid 0 (root) or every id (all) to the anonymous ids (default none)' },
@@ -80,6 +81,8 @@ export function serverOptionsFromArgs(args: ParsedArgs, trace: boolean, logger: 
   const o: Partial<ServerOptions> = { logger, trace };
   const msize = getInt(args, 'msize');
   if (msize !== undefined) o.maxMsize = msize;
+  const maxLocks = getInt(args, 'max-locks');
+  if (maxLocks !== undefined) o.maxLocks = maxLocks;
   const access = getString(args, 'access');
   if (access !== undefined) {
     if (access !== 'client' && access !== 'user') throw new UsageError(`--access wants client or user, not "${access}"`);

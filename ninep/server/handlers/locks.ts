@@ -14,6 +14,9 @@
 // of the export unlocks or closes a file; it answers P9_LOCK_BLOCKED when
 // that time is up, when the request is flushed (the guest process was
 // killed) or when the connection closes.
+//
+// Every lock range a connection holds counts against its quota
+// (ServerOptions.maxLocks, per export): past it a Tlock fails with ENOLCK.
 
 import {
   P9_LOCK_BLOCKED,
@@ -62,12 +65,13 @@ async function lock(ctx: RequestContext, msg: Msg<'Tlock'>): Promise<Reply> {
   const range: LockRange = { type: lockType(msg.lock_type, 'lock'), start: msg.start, length: msg.length, pid: msg.proc_id };
   const owner = lockOwner(s.id, msg.proc_id, msg.client_id);
   const { vfs, locks } = f.exp;
+  const quota = { holder: `session ${s.id}`, max: s.options.maxLocks };
   const deadline = Date.now() + s.options.blockingLockWait;
   for (;;) {
     const waiter = locks.waiter(ctx.signal);
     let granted: boolean;
     try {
-      granted = await vfs.setlk(handle, owner, range);
+      granted = await vfs.setlk(handle, owner, range, quota);
     } catch (e) {
       waiter.cancel();
       throw e;

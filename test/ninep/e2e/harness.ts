@@ -29,6 +29,8 @@ export interface Served {
   /** Export folders of the named exports (aname → folder), as `exportDir`. */
   exportDirs: Map<string, string>;
   tmp: TmpExport;
+  /** The default export's Vfs, as served (for its accounting in tests). */
+  vfs: Vfs;
   server: Server;
   addr: Address;
   /** A connected client, version negotiated; closed by stop(). */
@@ -124,6 +126,7 @@ export async function serve(opts: ServeOptions = {}): Promise<Served> {
       dirs,
       exportDirs,
       tmp,
+      vfs: exports.get('main') as Vfs,
       server: srv,
       addr,
       client,

@@ -7,6 +7,7 @@ test('defaults: 1 MiB msize, client access model, nobody for unknown users', () 
   assert.is(o.maxMsize, 1 << 20);
   assert.is(o.access, 'client');
   assert.is(o.defaultUid, 65534);
+  assert.is(o.maxLocks, 16384);
   assert.equal([o.squash, o.anonUid, o.anonGid], ['none', 65534, 65534]);
   assert.equal(o, DEFAULT_SERVER_OPTIONS);
 });
@@ -20,6 +21,8 @@ test('validation: each bad field is refused with its name', () => {
     ['writeHighWater', { writeHighWater: -1 }],
     ['defaultUid', { defaultUid: 0xffffffff }],
     ['access', { access: 'everyone' }],
+    ['maxLocks', { maxLocks: 0 }],
+    ['maxLocks', { maxLocks: 2.5 }],
     ['squash', { squash: 'some' }],
     ['anonUid', { anonUid: -1 }],
     ['anonGid', { anonGid: 0x100000000 }],
