@@ -81,8 +81,6 @@ export function serverOptionsFromArgs(args: ParsedArgs, trace: boolean, logger: 
   const o: Partial<ServerOptions> = { logger, trace };
   const msize = getInt(args, 'msize');
   if (msize !== undefined) o.maxMsize = msize;
-  const maxLocks = getInt(args, 'max-locks');
-  if (maxLocks !== undefined) o.maxLocks = maxLocks;
   const access = getString(args, 'access');
   if (access !== undefined) {
     if (access !== 'client' && access !== 'user') throw new UsageError(`--access wants client or user, not "${access}"`);
@@ -93,7 +91,7 @@ export function serverOptionsFromArgs(args: ParsedArgs, trace: boolean, logger: 
     if (squash !== 'none' && squash !== 'root' && squash !== 'all') throw new UsageError(`--squash wants none, root or all, not "${squash}"`);
     o.squash = squash;
   }
-  const ints: [string, 'anonUid' | 'anonGid' | 'maxConnections' | 'maxOpenFiles' | 'maxOpenFilesTotal' | 'maxXattrBytes' | 'readAheadBytes' | 'maxQueuedBytes' | 'frameTimeout'][] = [
+  const ints: [string, 'anonUid' | 'anonGid' | 'maxConnections' | 'maxOpenFiles' | 'maxOpenFilesTotal' | 'maxXattrBytes' | 'readAheadBytes' | 'maxQueuedBytes' | 'frameTimeout' | 'maxLocks'][] = [
     ['anon-uid', 'anonUid'],
     ['anon-gid', 'anonGid'],
     ['max-connections', 'maxConnections'],
@@ -103,6 +101,7 @@ export function serverOptionsFromArgs(args: ParsedArgs, trace: boolean, logger: 
     ['read-ahead-bytes', 'readAheadBytes'],
     ['max-queued-bytes', 'maxQueuedBytes'],
     ['frame-timeout', 'frameTimeout'],
+    ['max-locks', 'maxLocks'],
   ];
   for (const [flag, field] of ints) {
     const v = getInt(args, flag);
