@@ -8,13 +8,16 @@ const U64_MAX = (1n << 64n) - 1n;
 const U32_MAX = 0xffffffffn;
 
 export class WireWriter {
-  buf: Buffer;
-  pos = 0;
-  private readonly growable: boolean;
+  // `declare` fields, assigned in the constructor (see WireReader: emitted
+  // class fields slow down subclass construction on Node 20).
+  declare buf: Buffer;
+  declare pos: number;
+  private declare readonly growable: boolean;
 
   constructor(buf?: Buffer) {
     this.growable = buf === undefined;
     this.buf = buf ?? Buffer.allocUnsafe(256);
+    this.pos = 0;
   }
 
   /** Starts over at offset 0, optionally in another buffer (the growth policy stays). */
