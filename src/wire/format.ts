@@ -1,6 +1,6 @@
 // One-line renderings of messages for trace logs, shared by both protocols:
-//   Twalk{fid:1 newfid:2 wname:[a b]}    LOOKUP{unique:8 nodeid:1 name:a}
-// Binary payloads (`data`) show as a byte count, never as contents. Names
+//   Twalk{fid:1 newfid:2 wname:[a b]}    LOOKUP{name:a}
+// Binary payloads (`data`, `value`) show as a byte count, never as contents. Names
 // show as text, with bytes that are not printable UTF-8 escaped as \xNN, so
 // a log line stays one line and shows the exact bytes of odd names.
 
@@ -18,7 +18,8 @@ export function showName(b: Buffer): string {
 }
 
 function showValue(key: string, v: unknown): string {
-  if (Buffer.isBuffer(v)) return key === 'data' ? `<${v.length} bytes>` : showName(v);
+  // payloads (9P data, FUSE data and xattr values) as a count; names as text
+  if (Buffer.isBuffer(v)) return key === 'data' || key === 'value' ? `<${v.length} bytes>` : showName(v);
   if (typeof v === 'bigint' || typeof v === 'number') return String(v);
   if (typeof v === 'string') return v === '' || /[\s{}[\]]/.test(v) ? JSON.stringify(v) : v;
   if (Array.isArray(v)) return `[${v.map((x) => showValue(key, x)).join(' ')}]`;

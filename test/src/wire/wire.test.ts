@@ -75,6 +75,7 @@ test('readFields/writeFields walk a field list; indexById indexes by id', () => 
 
 test('format renders names as escaped text and data as a byte count', () => {
   assert.is(format({ type: 'M', name: Buffer.from([0x61, 0xff]), data: Buffer.alloc(5), n: 3n }), 'M{name:a\\xff data:<5 bytes> n:3}');
+  assert.is(format({ type: 'X', value: Buffer.from('secret') }), 'X{value:<6 bytes>}');
 });
 
 test.run();
