@@ -42,11 +42,15 @@ export function padded<T>(field: WireField<T, FuseReader, FuseWriter>, after: nu
   };
 }
 
-/** A nested C struct (fuse_attr, fuse_file_lock) as an object of its fields. */
-export function struct<const F extends readonly FieldSpec[]>(kind: string, fields: F): Field<BodyOf<{ id: number; fields: F }>> {
+/** A field that is a nested struct; `fields` lets tools and tests walk it. */
+export type StructField<V> = Field<V> & { readonly fields: readonly FieldSpec[] };
+
+/** A nested C struct (fuse_attr, fuse_file_lock, fuse_statx) as an object of its fields. */
+export function struct<const F extends readonly FieldSpec[]>(kind: string, fields: F): StructField<BodyOf<{ id: number; fields: F }>> {
   type V = BodyOf<{ id: number; fields: F }>;
   return {
     kind,
+    fields,
     read(r) {
       const out: Record<string, unknown> = {};
       for (const [name, f] of fields) out[name] = f.read(r);
@@ -89,6 +93,36 @@ export const fileLock = struct('fuse_file_lock', [
   ['pid', u32],
 ] as const);
 export type FuseFileLock = ReturnType<typeof fileLock.read>;
+
+/** struct fuse_sx_time (16 bytes): tv_sec, tv_nsec, __reserved. */
+export const sxTime = struct('fuse_sx_time', [
+  ['tv_sec', i64],
+  ['tv_nsec', padded(u32, 4)],
+] as const);
+
+/** struct fuse_statx (256 bytes), bit for bit statx(2)'s struct statx. */
+export const statx = struct('fuse_statx', [
+  ['mask', u32],
+  ['blksize', u32],
+  ['attributes', u64],
+  ['nlink', u32],
+  ['uid', u32],
+  ['gid', u32],
+  ['mode', padded(u16, 2)],
+  ['ino', u64],
+  ['size', u64],
+  ['blocks', u64],
+  ['attributes_mask', u64],
+  ['atime', sxTime],
+  ['btime', sxTime],
+  ['ctime', sxTime],
+  ['mtime', sxTime],
+  ['rdev_major', u32],
+  ['rdev_minor', u32],
+  ['dev_major', u32],
+  ['dev_minor', padded(u32, 112)],
+] as const);
+export type FuseStatx = ReturnType<typeof statx.read>;
 
 export interface ForgetOne {
   nodeid: bigint;

@@ -4,7 +4,7 @@
 
 export { FuseDecodeError, FuseReader, FuseWriter, type FuseDecodeReason } from './wire.js';
 export { EncodeError } from '../../src/wire/index.js';
-export { attr, fileLock, ATTR_SIZE, type FuseAttr, type FuseFileLock, type ForgetOne, type Field } from './fields.js';
+export { attr, fileLock, statx, sxTime, ATTR_SIZE, type FuseAttr, type FuseFileLock, type FuseStatx, type ForgetOne, type Field, type StructField } from './fields.js';
 export { REQUESTS, SETXATTR_COMPAT } from './requests.js';
 export { REPLIES } from './replies.js';
 export {

@@ -5,7 +5,7 @@
 // LISTXATTR, READDIR) go through beginData/finishData instead.
 
 import type { Table } from '../../src/wire/index.js';
-import { u16, u32, u64, i32, padded, attr, fileLock } from './fields.js';
+import { u16, u32, u64, i32, padded, attr, fileLock, statx } from './fields.js';
 
 const entryOut = [
   ['nodeid', u64],
@@ -78,4 +78,6 @@ export const REPLIES = {
   poll_out: { id: 12, fields: [['revents', padded(u32, 4)]] },
   // COPY_FILE_RANGE_64 (8)
   copy_file_range_out: { id: 13, fields: [['bytes_copied', u64]] },
+  // STATX (288): attr_valid, attr_valid_nsec, flags, spare[2], fuse_statx
+  statx_out: { id: 14, fields: [['attr_valid', u64], ['attr_valid_nsec', u32], ['flags', padded(u32, 16)], ['stat', statx]] },
 } as const satisfies Table;

@@ -14,21 +14,20 @@ import {
   decodeReply,
   type FuseRequest,
   type FuseReply,
+  type StructField,
 } from '../../../fuse/codec/index.js';
-import type { MessageSpec } from '../../../src/wire/index.js';
+import type { FieldSpec, MessageSpec } from '../../../src/wire/index.js';
 
 const H = { unique: 0xfedcba9876543210n, nodeid: 0x8000000000000001n, uid: 0xfffffffe, gid: 0xfffffffd, pid: 0x7fffffff };
 
-function sampleStruct(names: string[], kinds: string[], i: number): Record<string, unknown> {
-  const o: Record<string, unknown> = {};
-  names.forEach((n, j) => (o[n] = sample(kinds[j]!, i * 16 + j)));
-  return o;
-}
-
-const ATTR_NAMES = ['ino', 'size', 'blocks', 'atime', 'mtime', 'ctime', 'atimensec', 'mtimensec', 'ctimensec', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'blksize', 'flags'];
-
-/** A non-zero value for a field of this kind; `i` makes each field distinct. */
-function sample(kind: string, i: number): unknown {
+/** A non-zero value for a field; `i` makes each field distinct. Structs are walked field by field. */
+function sample(codec: FieldSpec[1], i: number): unknown {
+  if ('fields' in codec) {
+    const o: Record<string, unknown> = {};
+    (codec as StructField<unknown>).fields.forEach(([n, f], j) => (o[n] = sample(f, i * 32 + j)));
+    return o;
+  }
+  const kind = codec.kind;
   const inner = kind.replace(/^pad\d+\+/, '').replace(/\+pad\d+$/, '');
   switch (inner) {
     case 'u16':
@@ -45,10 +44,6 @@ function sample(kind: string, i: number): unknown {
       return Buffer.from([0xff, (i & 0x7f) + 1, 0x80, 0x2f]);
     case 'rest':
       return Buffer.alloc(i + 3, i + 1);
-    case 'fuse_attr':
-      return sampleStruct(ATTR_NAMES, [...Array<string>(6).fill('u64'), ...Array<string>(10).fill('u32')], i);
-    case 'fuse_file_lock':
-      return sampleStruct(['start', 'end', 'type', 'pid'], ['u64', 'u64', 'u32', 'u32'], i);
     case 'forgets':
       return [
         { nodeid: 1n + BigInt(i), nlookup: 2n },
@@ -61,7 +56,7 @@ function sample(kind: string, i: number): unknown {
 
 function sampleMessage(name: string, spec: MessageSpec): Record<string, unknown> {
   const m: Record<string, unknown> = { type: name };
-  spec.fields.forEach(([f, codec], i) => (m[f] = sample(codec.kind, i + 1)));
+  spec.fields.forEach(([f, codec], i) => (m[f] = sample(codec, i + 1)));
   // payload counts must match the payload
   if (name === 'WRITE' || name === 'NOTIFY_REPLY') m['size'] = (m['data'] as Buffer).length;
   if (name === 'SETXATTR') m['size'] = (m['value'] as Buffer).length;
