@@ -37,7 +37,21 @@ const RULES: Rule[] = [
   {
     applies: under('ninep/codec'),
     forbids: (t) =>
-      t === 'node:buffer' || under('ninep/codec')(t) ? undefined : 'the codec is pure: it may import only node:buffer and itself',
+      t === 'node:buffer' || under('ninep/codec')(t) || under('src/wire')(t)
+        ? undefined
+        : 'the codec is pure: it may import only node:buffer, src/wire and itself',
+  },
+  {
+    applies: under('src/wire'),
+    forbids: (t) =>
+      t === 'node:buffer' || under('src/wire')(t) ? undefined : 'the wire layer is pure and protocol-neutral: only node:buffer and itself',
+  },
+  {
+    applies: under('fuse/codec'),
+    forbids: (t) =>
+      t === 'node:buffer' || under('fuse/codec')(t) || under('src/wire')(t)
+        ? undefined
+        : 'the FUSE codec is pure: it may import only node:buffer, src/wire and itself',
   },
   {
     applies: (f) => f === 'ninep/framing.ts',
@@ -111,6 +125,14 @@ test('the scanner catches a forbidden import', () => {
   assert.is(found.length, 2, found.join('\n'));
   assert.equal(violations('ninep/codec/wire.ts', "import { x } from '../../src/types.js';").length, 1);
   assert.equal(violations('ninep/codec/wire.ts', "import { Buffer } from 'node:buffer';").length, 0);
+  assert.equal(violations('ninep/codec/wire.ts', "import { WireReader } from '../../src/wire/index.js';").length, 0);
+  assert.equal(violations('ninep/codec/wire.ts', "import { VfsError } from '../../src/errors.js';").length, 1);
+  assert.equal(violations('src/wire/reader.ts', "import { x } from '../../ninep/codec/wire.js';").length, 2);
+  assert.equal(violations('src/wire/reader.ts', "import { x } from '../errors.js';").length, 1);
+  assert.equal(violations('src/wire/reader.ts', "import { WireDecodeError } from './errors.js';").length, 0);
+  assert.equal(violations('fuse/codec/request.ts', "import { WireReader } from '../../src/wire/index.js';").length, 0);
+  assert.equal(violations('fuse/codec/request.ts', "import fs from 'node:fs';").length, 1);
+  assert.equal(violations('fuse/codec/request.ts', "import { Reader } from '../../ninep/codec/wire.js';").length, 2);
 });
 
 test('no module crosses a forbidden layer boundary', () => {

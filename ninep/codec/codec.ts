@@ -6,6 +6,7 @@
 // message past the frame's lifetime (framing.ts reuses its buffer) copies
 // the frame first, once: `decode(d, Buffer.from(frame))`.
 
+import { readFields, writeFields } from '../../src/wire/index.js';
 import { DecodeError, EncodeError, Reader, Writer } from './wire.js';
 import { makeDialect, type Dialect, type MessageOf } from './table.js';
 import { P9P2000 } from './dialects/p9p2000.js';
@@ -84,7 +85,7 @@ export function decode<D extends Dialect>(d: D, frame: Buffer): { tag: number; m
   if (!entry) throw new DecodeError('unknown-type', `type ${h.type} is not a ${d.name} message`, 4);
   const r = new Reader(frame, HEADER_SIZE);
   const msg: Record<string, unknown> = { type: entry.name };
-  for (const [name, field] of entry.spec.fields) msg[name] = field.read(r);
+  readFields(r, entry.spec.fields, msg);
   r.done();
   return { tag: h.tag, msg: msg as MessageOfDialect<D> };
 }
@@ -109,10 +110,7 @@ export function encodeInto<D extends Dialect>(d: D, w: Writer, tag: number, msg:
   try {
     w.buf[start + 4] = spec.id;
     w.buf.writeUInt16LE(tag, start + 5);
-    for (const [name, field] of spec.fields) {
-      if (!(name in m)) throw new EncodeError(`${m.type} lacks field ${name}`);
-      field.write(w, m[name]);
-    }
+    writeFields(w, spec.fields, m, m.type);
   } catch (e) {
     w.pos = start; // leave the writer as it was: no half frame
     throw e;

@@ -1,22 +1,17 @@
-// Field codecs: each knows how one kind of field sits on the wire. Message
-// tables (dialects/) are lists of [name, Field] pairs built from these.
+// 9P's field codecs: each knows how one kind of field sits on the wire.
+// Message tables (dialects/) are lists of [name, Field] pairs built from
+// these and from the fixed-width fields of src/wire.
 // The irregular parts of 9P (walk element lists, stat structures with their
 // nested size prefixes, counted data) are fields too, so every message,
 // regular or not, goes through the same table walk.
 
-import { DecodeError, EncodeError, Reader, Writer, type Qid } from './wire.js';
+import { u8, u16, u32, u64, type Field as WireField } from '../../src/wire/index.js';
+import { DecodeError, EncodeError, Reader, type Writer, type Qid } from './wire.js';
 
-export interface Field<T> {
-  /** Stable name of the wire form, for tests and tools. */
-  readonly kind: string;
-  read(r: Reader): T;
-  write(w: Writer, v: T): void;
-}
+/** A field codec over the 9P Reader and Writer (the shape is src/wire's). */
+export type Field<T> = WireField<T, Reader, Writer>;
 
-export const u8: Field<number> = { kind: 'u8', read: (r) => r.u8(), write: (w, v) => w.u8(v) };
-export const u16: Field<number> = { kind: 'u16', read: (r) => r.u16(), write: (w, v) => w.u16(v) };
-export const u32: Field<number> = { kind: 'u32', read: (r) => r.u32(), write: (w, v) => w.u32(v) };
-export const u64: Field<bigint> = { kind: 'u64', read: (r) => r.u64(), write: (w, v) => w.u64(v) };
+export { u8, u16, u32, u64 };
 /** UTF-8 text with a u16 length. */
 export const str: Field<string> = { kind: 'str', read: (r) => r.str(), write: (w, v) => w.str(v) };
 /** A file name or path as raw bytes with a u16 length (exact for non-UTF-8 names). */
