@@ -13,6 +13,7 @@ import path from 'node:path';
 import { tmpExport, waitFor } from '../helpers/tmp-export.js';
 import { WireConn } from '../ninep/server/harness.js';
 import { gated, needRoot } from '../helpers/gate.js';
+import { asUserEnv } from '../helpers/as-user.js';
 import { serveFails, startServe, stopServe, type Running } from './serve-process.js';
 
 const NOBODY = 65534;
@@ -46,7 +47,9 @@ function tryAsNobody(target: number | string): Promise<string> {
     cwd: '/',
     uid: NOBODY,
     gid: NOBODY,
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HB_TARGET: String(target) },
+    // Node hands NODE_V8_COVERAGE (c8) down to every child unless the env
+    // names it: asUserEnv points it at a folder this user may write.
+    env: asUserEnv({ PATH: process.env['PATH'] ?? '/usr/bin:/bin', HB_TARGET: String(target) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -79,7 +82,8 @@ gated(test, 'tcp: a local process of another uid is refused and logged; the serv
   try {
     await withServe([tmp.dir, '--listen', 'tcp:127.0.0.1:0', '--trace'], async (r, ready) => {
       const port = portOf(ready);
-      assert.match(await tryAsNobody(port), CLOSED, 'no Rversion for uid 65534');
+      const out = await tryAsNobody(port);
+      assert.match(out, CLOSED, `no Rversion for uid 65534 (the child said: ${out})`);
       await waitFor(() => /refused tcp connection from 127\.0\.0\.1:\d+: uid 65534 is not allowed/.test(r.stderr()));
       const c = await WireConn.open(port);
       assert.is(await c.version('9P2000.L', 8192), 8192);
@@ -96,7 +100,7 @@ gated(test, 'tcp: --allow-uid widens the set', noOtherUid, async () => {
   const tmp = tmpExport();
   try {
     await withServe([tmp.dir, '--listen', 'tcp:127.0.0.1:0', '--allow-uid', '4000', '--allow-uid', String(NOBODY)], async (r, ready) => {
-      assert.is(await tryAsNobody(portOf(ready)), RVERSION);
+      assert.is(await tryAsNobody(portOf(ready)), RVERSION, 'uid 65534 is allowed');
       // The serving uid is still allowed.
       const c = await WireConn.open(portOf(ready));
       assert.is(await c.version('9P2000.L', 8192), 8192);
