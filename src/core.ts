@@ -81,6 +81,11 @@ export class CoreVfs implements Vfs {
     return this.ctx.locks.size;
   }
 
+  /** Blocking lock requests (setlkw) waiting now. */
+  get lockWaiters(): number {
+    return this.ctx.locks.waiters.waiting;
+  }
+
   /** Shared directory listings (dir-listings.ts): held, names in them, builds so far. */
   get listingStats(): { dirs: number; listings: number; names: number; builds: number } {
     return this.ctx.listings.stats;
@@ -212,6 +217,9 @@ export class CoreVfs implements Vfs {
   }
   setlk(handle: HandleId, owner: string, lock: LockRange, quota?: LockQuota): Promise<boolean> {
     return this.run('setlk', 'free', () => files.setlk(this.ctx, handle, owner, lock, quota));
+  }
+  setlkw(handle: HandleId, owner: string, lock: LockRange, signal: AbortSignal, quota?: LockQuota): Promise<boolean> {
+    return this.run('setlkw', 'free', () => files.setlkw(this.ctx, handle, owner, lock, signal, quota));
   }
   getlk(handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null> {
     return this.run('getlk', 'free', () => files.getlk(this.ctx, handle, owner, lock));

@@ -211,6 +211,15 @@ export interface Vfs {
    */
   setlk(handle: HandleId, owner: string, lock: LockRange, quota?: LockQuota): Promise<boolean>;
 
+  /**
+   * setlk that waits for a conflicting lock to go (F_SETLKW): resolves true
+   * when granted, false when `signal` aborts first (the front end's timeout,
+   * an interrupted request). Woken by every release in this Vfs (an unlock,
+   * a handle released or closed) whichever front end made it, so locks of
+   * 9P clients and FUSE callers wait for each other. Errors as setlk.
+   */
+  setlkw(handle: HandleId, owner: string, lock: LockRange, signal: AbortSignal, quota?: LockQuota): Promise<boolean>;
+
   /** The first lock that would conflict with `lock`, or null. */
   getlk(handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null>;
 

@@ -238,9 +238,8 @@ export async function changeFid<T>(f: Fid, op: string, fn: () => Promise<T>, und
 export async function releaseOpen(exp: ServedExport, open: OpenState): Promise<void> {
   try {
     if (open.kind === 'file') {
+      // Releasing a handle drops the locks taken through it (and wakes their waiters, in the Vfs).
       await exp.vfs.release(open.handle);
-      // Releasing a handle drops the locks taken through it.
-      exp.locks.notify();
     } else if (open.kind === 'dir') {
       await exp.vfs.releasedir(open.handle);
     }

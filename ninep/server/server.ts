@@ -7,7 +7,7 @@
 
 import type { Duplex } from 'node:stream';
 import type { Vfs } from '../../src/vfs.js';
-import { LockSignal, type ServedExport } from './exports.js';
+import type { ServedExport } from './exports.js';
 import { resolveServerOptions, ServerOptionsError, type ServerOptions } from './options.js';
 import { Session, type SessionHost } from './session.js';
 import { Tally } from './limits.js';
@@ -50,7 +50,7 @@ export class Server implements SessionHost {
     this.openFiles = new Tally(this.options.maxOpenFilesTotal, 'open files of the server', 'ENFILE');
     this.queued = new Tally(this.options.maxQueuedBytes, 'reply bytes queued by the server', 'EAGAIN');
     this.readAheads = new ReadAheads(this.options.readAheadBytes);
-    for (const [name, vfs] of config.exports) this.served.set(name, { name, vfs, locks: new LockSignal() });
+    for (const [name, vfs] of config.exports) this.served.set(name, { name, vfs });
     this.defaultName = config.defaultExport ?? config.exports.keys().next().value;
     if (this.defaultName !== undefined && !this.served.has(this.defaultName)) {
       throw new ServerOptionsError(`default export "${this.defaultName}" is not among the exports`);

@@ -217,3 +217,35 @@ export async function getlk(ctx: CoreContext, handle: HandleId, owner: string, l
   checkLock(lock);
   return ctx.locks.test(h.node.id, owner, lock);
 }
+
+/**
+ * setlk that waits (F_SETLKW): tries again each time a range may have been
+ * freed, through any handle of this Vfs. True when granted, false when
+ * `signal` aborted first; errors as setlk (EBADF once the handle is released).
+ */
+export async function setlkw(
+  ctx: CoreContext,
+  handle: HandleId,
+  owner: string,
+  lock: LockRange,
+  signal: AbortSignal,
+  quota?: LockQuota,
+): Promise<boolean> {
+  for (;;) {
+    // Registered before the try, so a release in between is not missed.
+    const w = ctx.locks.waiters.waiter(signal);
+    let granted: boolean;
+    try {
+      granted = await setlk(ctx, handle, owner, lock, quota);
+    } catch (e) {
+      w.cancel();
+      throw e;
+    }
+    if (granted || signal.aborted) {
+      w.cancel();
+      return granted;
+    }
+    await w.woken;
+    if (signal.aborted) return false;
+  }
+}

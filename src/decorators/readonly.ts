@@ -115,6 +115,9 @@ export class ReadOnlyVfs implements Vfs {
   setlk(handle: HandleId, owner: string, lock: LockRange, quota?: LockQuota): Promise<boolean> {
     return this.inner.setlk(handle, owner, lock, quota);
   }
+  setlkw(handle: HandleId, owner: string, lock: LockRange, signal: AbortSignal, quota?: LockQuota): Promise<boolean> {
+    return this.inner.setlkw(handle, owner, lock, signal, quota);
+  }
   getlk(handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null> {
     return this.inner.getlk(handle, owner, lock);
   }

@@ -195,7 +195,7 @@ export async function startHarness(
       return pair as [WireConn, WireConn];
     },
     stats: () => (vfs as CoreVfs).stats,
-    exportLocks: () => (server.exportFor('') as { locks: { waiting: number } }).locks,
+    exportLocks: () => ({ waiting: (vfs as CoreVfs).lockWaiters }),
     async stop() {
       try {
         for (const c of conns) c.sock.destroy();
