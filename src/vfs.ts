@@ -1,3 +1,4 @@
+import type { ChangeListener } from './changes.js';
 import type { Attr, Cred, DirEntry, Entry, HandleId, NodeId, SetAttr, StatFs } from './types.js';
 
 /** A byte-range lock as POSIX fcntl describes it. */
@@ -222,6 +223,14 @@ export interface Vfs {
 
   /** The first lock that would conflict with `lock`, or null. */
   getlk(handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null>;
+
+  /**
+   * Hear of every change made through this Vfs, by any front end (see
+   * changes.ts for the kinds): data written or truncated, attributes,
+   * names added or removed. Not changes made on the host behind its back.
+   * Returns the function that stops listening.
+   */
+  onChange(listener: ChangeListener): () => void;
 
   /** Close every handle and drop every node; the Vfs is unusable after. */
   close(): Promise<void>;

@@ -6,6 +6,7 @@
 // nothing on disk (Linux allows read locks on a read-only mount too), and
 // write locks need a writable handle, which cannot exist here.
 
+import type { ChangeListener } from '../changes.js';
 import { vfsError } from '../errors.js';
 import type { Attr, Cred, DirEntry, Entry, HandleId, NodeId, SetAttr, StatFs } from '../types.js';
 import { O_ACCMODE, O_TRUNC } from '../types.js';
@@ -114,6 +115,9 @@ export class ReadOnlyVfs implements Vfs {
   }
   setlk(handle: HandleId, owner: string, lock: LockRange, quota?: LockQuota): Promise<boolean> {
     return this.inner.setlk(handle, owner, lock, quota);
+  }
+  onChange(listener: ChangeListener): () => void {
+    return this.inner.onChange(listener);
   }
   setlkw(handle: HandleId, owner: string, lock: LockRange, signal: AbortSignal, quota?: LockQuota): Promise<boolean> {
     return this.inner.setlkw(handle, owner, lock, signal, quota);
