@@ -21,7 +21,7 @@ import type { Logger } from './log.js';
 import type { MetadataStore } from './meta/store.js';
 import { NodeTable } from './nodes.js';
 import { O_TRUNC, RENAME_EXCHANGE, type Attr, type Cred, type DirEntry, type Entry, type HandleId, type NodeId, type SetAttr, type StatFs } from './types.js';
-import type { LockConflict, LockQuota, LockRange, Vfs } from './vfs.js';
+import type { AccessModel, LockConflict, LockQuota, LockRange, Vfs } from './vfs.js';
 
 export interface CoreOptions {
   /** Host directory served (in humfs mode, EXPORT/data). */
@@ -30,7 +30,8 @@ export interface CoreOptions {
   store: (host: Host) => MetadataStore;
   maxCachedFds: number;
   maxRememberedNodes: number;
-  checkPermissions: boolean;
+  /** `user`: check permissions for each caller (ExportOptions.access). */
+  access: AccessModel;
   logger: Logger;
   /** What clients may make on the host (hostfs: nosuid, nodev); none when absent. */
   limits?: HostLimitsOptions;
@@ -40,6 +41,7 @@ export interface CoreOptions {
 
 export class CoreVfs implements Vfs {
   readonly root: NodeId;
+  readonly accessModel: AccessModel;
   private readonly ctx: CoreContext;
   /** Present when the store's changes must not interleave (humfs): see core/gate.ts. */
   private readonly gate: Gate | undefined;
@@ -65,11 +67,12 @@ export class CoreVfs implements Vfs {
       new HandleTable(),
       new LockTable(),
       new DirListings(),
-      opts.checkPermissions,
+      opts.access === 'user',
       opts.logger,
       opts.limits === undefined ? HostLimits.none(opts.logger) : new HostLimits(opts.limits, opts.logger),
     );
     this.root = nodes.root.id;
+    this.accessModel = opts.access;
     this.changes = new ChangeFeed(opts.logger);
     this.gate = this.ctx.store.ordered ? new Gate() : undefined;
   }

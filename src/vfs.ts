@@ -1,6 +1,12 @@
 import type { ChangeListener } from './changes.js';
 import type { Attr, Cred, DirEntry, Entry, HandleId, NodeId, SetAttr, StatFs } from './types.js';
 
+/**
+ * Who checks permissions (ExportOptions.access): the client's kernel
+ * (`client`) or the Vfs, for each caller (`user`).
+ */
+export type AccessModel = 'client' | 'user';
+
 /** A byte-range lock as POSIX fcntl describes it. */
 export interface LockRange {
   type: 'read' | 'write' | 'unlock';
@@ -74,6 +80,9 @@ export interface LockConflict extends LockRange {
  */
 export interface Vfs {
   readonly root: NodeId;
+
+  /** Its access model: whether it checks permissions itself (`user`) or leaves that to the client. */
+  readonly accessModel: AccessModel;
 
   /** Find `name` in directory `parent`. ENOENT, ENOTDIR, EACCES. */
   lookup(cred: Cred, parent: NodeId, name: Buffer): Promise<Entry>;

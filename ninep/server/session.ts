@@ -55,7 +55,8 @@ import { take, Tally, type Hold } from './limits.js';
 import type { ReadAheads } from './handlers/read-ahead.js';
 import type { ServedExport } from './exports.js';
 import type { ServerOptions } from './options.js';
-import { errnoOf, errorReply, ProtocolError } from './replies.js';
+import { errnoOf } from '../../src/errors.js';
+import { errorReply, ProtocolError } from './replies.js';
 import { handlersFor, type Handler, type Reply } from './handlers/index.js';
 import { Context, InFlight } from './request.js';
 

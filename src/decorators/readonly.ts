@@ -10,7 +10,7 @@ import type { ChangeListener } from '../changes.js';
 import { vfsError } from '../errors.js';
 import type { Attr, Cred, DirEntry, Entry, HandleId, NodeId, SetAttr, StatFs } from '../types.js';
 import { O_ACCMODE, O_TRUNC } from '../types.js';
-import type { LockConflict, LockQuota, LockRange, Vfs } from '../vfs.js';
+import type { AccessModel, LockConflict, LockQuota, LockRange, Vfs } from '../vfs.js';
 
 function erofs(op: string): Promise<never> {
   return Promise.reject(vfsError('EROFS', op));
@@ -118,6 +118,9 @@ export class ReadOnlyVfs implements Vfs {
   }
   onChange(listener: ChangeListener): () => void {
     return this.inner.onChange(listener);
+  }
+  get accessModel(): AccessModel {
+    return this.inner.accessModel;
   }
   setlkw(handle: HandleId, owner: string, lock: LockRange, signal: AbortSignal, quota?: LockQuota): Promise<boolean> {
     return this.inner.setlkw(handle, owner, lock, signal, quota);

@@ -123,7 +123,7 @@ async function create(ctx: RequestContext, msg: Msg<'Tcreate'>): Promise<Reply> 
   // 9P2000 carries no group: in the client access model new files take the
   // directory's group (BSD semantics); in the user model the attach's.
   let cred: Cred = f.cred;
-  if (s.options.access === 'client') cred = { ...f.cred, gid: (await vfs.getattr(f.node)).gid };
+  if (vfs.accessModel === 'client') cred = { ...f.cred, gid: (await vfs.getattr(f.node)).gid };
   const { entry, state, orclose } = await changeFid(
     f,
     'create',
