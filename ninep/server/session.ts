@@ -455,6 +455,9 @@ export class Session {
 
   private async releaseAllFids(): Promise<void> {
     for (const f of this.fids.drain()) await releaseFid(f, this.refs);
+    // Whatever no fid accounted for (a bug elsewhere) goes back too, so a closed connection holds nothing.
+    const left = await this.refs.releaseAll();
+    if (left.handles + left.refs > 0) this.log.warn(`9p session ${this.id}: gave back ${left.handles} handles and ${left.refs} node references no fid held`);
   }
 
   /** The peer ended its side: answer what is in flight, then close ours. */

@@ -1,5 +1,5 @@
 // POSIX permission checks the server makes itself when
-// ExportOptions.checkPermissions is on (and for access(2) always), against
+// ExportOptions.access is `user` (and for access(2) always), against
 // the virtual owner and mode. Pure functions of a cred and attributes.
 //
 // Linux rules followed (path_resolution(7), inode_permission, may_delete):

@@ -54,6 +54,7 @@ async function statfs(ctx: RequestContext, msg: Msg<'Tstatfs'>): Promise<Reply> 
 async function lopen(ctx: RequestContext, msg: Msg<'Tlopen'>): Promise<Reply> {
   const f = plainFid(ctx, msg.fid, 'lopen');
   const vfs = f.exp.vfs;
+  const ledger = ctx.session.refs.ledger(f.exp);
   const flags = dotlToLinuxFlags(msg.flags) & ~(O_CREAT | O_EXCL);
   const dir = f.qid.type === QTDIR;
   if (dir && (flags & O_ACCMODE) !== O_RDONLY) throw protocolError('EISDIR', 'lopen', 'directories open for reading only');
@@ -62,9 +63,9 @@ async function lopen(ctx: RequestContext, msg: Msg<'Tlopen'>): Promise<Reply> {
     'lopen',
     () =>
       withOpenSlot(ctx, 'lopen', async (slot): Promise<OpenState> =>
-        dir ? { kind: 'dir', handle: await vfs.opendir(f.cred, f.node), slot } : { kind: 'file', handle: await vfs.open(f.cred, f.node, flags), flags, slot },
+        dir ? { kind: 'dir', handle: await ledger.opendir(f.cred, f.node), slot } : { kind: 'file', handle: await ledger.open(f.cred, f.node, flags), flags, slot },
       ),
-    (open) => releaseOpen(f.exp, open),
+    (open) => releaseOpen(ledger, open),
   );
   f.qid = qidOf(await vfs.getattr(f.node, handleOf(f)));
   return { type: 'Rlopen', qid: f.qid, iounit: ctx.session.iounit };
@@ -74,12 +75,18 @@ async function lcreate(ctx: RequestContext, msg: Msg<'Tlcreate'>): Promise<Reply
   const s = ctx.session;
   const f = dirFid(ctx, msg.fid, 'lcreate');
   const flags = dotlToLinuxFlags(msg.flags) | O_CREAT;
+  const ledger = s.refs.ledger(f.exp);
   const { entry, handle, slot } = await changeFid(
     f,
     'lcreate',
-    () => withOpenSlot(ctx, 'lcreate', async (slot) => ({ ...(await f.exp.vfs.create(withGid(f.cred, msg.gid, s.options), f.node, msg.name, flags, msg.mode & 0o7777)), slot })),
+    () =>
+      withOpenSlot(ctx, 'lcreate', async (slot) => {
+        const made = await f.exp.vfs.create(withGid(f.cred, msg.gid, s.options), f.node, msg.name, flags, msg.mode & 0o7777);
+        ledger.opened(made.handle, 'file');
+        return { ...made, slot };
+      }),
     async (made) => {
-      await releaseOpen(f.exp, { kind: 'file', handle: made.handle, flags, slot: made.slot });
+      await releaseOpen(ledger, { kind: 'file', handle: made.handle, flags, slot: made.slot });
       f.exp.vfs.forget(made.entry.id, 1);
     },
   );

@@ -20,6 +20,7 @@ const U64_DONT_TOUCH = 0xffffffffffffffffn;
 async function open(ctx: RequestContext, msg: Msg<'Topen'>): Promise<Reply> {
   const f = plainFid(ctx, msg.fid, 'open');
   const vfs = f.exp.vfs;
+  const ledger = ctx.session.refs.ledger(f.exp);
   const dir = (f.qid.type & 0x80) !== 0;
   // open(5): directories may only be opened for reading.
   if (dir && ((msg.mode & 3) !== OREAD || msg.mode & ORCLOSE)) throw protocolError('EISDIR', 'open', 'directories open for reading only');
@@ -30,11 +31,11 @@ async function open(ctx: RequestContext, msg: Msg<'Topen'>): Promise<Reply> {
       const attr = await vfs.getattr(f.node);
       const flags = openModeToLinuxFlags(msg.mode);
       const state = await withOpenSlot(ctx, 'open', async (slot): Promise<OpenState> =>
-        dir ? { kind: 'dir', handle: await vfs.opendir(f.cred, f.node), slot } : { kind: 'file', handle: await vfs.open(f.cred, f.node, flags), flags, slot },
+        dir ? { kind: 'dir', handle: await ledger.opendir(f.cred, f.node), slot } : { kind: 'file', handle: await ledger.open(f.cred, f.node, flags), flags, slot },
       );
       return { attr, state };
     },
-    (got) => releaseOpen(f.exp, got.state),
+    (got) => releaseOpen(ledger, got.state),
   );
   f.open = state;
   f.orclose = (msg.mode & ORCLOSE) !== 0;
@@ -75,7 +76,7 @@ async function createEntry(
   if (msg.perm & DMDIR) {
     entry = await vfs.mkdir(cred, f.node, msg.name, perm);
     try {
-      state = { kind: 'dir', handle: await vfs.opendir(cred, entry.id), slot };
+      state = { kind: 'dir', handle: await s.refs.ledger(f.exp).opendir(cred, entry.id), slot };
     } catch (e) {
       vfs.forget(entry.id, 1);
       throw e;
@@ -106,6 +107,7 @@ async function createEntry(
     // create(5): creating a name that exists is an error.
     const flags = openModeToLinuxFlags(msg.mode) | O_CREAT | O_EXCL;
     const made: { entry: Entry; handle: HandleId } = await vfs.create(cred, f.node, msg.name, flags, perm);
+    s.refs.ledger(f.exp).opened(made.handle, 'file');
     entry = made.entry;
     state = { kind: 'file', handle: made.handle, flags, slot };
     orclose = (msg.mode & ORCLOSE) !== 0;
@@ -135,7 +137,7 @@ async function create(ctx: RequestContext, msg: Msg<'Tcreate'>): Promise<Reply> 
         return made;
       }),
     async (made) => {
-      await releaseOpen(f.exp, made.state);
+      await releaseOpen(s.refs.ledger(f.exp), made.state);
       vfs.forget(made.entry.id, 1);
     },
   );

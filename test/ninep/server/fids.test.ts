@@ -87,4 +87,26 @@ test('FidTable: unknown fids are EBADF, reuse is EBADF, the limit is EMFILE; rel
   }
 });
 
+test('NodeRefs.releaseAll: what a connection still holds (references, handles through its ledgers) all goes back', async () => {
+  const tmp = tmpExport();
+  const vfs = await openExport({ path: tmp.dir });
+  try {
+    fs.writeFileSync(path.join(tmp.dir, 'f'), '');
+    const exp: ServedExport = { name: '', vfs };
+    const refs = new NodeRefs();
+    const e = await vfs.lookup(root, vfs.root, Buffer.from('f'));
+    refs.adopt(exp, e);
+    refs.share(exp, e.id);
+    await refs.ledger(exp).open(root, e.id, 2);
+    await refs.ledger(exp).opendir(root, vfs.root);
+    assert.equal((vfs as CoreVfs).stats, { ...(vfs as CoreVfs).stats, nodes: 2, handles: 2 });
+    assert.equal(await refs.releaseAll(), { handles: 2, refs: 1 });
+    assert.is(refs.size, 0);
+    assert.equal((vfs as CoreVfs).stats, { ...(vfs as CoreVfs).stats, nodes: 1, handles: 0 });
+  } finally {
+    await vfs.close();
+    tmp.cleanup();
+  }
+});
+
 test.run();
