@@ -8,9 +8,7 @@ import type { FileHandle } from '../handles.js';
 import { setidToClear } from './host-limits.js';
 import { undoCreate } from './undo.js';
 import { requireAccess } from './permissions.js';
-import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_EXEC_OPEN, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
-
-const S_ISGID = 0o2000;
+import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_EXEC_OPEN, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID } from '../types.js';
 
 /**
  * access(2) bits an open needs: read and/or write, and write for O_TRUNC;

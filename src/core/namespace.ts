@@ -11,13 +11,11 @@ import { renameAt, RENAME_EXCHANGE, RENAME_NOREPLACE } from '../host/rename.js';
 import type { HostStat } from '../host/stat.js';
 import type { VirtualAttr } from '../meta/store.js';
 import type { Node } from '../nodes.js';
-import { type Cred, type Entry, type NodeId, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, major, minor } from '../types.js';
+import { type Cred, type Entry, type NodeId, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, major, minor } from '../types.js';
 import type { CoreContext, Stated } from './context.js';
 import { newOwner } from './files.js';
 import { undoCreate } from './undo.js';
 import { requireAccess, requireMayDelete } from './permissions.js';
-
-const S_ISGID = 0o2000;
 
 /**
  * After the host made `name`: take a reference, tell the store, answer with

@@ -15,9 +15,7 @@
 
 import { vfsError } from '../errors.js';
 import type { Cred } from '../types.js';
-import { S_IFDIR, S_IFMT } from '../types.js';
-
-const S_ISVTX = 0o1000;
+import { S_IFDIR, S_IFMT, S_ISVTX } from '../types.js';
 
 export interface Owned {
   mode: number;

@@ -4,7 +4,7 @@
 // v9fs writes it: "%d\n") and stat with numeric ids.
 
 import { DMDEVICE, DMDIR, DMLINK, DMNAMEDPIPE, DMSOCKET, DMSYMLINK, NONUNAME, OREAD, ORCLOSE, openModeToLinuxFlags, type Stat, type StatU } from '../../codec/index.js';
-import { O_CREAT, O_EXCL, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK, makedev, type Cred, type Entry, type HandleId, type SetAttr } from '../../../src/types.js';
+import { NS_PER_SEC, O_CREAT, O_EXCL, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK, makedev, type Cred, type Entry, type HandleId, type SetAttr } from '../../../src/types.js';
 import { uidOfName } from '../creds.js';
 import { changeFid, followFile, releaseOpen, type Fid, type OpenState } from '../fids.js';
 import { qidOf } from '../qid.js';
@@ -180,8 +180,8 @@ async function wstat(ctx: RequestContext, msg: Msg<'Twstat'>): Promise<Reply> {
   const dotu = ctx.dialect === '9P2000.u';
   const set: SetAttr = {};
   if (st.mode !== U32_DONT_TOUCH) set.mode = permOfDmMode(st.mode, dotu);
-  if (st.atime !== U32_DONT_TOUCH) set.atime = BigInt(st.atime) * 1_000_000_000n;
-  if (st.mtime !== U32_DONT_TOUCH) set.mtime = BigInt(st.mtime) * 1_000_000_000n;
+  if (st.atime !== U32_DONT_TOUCH) set.atime = BigInt(st.atime) * NS_PER_SEC;
+  if (st.mtime !== U32_DONT_TOUCH) set.mtime = BigInt(st.mtime) * NS_PER_SEC;
   if (st.length !== U64_DONT_TOUCH) set.size = st.length;
   const uid = idOf('n_uid' in st ? st.n_uid : undefined, st.uid, 'wstat');
   const gid = idOf('n_gid' in st ? st.n_gid : undefined, st.gid, 'wstat');
