@@ -9,7 +9,8 @@ import type { NodeId } from './types.js';
 
 /**
  * - `data`: contents written or truncated (its size and times changed too).
- * - `attr`: attributes only (mode, owner, times, link count, xattrs).
+ * - `attr`: attributes only (mode, owner, times, link count, xattrs); a
+ *   node that lost a name to unlink or rmdir while still known hears this too.
  * - `entry`: name `name` was added to or removed from directory `node` (a
  *   rename is a removal and an addition); the directory's own times changed too.
  */

@@ -225,10 +225,14 @@ export class CoreVfs implements Vfs {
     return this.announce(moved, () => [removed(parent, name), removed(newParent, newName), added(newParent, newName), ...(exchange ? [added(parent, name)] : [])]);
   }
   unlink(cred: Cred, parent: NodeId, name: Buffer): Promise<void> {
-    return this.announce(this.changing(this.run('unlink', 'exclusive', () => ns.unlink(this.ctx, cred, parent, name)), parent), () => [removed(parent, name)]);
+    // The node the name led to lost a link (its nlink and ctime changed) when it lives on.
+    const gone = this.changing(this.run('unlink', 'exclusive', () => ns.unlink(this.ctx, cred, parent, name)), parent);
+    return this.announce(gone, (id) => [removed(parent, name), ...(id === undefined ? [] : [{ kind: 'attr' as const, node: id }])]).then(() => undefined);
   }
   rmdir(cred: Cred, parent: NodeId, name: Buffer): Promise<void> {
-    return this.announce(this.changing(this.run('rmdir', 'exclusive', () => ns.rmdir(this.ctx, cred, parent, name)), parent), () => [removed(parent, name)]);
+    // The node the name led to lost a link (its nlink and ctime changed) when it lives on.
+    const gone = this.changing(this.run('rmdir', 'exclusive', () => ns.rmdir(this.ctx, cred, parent, name)), parent);
+    return this.announce(gone, (id) => [removed(parent, name), ...(id === undefined ? [] : [{ kind: 'attr' as const, node: id }])]).then(() => undefined);
   }
   statfs(id: NodeId): Promise<StatFs> {
     return this.run('statfs', 'shared', () => attrs.statfs(this.ctx, id));

@@ -148,11 +148,12 @@ function liveAt(ctx: CoreContext, parent: Node, name: Buffer, st: HostStat): Nod
   return live !== undefined && live.parent === parent.id && live.name.equals(name) ? live : undefined;
 }
 
-async function remove(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer, dirWanted: boolean): Promise<void> {
+/** Resolves with the node the removed name led to when it is still known (other names, open handles, references), for change listeners. */
+async function remove(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer, dirWanted: boolean): Promise<NodeId | undefined> {
   const op = dirWanted ? 'rmdir' : 'unlink';
   ctx.checkName(name, op);
   const parent = ctx.node(parentId);
-  await ctx.inDir(cred, parent, 3, op, async (dirfd, dir) => {
+  return ctx.inDir(cred, parent, 3, op, async (dirfd, dir) => {
     const st = ctx.host.lstatAt(dirfd, name);
     const v = ctx.virtual(ctx.childEntry(parent, name, dirfd, st));
     const isDir = (st.mode & S_IFMT) === S_IFDIR;
@@ -172,14 +173,15 @@ async function remove(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buff
     ctx.nodes.removed(st);
     await ctx.store.removed([...ctx.nodes.pathOf(parent), name], st);
     if (lastFileName(st) && (holder?.opens ?? 0) === 0) ctx.store.closedUnlinked?.(st);
+    return holder?.id;
   });
 }
 
-export function unlink(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Promise<void> {
+export function unlink(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Promise<NodeId | undefined> {
   return remove(ctx, cred, parentId, name, false);
 }
 
-export function rmdir(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Promise<void> {
+export function rmdir(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Promise<NodeId | undefined> {
   return remove(ctx, cred, parentId, name, true);
 }
 
