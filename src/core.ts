@@ -10,6 +10,7 @@ import * as files from './core/files.js';
 import * as ns from './core/namespace.js';
 import * as xattrs from './core/xattrs.js';
 import { DirListings } from './dir-listings.js';
+import { ChangeFeed, type ChangeListener, type VfsChange } from './changes.js';
 import { fromNodeError } from './errors.js';
 import { HandleTable } from './handles.js';
 import { HostLimits, type HostLimitsOptions } from './core/host-limits.js';
@@ -19,8 +20,8 @@ import { LockTable } from './locks.js';
 import type { Logger } from './log.js';
 import type { MetadataStore } from './meta/store.js';
 import { NodeTable } from './nodes.js';
-import { O_TRUNC, type Attr, type Cred, type DirEntry, type Entry, type HandleId, type NodeId, type SetAttr, type StatFs } from './types.js';
-import type { LockConflict, LockQuota, LockRange, Vfs } from './vfs.js';
+import { O_TRUNC, RENAME_EXCHANGE, type Attr, type Cred, type DirEntry, type Entry, type HandleId, type NodeId, type SetAttr, type StatFs } from './types.js';
+import type { AccessModel, LockConflict, LockQuota, LockRange, Vfs } from './vfs.js';
 
 export interface CoreOptions {
   /** Host directory served (in humfs mode, EXPORT/data). */
@@ -29,7 +30,8 @@ export interface CoreOptions {
   store: (host: Host) => MetadataStore;
   maxCachedFds: number;
   maxRememberedNodes: number;
-  checkPermissions: boolean;
+  /** `user`: check permissions for each caller (ExportOptions.access). */
+  access: AccessModel;
   logger: Logger;
   /** What clients may make on the host (hostfs: nosuid, nodev); none when absent. */
   limits?: HostLimitsOptions;
@@ -39,10 +41,12 @@ export interface CoreOptions {
 
 export class CoreVfs implements Vfs {
   readonly root: NodeId;
+  readonly accessModel: AccessModel;
   private readonly ctx: CoreContext;
   /** Present when the store's changes must not interleave (humfs): see core/gate.ts. */
   private readonly gate: Gate | undefined;
   private closed = false;
+  private readonly changes: ChangeFeed;
 
   constructor(opts: CoreOptions) {
     const host = new Host(opts.logger, opts.maxMknodProcesses);
@@ -63,11 +67,13 @@ export class CoreVfs implements Vfs {
       new HandleTable(),
       new LockTable(),
       new DirListings(),
-      opts.checkPermissions,
+      opts.access === 'user',
       opts.logger,
       opts.limits === undefined ? HostLimits.none(opts.logger) : new HostLimits(opts.limits, opts.logger),
     );
     this.root = nodes.root.id;
+    this.accessModel = opts.access;
+    this.changes = new ChangeFeed(opts.logger);
     this.gate = this.ctx.store.ordered ? new Gate() : undefined;
   }
 
@@ -81,9 +87,26 @@ export class CoreVfs implements Vfs {
     return this.ctx.locks.size;
   }
 
+  /** Blocking lock requests (setlkw) waiting now. */
+  get lockWaiters(): number {
+    return this.ctx.locks.waiters.waiting;
+  }
+
   /** Shared directory listings (dir-listings.ts): held, names in them, builds so far. */
   get listingStats(): { dirs: number; listings: number; names: number; builds: number } {
     return this.ctx.listings.stats;
+  }
+
+  onChange(listener: ChangeListener): () => void {
+    return this.changes.on(listener);
+  }
+
+  /** Announces what `p` changed once it has (changes of a failed call are not announced). */
+  private announce<T>(p: Promise<T>, what: (r: T) => VfsChange[]): Promise<T> {
+    return p.then((r) => {
+      if (this.changes.size > 0) for (const c of what(r)) this.changes.emit(c);
+      return r;
+    });
   }
 
   /** `p` adds, removes or renames names in `dirs`: their shared listings are checked again next time. */
@@ -134,17 +157,21 @@ export class CoreVfs implements Vfs {
     return this.run('getattr', 'shared', () => attrs.getattr(this.ctx, id, handle));
   }
   setattr(cred: Cred, id: NodeId, set: SetAttr, handle?: HandleId): Promise<Attr> {
-    return this.run('setattr', 'exclusive', () => attrs.setattr(this.ctx, cred, id, set, handle));
+    const kind = set.size !== undefined ? 'data' : 'attr';
+    return this.announce(this.run('setattr', 'exclusive', () => attrs.setattr(this.ctx, cred, id, set, handle)), () => [{ kind, node: id }]);
   }
   access(cred: Cred, id: NodeId, mask: number): Promise<void> {
     return this.run('access', 'shared', () => attrs.access(this.ctx, cred, id, mask));
   }
   open(cred: Cred, id: NodeId, flags: number): Promise<HandleId> {
     // O_TRUNC may also clear setuid/setgid in the store: a change.
-    return this.run('open', flags & O_TRUNC ? 'exclusive' : 'shared', () => files.open(this.ctx, cred, id, flags));
+    const opened = this.run('open', flags & O_TRUNC ? 'exclusive' : 'shared', () => files.open(this.ctx, cred, id, flags));
+    return flags & O_TRUNC ? this.announce(opened, () => [{ kind: 'data', node: id }]) : opened;
   }
   create(cred: Cred, parent: NodeId, name: Buffer, flags: number, mode: number): Promise<{ entry: Entry; handle: HandleId }> {
-    return this.changing(this.run('create', 'exclusive', () => files.create(this.ctx, cred, parent, name, flags, mode)), parent);
+    const made = this.changing(this.run('create', 'exclusive', () => files.create(this.ctx, cred, parent, name, flags, mode)), parent);
+    // An existing file is opened instead (then truncated with O_TRUNC): announced both ways, as it cannot be told here.
+    return this.announce(made, (r) => [added(parent, name), ...(flags & O_TRUNC ? [{ kind: 'data' as const, node: r.entry.id }] : [])]);
   }
   read(handle: HandleId, offset: bigint, into: Buffer): Promise<number> {
     return this.run('read', 'free', () => files.read(this.ctx, handle, offset, into));
@@ -152,7 +179,11 @@ export class CoreVfs implements Vfs {
   write(handle: HandleId, offset: bigint, data: Buffer): Promise<number> {
     // Clearing setuid/setgid first is a change of the record (humfs): it
     // runs as one, before the write, as Linux clears them before writing.
-    const put = (): Promise<number> => this.run('write', 'free', () => files.write(this.ctx, handle, offset, data));
+    const node = this.ctx.handles.peekFile(handle)?.node.id;
+    const put = (): Promise<number> => {
+      const wrote = this.run('write', 'free', () => files.write(this.ctx, handle, offset, data));
+      return node === undefined ? wrote : this.announce(wrote, (n) => (n > 0 ? [{ kind: 'data', node }] : []));
+    };
     if (files.writeClearsSetid(this.ctx, handle, data.length)) return this.run('write', 'exclusive', () => files.clearSetidOf(this.ctx, handle)).then(put);
     return put();
   }
@@ -172,28 +203,36 @@ export class CoreVfs implements Vfs {
     return this.run('releasedir', 'free', () => dirs.releasedir(this.ctx, handle));
   }
   mkdir(cred: Cred, parent: NodeId, name: Buffer, mode: number): Promise<Entry> {
-    return this.changing(this.run('mkdir', 'exclusive', () => ns.mkdir(this.ctx, cred, parent, name, mode)), parent);
+    return this.announce(this.changing(this.run('mkdir', 'exclusive', () => ns.mkdir(this.ctx, cred, parent, name, mode)), parent), () => [added(parent, name)]);
   }
   mknod(cred: Cred, parent: NodeId, name: Buffer, mode: number, rdev: bigint): Promise<Entry> {
-    return this.changing(this.run('mknod', 'exclusive', () => ns.mknod(this.ctx, cred, parent, name, mode, rdev)), parent);
+    return this.announce(this.changing(this.run('mknod', 'exclusive', () => ns.mknod(this.ctx, cred, parent, name, mode, rdev)), parent), () => [added(parent, name)]);
   }
   symlink(cred: Cred, parent: NodeId, name: Buffer, target: Buffer): Promise<Entry> {
-    return this.changing(this.run('symlink', 'exclusive', () => ns.symlink(this.ctx, cred, parent, name, target)), parent);
+    return this.announce(this.changing(this.run('symlink', 'exclusive', () => ns.symlink(this.ctx, cred, parent, name, target)), parent), () => [added(parent, name)]);
   }
   readlink(id: NodeId): Promise<Buffer> {
     return this.run('readlink', 'shared', () => attrs.readlink(this.ctx, id));
   }
   link(cred: Cred, id: NodeId, parent: NodeId, name: Buffer): Promise<Entry> {
-    return this.changing(this.run('link', 'exclusive', () => ns.link(this.ctx, cred, id, parent, name)), parent);
+    const linked = this.changing(this.run('link', 'exclusive', () => ns.link(this.ctx, cred, id, parent, name)), parent);
+    return this.announce(linked, () => [added(parent, name), { kind: 'attr', node: id }]);
   }
   rename(cred: Cred, parent: NodeId, name: Buffer, newParent: NodeId, newName: Buffer, flags: number): Promise<void> {
-    return this.changing(this.run('rename', 'exclusive', () => ns.rename(this.ctx, cred, parent, name, newParent, newName, flags)), parent, newParent);
+    const moved = this.changing(this.run('rename', 'exclusive', () => ns.rename(this.ctx, cred, parent, name, newParent, newName, flags)), parent, newParent);
+    // The new name's old entry (if any) goes; with RENAME_EXCHANGE the old name comes back on the other node.
+    const exchange = (flags & RENAME_EXCHANGE) !== 0;
+    return this.announce(moved, () => [removed(parent, name), removed(newParent, newName), added(newParent, newName), ...(exchange ? [added(parent, name)] : [])]);
   }
   unlink(cred: Cred, parent: NodeId, name: Buffer): Promise<void> {
-    return this.changing(this.run('unlink', 'exclusive', () => ns.unlink(this.ctx, cred, parent, name)), parent);
+    // The node the name led to lost a link (its nlink and ctime changed) when it lives on.
+    const gone = this.changing(this.run('unlink', 'exclusive', () => ns.unlink(this.ctx, cred, parent, name)), parent);
+    return this.announce(gone, (id) => [removed(parent, name), ...(id === undefined ? [] : [{ kind: 'attr' as const, node: id }])]).then(() => undefined);
   }
   rmdir(cred: Cred, parent: NodeId, name: Buffer): Promise<void> {
-    return this.changing(this.run('rmdir', 'exclusive', () => ns.rmdir(this.ctx, cred, parent, name)), parent);
+    // The node the name led to lost a link (its nlink and ctime changed) when it lives on.
+    const gone = this.changing(this.run('rmdir', 'exclusive', () => ns.rmdir(this.ctx, cred, parent, name)), parent);
+    return this.announce(gone, (id) => [removed(parent, name), ...(id === undefined ? [] : [{ kind: 'attr' as const, node: id }])]).then(() => undefined);
   }
   statfs(id: NodeId): Promise<StatFs> {
     return this.run('statfs', 'shared', () => attrs.statfs(this.ctx, id));
@@ -202,16 +241,19 @@ export class CoreVfs implements Vfs {
     return this.run('getxattr', 'shared', () => xattrs.getxattr(this.ctx, cred, id, name));
   }
   setxattr(cred: Cred, id: NodeId, name: string, value: Buffer, flags: number): Promise<void> {
-    return this.run('setxattr', 'shared', () => xattrs.setxattr(this.ctx, cred, id, name, value, flags));
+    return this.announce(this.run('setxattr', 'shared', () => xattrs.setxattr(this.ctx, cred, id, name, value, flags)), () => [{ kind: 'attr', node: id }]);
   }
   listxattr(cred: Cred, id: NodeId): Promise<string[]> {
     return this.run('listxattr', 'shared', () => xattrs.listxattr(this.ctx, cred, id));
   }
   removexattr(cred: Cred, id: NodeId, name: string): Promise<void> {
-    return this.run('removexattr', 'shared', () => xattrs.removexattr(this.ctx, cred, id, name));
+    return this.announce(this.run('removexattr', 'shared', () => xattrs.removexattr(this.ctx, cred, id, name)), () => [{ kind: 'attr', node: id }]);
   }
   setlk(handle: HandleId, owner: string, lock: LockRange, quota?: LockQuota): Promise<boolean> {
     return this.run('setlk', 'free', () => files.setlk(this.ctx, handle, owner, lock, quota));
+  }
+  setlkw(handle: HandleId, owner: string, lock: LockRange, signal: AbortSignal, quota?: LockQuota): Promise<boolean> {
+    return this.run('setlkw', 'free', () => files.setlkw(this.ctx, handle, owner, lock, signal, quota));
   }
   getlk(handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null> {
     return this.run('getlk', 'free', () => files.getlk(this.ctx, handle, owner, lock));
@@ -230,4 +272,12 @@ export class CoreVfs implements Vfs {
     this.ctx.nodes.closeAll();
     await this.ctx.store.close?.();
   }
+}
+
+function added(node: NodeId, name: Buffer): VfsChange {
+  return { kind: 'entry', node, name, change: 'added' };
+}
+
+function removed(node: NodeId, name: Buffer): VfsChange {
+  return { kind: 'entry', node, name, change: 'removed' };
 }

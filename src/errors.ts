@@ -1,4 +1,4 @@
-import { isErrnoCode, type ErrnoCode } from './errno.js';
+import { isErrnoCode, LINUX_ERRNO, type ErrnoCode } from './errno.js';
 import type { Logger } from './log.js';
 
 /**
@@ -43,6 +43,23 @@ export function fromNodeError(e: unknown, op: string, where?: string, log?: Logg
   if (code === 'EWOULDBLOCK') return new VfsError('EAGAIN', op, where);
   log?.error(`${op}${where === undefined ? '' : ' ' + where}: unexpected error mapped to EIO: ${describe(e)}`);
   return new VfsError('EIO', op, where);
+}
+
+/**
+ * The errno code a front end answers for anything its handler threw: a
+ * VfsError's own code; anything else is a bug, answered EIO and logged with
+ * its stack (`context` says where). Every front end turns the code into its
+ * wire form (9P Rlerror/Rerror, a negative FUSE error).
+ */
+export function errnoOf(e: unknown, log: Logger, context: string): ErrnoCode {
+  if (e instanceof VfsError) return e.code;
+  log.error(`${context}: unexpected exception answered EIO: ${describe(e)}`);
+  return 'EIO';
+}
+
+/** The Linux errno number for anything a handler threw (see errnoOf). */
+export function linuxErrnoOf(e: unknown, log: Logger, context: string): number {
+  return LINUX_ERRNO[errnoOf(e, log, context)];
 }
 
 function describe(e: unknown): string {

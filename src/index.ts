@@ -8,9 +8,9 @@ import { openHumfs } from './meta/humfs.js';
 import { resolveExportOptions, type ExportOptions } from './options.js';
 import type { Vfs } from './vfs.js';
 
-export type { Vfs, LockRange, LockConflict } from './vfs.js';
+export type { Vfs, LockRange, LockConflict, AccessModel } from './vfs.js';
 export * from './types.js';
-export { VfsError, vfsError, fromNodeError } from './errors.js';
+export { VfsError, vfsError, fromNodeError, errnoOf, linuxErrnoOf } from './errors.js';
 export { LINUX_ERRNO, STRERROR, type ErrnoCode } from './errno.js';
 export { type ExportOptions, OptionsError, resolveExportOptions, DEFAULT_EXPORT_OPTIONS } from './options.js';
 export { type Logger, nullLogger, stderrLogger } from './log.js';
@@ -28,7 +28,7 @@ export async function openExport(options: Partial<ExportOptions> & { path: strin
   const common = {
     maxCachedFds: o.maxCachedFds,
     maxRememberedNodes: o.maxRememberedNodes,
-    checkPermissions: o.checkPermissions,
+    access: o.access,
     logger: o.logger,
     maxMknodProcesses: o.maxMknodProcesses,
   };

@@ -21,9 +21,13 @@
 // where one flat list made a lock cost a pass over every lock of the file.
 // A holder (a client, as the front end names it) may be given a quota of
 // ranges; a change that would take it over is refused with ENOLCK.
+// Waiters for a lock (F_SETLKW) are woken on every change that may free a
+// range: any granted change (an unlock, a lock replacing a stronger one) and
+// every release of a handle's locks.
 
 import { vfsError } from './errors.js';
 import { IntervalTree } from './interval-tree.js';
+import { LockWaiters } from './lock-waiters.js';
 import type { LockConflict, LockQuota, LockRange } from './vfs.js';
 
 /** Above every offset: the `hi` of a lock to end of file (offsets and lengths are 64-bit). */
@@ -63,6 +67,8 @@ export class LockTable {
   private readonly byHandle = new Map<number, Set<Held>>();
   private readonly perHolder = new Map<string, number>();
   private nextSeq = 1;
+  /** Blocking lock requests of any front end, woken whenever a range may have been freed. */
+  readonly waiters = new LockWaiters();
 
   /** The first lock (by start) of another owner that `lock` would conflict with, or null. */
   test(file: number, owner: string, lock: LockRange): LockConflict | null {
@@ -131,14 +137,19 @@ export class LockTable {
     }
     for (const h of removed) this.drop(h);
     for (const h of added) this.add(h);
+    this.waiters.notify();
     return true;
   }
 
-  /** Drop every lock taken through `handle` (close(2) of that descriptor). */
+  /**
+   * Drop every lock taken through `handle` (close(2) of that descriptor).
+   * Wakes the waiters even when it held none: one may be waiting through
+   * this very handle, and must learn it is gone.
+   */
   releaseHandle(handle: number): void {
     const held = this.byHandle.get(handle);
-    if (held === undefined) return;
-    for (const h of [...held]) this.drop(h);
+    if (held !== undefined) for (const h of [...held]) this.drop(h);
+    this.waiters.notify();
   }
 
   /** The locks held on `file`, sorted by start (for tests and debugging). */

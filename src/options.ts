@@ -1,3 +1,4 @@
+import type { AccessModel } from './vfs.js';
 import { nullLogger, type Logger } from './log.js';
 
 /**
@@ -16,11 +17,14 @@ export interface ExportOptions {
   /** Refuse every change with EROFS. */
   readonly: boolean;
   /**
-   * Check POSIX permissions in the server against the (virtual) owner and
-   * mode for the caller's cred. Off: the client checks (9P access=client,
-   * FUSE default_permissions), and the host enforces what it enforces.
+   * Who checks POSIX permissions, for every front end of the export.
+   * `client` (default): the client's kernel does (9P access=client or
+   * Linux's own checks, FUSE default_permissions); the Vfs acts with the
+   * identity each call carries and the host enforces what it enforces.
+   * `user`: the Vfs checks each call against the (virtual) owner and mode
+   * for the caller's cred. CLI: --access client|user.
    */
-  checkPermissions: boolean;
+  access: AccessModel;
   /** How many O_PATH descriptors of looked-up nodes are kept open at most (an LRU). */
   maxCachedFds: number;
   /**
@@ -65,7 +69,7 @@ export interface ExportOptions {
 export const DEFAULT_EXPORT_OPTIONS: Omit<ExportOptions, 'path'> = {
   mode: 'hostfs',
   readonly: false,
-  checkPermissions: false,
+  access: 'client',
   maxCachedFds: 1024,
   maxRememberedNodes: 1_000_000,
   missingMetadata: 'host',
@@ -90,6 +94,7 @@ export class OptionsError extends Error {
 export function resolveExportOptions(partial: Partial<ExportOptions> & { path: string }): ExportOptions {
   const o: ExportOptions = { ...DEFAULT_EXPORT_OPTIONS, ...partial };
   if (typeof o.path !== 'string' || o.path === '') throw new OptionsError('an export needs a host directory path');
+  if (o.access !== 'client' && o.access !== 'user') throw new OptionsError(`access must be "client" or "user", not "${String(o.access)}"`);
   if (o.mode !== 'hostfs' && o.mode !== 'humfs') throw new OptionsError(`unknown mode "${String(o.mode)}" (hostfs or humfs)`);
   if (!Number.isInteger(o.maxCachedFds) || o.maxCachedFds < 16) throw new OptionsError('maxCachedFds must be an integer >= 16');
   if (!Number.isInteger(o.maxRememberedNodes) || o.maxRememberedNodes < 0) throw new OptionsError('maxRememberedNodes must be an integer >= 0');

@@ -129,6 +129,20 @@ export const S_IFDIR = 0o040000;
 export const S_IFCHR = 0o020000;
 export const S_IFIFO = 0o010000;
 
+// Special mode bits.
+export const S_ISUID = 0o4000;
+export const S_ISGID = 0o2000;
+export const S_ISVTX = 0o1000;
+
+/** Nanoseconds in a second: times travel as bigint nanoseconds since the epoch (Nanos). */
+export const NS_PER_SEC = 1_000_000_000n;
+
+/** [seconds, nanoseconds] of a time; a time before the epoch becomes 0 (the wire forms are unsigned). */
+export function splitNs(ns: bigint): [bigint, bigint] {
+  if (ns < 0n) return [0n, 0n];
+  return [ns / NS_PER_SEC, ns % NS_PER_SEC];
+}
+
 // Directory entry types (dirent d_type).
 export const DT_UNKNOWN = 0;
 export const DT_FIFO = 1;

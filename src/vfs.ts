@@ -1,4 +1,11 @@
+import type { ChangeListener } from './changes.js';
 import type { Attr, Cred, DirEntry, Entry, HandleId, NodeId, SetAttr, StatFs } from './types.js';
+
+/**
+ * Who checks permissions (ExportOptions.access): the client's kernel
+ * (`client`) or the Vfs, for each caller (`user`).
+ */
+export type AccessModel = 'client' | 'user';
 
 /** A byte-range lock as POSIX fcntl describes it. */
 export interface LockRange {
@@ -73,6 +80,9 @@ export interface LockConflict extends LockRange {
  */
 export interface Vfs {
   readonly root: NodeId;
+
+  /** Its access model: whether it checks permissions itself (`user`) or leaves that to the client. */
+  readonly accessModel: AccessModel;
 
   /** Find `name` in directory `parent`. ENOENT, ENOTDIR, EACCES. */
   lookup(cred: Cred, parent: NodeId, name: Buffer): Promise<Entry>;
@@ -211,8 +221,25 @@ export interface Vfs {
    */
   setlk(handle: HandleId, owner: string, lock: LockRange, quota?: LockQuota): Promise<boolean>;
 
+  /**
+   * setlk that waits for a conflicting lock to go (F_SETLKW): resolves true
+   * when granted, false when `signal` aborts first (the front end's timeout,
+   * an interrupted request). Woken by every release in this Vfs (an unlock,
+   * a handle released or closed) whichever front end made it, so locks of
+   * 9P clients and FUSE callers wait for each other. Errors as setlk.
+   */
+  setlkw(handle: HandleId, owner: string, lock: LockRange, signal: AbortSignal, quota?: LockQuota): Promise<boolean>;
+
   /** The first lock that would conflict with `lock`, or null. */
   getlk(handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null>;
+
+  /**
+   * Hear of every change made through this Vfs, by any front end (see
+   * changes.ts for the kinds): data written or truncated, attributes,
+   * names added or removed. Not changes made on the host behind its back.
+   * Returns the function that stops listening.
+   */
+  onChange(listener: ChangeListener): () => void;
 
   /** Close every handle and drop every node; the Vfs is unusable after. */
   close(): Promise<void>;

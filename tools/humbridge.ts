@@ -66,10 +66,7 @@ async function main(argv: string[]): Promise<number> {
       const peers = peerPolicyFromArgs(args, listen);
       const exportOf = (name: string, path: string) => {
         requireDirectory(path);
-        const options = exportOptionsFromArgs(args, path, logger);
-        // access=user: the server checks each request against owner and mode.
-        if (server.access === 'user') options.checkPermissions = true;
-        return { name, options };
+        return { name, options: exportOptionsFromArgs(args, path, logger) };
       };
       const exports = [exportOf('', dir), ...namedExports(args).map((e) => exportOf(e.name, e.dir))];
       return serveCommand({ exports, listen, server, peers, logger });

@@ -17,7 +17,7 @@ import {
   type Stat,
   type StatU,
 } from '../codec/index.js';
-import { major, minor, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK } from '../../src/types.js';
+import { major, minor, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX } from '../../src/types.js';
 import type { ReplyTo } from './connection.js';
 
 export interface FileInfo {
@@ -37,7 +37,7 @@ export interface FileInfo {
 
 /** FileInfo from an Rgetattr. */
 export function infoFromGetattr(r: ReplyTo<'Tgetattr'>): FileInfo {
-  const isDev = (r.mode & 0o170000) === S_IFCHR || (r.mode & 0o170000) === S_IFBLK;
+  const isDev = (r.mode & S_IFMT) === S_IFCHR || (r.mode & S_IFMT) === S_IFBLK;
   return {
     qid: r.qid,
     mode: r.mode,
@@ -59,9 +59,9 @@ export function linuxModeOf(dm: number, extension?: Buffer): number {
   else if (dm & DMSOCKET) type = S_IFSOCK;
   else if (dm & DMDEVICE) type = extension?.[0] === 0x62 /* 'b' */ ? S_IFBLK : S_IFCHR;
   let special = 0;
-  if (dm & DMSETUID) special |= 0o4000;
-  if (dm & DMSETGID) special |= 0o2000;
-  if (dm & DMSETVTX) special |= 0o1000;
+  if (dm & DMSETUID) special |= S_ISUID;
+  if (dm & DMSETGID) special |= S_ISGID;
+  if (dm & DMSETVTX) special |= S_ISVTX;
   return type | special | (dm & 0o777);
 }
 
@@ -70,7 +70,7 @@ export function infoFromStat(st: Stat | StatU): FileInfo {
   const u = 'extension' in st ? st : undefined;
   const mode = linuxModeOf(st.mode, u?.extension);
   let rdev: FileInfo['rdev'];
-  if (u && (mode & 0o170000) !== S_IFREG && st.mode & DMDEVICE) {
+  if (u && (mode & S_IFMT) !== S_IFREG && st.mode & DMDEVICE) {
     const m = /^[cb] (\d+) (\d+)$/.exec(u.extension.toString('latin1'));
     if (m) rdev = { major: Number(m[1]), minor: Number(m[2]) };
   }

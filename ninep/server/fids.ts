@@ -3,9 +3,11 @@
 // References: the Vfs counts lookups (every Entry it returns holds one
 // reference; forget gives them back). Several fids may point at one node
 // (a clone is a walk of zero names, which makes no Vfs call), so the
-// session keeps its own count per node: `vfsRefs` taken from the Vfs and
-// `users` (fids, walk steps). When the last user goes, all of the Vfs
-// references go back in one forget. The root needs no reference.
+// session keeps its own count per node: the Vfs references taken, in a
+// RefLedger per export (which also records the open handles and gives
+// everything back when the connection goes), and `users` (fids, walk
+// steps). When the last user goes, all of the node's Vfs references go
+// back in one forget. The root needs no reference.
 //
 // Requests on one fid may run concurrently, and a handler awaits the Vfs
 // between reading a fid and changing it. Two rules keep that safe:
@@ -27,6 +29,7 @@
 import type { Qid, Stat, StatU } from '../codec/index.js';
 import type { Cred, Entry, HandleId, NodeId } from '../../src/types.js';
 import type { ServedExport } from './exports.js';
+import { RefLedger } from '../../src/ref-ledger.js';
 import { protocolError } from './replies.js';
 import { discardReadAhead, type ReadAhead } from './handlers/read-ahead.js';
 import type { Hold } from './limits.js';
@@ -86,58 +89,73 @@ export interface Fid {
   gone?: boolean;
 }
 
-interface Count {
-  vfsRefs: number;
-  users: number;
-}
-
-/** Per-connection reference counts over the Vfs lookup counts. */
+/**
+ * Per-connection node references: the Vfs references themselves are kept
+ * in one RefLedger per export (src/ref-ledger.ts, which gives back whatever
+ * is left when the connection goes); here only how many users (fids, walk
+ * steps) each node has.
+ */
 export class NodeRefs {
-  private readonly byExport = new Map<ServedExport, Map<NodeId, Count>>();
+  private readonly byExport = new Map<ServedExport, { ledger: RefLedger; users: Map<NodeId, number> }>();
 
-  private counts(exp: ServedExport): Map<NodeId, Count> {
-    let m = this.byExport.get(exp);
-    if (m === undefined) {
-      m = new Map();
-      this.byExport.set(exp, m);
+  private of(exp: ServedExport): { ledger: RefLedger; users: Map<NodeId, number> } {
+    let o = this.byExport.get(exp);
+    if (o === undefined) {
+      o = { ledger: new RefLedger(exp.vfs), users: new Map() };
+      this.byExport.set(exp, o);
     }
-    return m;
+    return o;
+  }
+
+  /** What this connection holds in `exp`'s Vfs; open and close handles through it. */
+  ledger(exp: ServedExport): RefLedger {
+    return this.of(exp).ledger;
   }
 
   /** Takes over the one reference an Entry from the Vfs carries. */
   adopt(exp: ServedExport, entry: Entry): NodeId {
-    const m = this.counts(exp);
-    const c = m.get(entry.id);
-    if (c === undefined) m.set(entry.id, { vfsRefs: 1, users: 1 });
-    else {
-      c.vfsRefs++;
-      c.users++;
-    }
+    const o = this.of(exp);
+    o.ledger.took(entry);
+    o.users.set(entry.id, (o.users.get(entry.id) ?? 0) + 1);
     return entry.id;
   }
 
   /** One more user of a node already held (or of the root). */
   share(exp: ServedExport, id: NodeId): NodeId {
-    const m = this.counts(exp);
-    const c = m.get(id);
-    if (c === undefined) m.set(id, { vfsRefs: 0, users: 1 });
-    else c.users++;
+    const o = this.of(exp);
+    o.users.set(id, (o.users.get(id) ?? 0) + 1);
     return id;
   }
 
+  /** One user fewer; the last one gives all of the node's Vfs references back. */
   release(exp: ServedExport, id: NodeId): void {
-    const m = this.counts(exp);
-    const c = m.get(id);
-    if (c === undefined) return;
-    if (--c.users > 0) return;
-    m.delete(id);
-    if (c.vfsRefs > 0) exp.vfs.forget(id, c.vfsRefs);
+    const o = this.of(exp);
+    const n = o.users.get(id);
+    if (n === undefined) return;
+    if (n > 1) {
+      o.users.set(id, n - 1);
+      return;
+    }
+    o.users.delete(id);
+    o.ledger.forget(id, o.ledger.refsOf(id));
+  }
+
+  /** Gives back every handle and reference still held (the connection is gone). */
+  async releaseAll(): Promise<{ handles: number; refs: number }> {
+    const left = { handles: 0, refs: 0 };
+    for (const o of this.byExport.values()) {
+      o.users.clear();
+      const r = await o.ledger.releaseAll();
+      left.handles += r.handles;
+      left.refs += r.refs;
+    }
+    return left;
   }
 
   /** Nodes held, for tests. */
   get size(): number {
     let n = 0;
-    for (const m of this.byExport.values()) n += m.size;
+    for (const o of this.byExport.values()) n += o.users.size;
     return n;
   }
 }
@@ -235,15 +253,10 @@ export async function changeFid<T>(f: Fid, op: string, fn: () => Promise<T>, und
 }
 
 /** Closes an open file or directory (never throws). */
-export async function releaseOpen(exp: ServedExport, open: OpenState): Promise<void> {
+export async function releaseOpen(ledger: RefLedger, open: OpenState): Promise<void> {
   try {
-    if (open.kind === 'file') {
-      await exp.vfs.release(open.handle);
-      // Releasing a handle drops the locks taken through it.
-      exp.locks.notify();
-    } else if (open.kind === 'dir') {
-      await exp.vfs.releasedir(open.handle);
-    }
+    // Releasing a handle drops the locks taken through it (and wakes their waiters, in the Vfs).
+    if (open.kind !== 'none') await ledger.close(open.handle, open.kind);
   } catch {
     // release only fails for an unknown handle: nothing left to free.
   } finally {
@@ -260,7 +273,7 @@ export async function releaseFid(f: Fid, refs: NodeRefs): Promise<void> {
   try {
     // A read-ahead still running uses the handle: let it finish first.
     if (open?.kind === 'file') await discardReadAhead(open.ahead);
-    if (open !== undefined) await releaseOpen(f.exp, open);
+    if (open !== undefined) await releaseOpen(refs.ledger(f.exp), open);
   } finally {
     refs.release(f.exp, f.node);
     if (f.parent !== undefined) refs.release(f.exp, f.parent);

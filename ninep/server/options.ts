@@ -3,7 +3,8 @@
 
 import { nullLogger, type Logger } from '../../src/log.js';
 
-export type AccessModel = 'client' | 'user';
+/** Now an export option (ExportOptions.access); named here too for the server's users. */
+export type { AccessModel } from '../../src/vfs.js';
 
 /** Identity squashing, as NFS's root_squash/all_squash and diod's allsquash. */
 export type SquashMode = 'none' | 'root' | 'all';
@@ -35,14 +36,6 @@ export interface ServerOptions {
    * is about writeHighWater + maxInFlight × msize.
    */
   writeHighWater: number;
-  /**
-   * `client`: the guest kernel checks permissions (9P access=client or
-   * Linux's default access=user with its own checks); the server acts with
-   * the identity each request carries. `user`: the exports are opened with
-   * checkPermissions and the server passes the attached user's identity for
-   * every call (see creds.ts).
-   */
-  access: AccessModel;
   /**
    * uid and gid used when the protocol carries no number: a 9P2000 uname
    * other than "root" or a decimal number, a .u/.L attach whose n_uname is
@@ -133,7 +126,6 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   maxFids: 262144,
   maxInFlight: 64,
   writeHighWater: 4 << 20,
-  access: 'client',
   defaultUid: 65534,
   defaultGid: 65534,
   squash: 'none',
@@ -182,6 +174,5 @@ export function resolveServerOptions(partial: Partial<ServerOptions> = {}): Serv
   integerIn('frameTimeout', o.frameTimeout, 0, 86_400_000);
   integerIn('maxQueuedBytes', o.maxQueuedBytes, 1, Number.MAX_SAFE_INTEGER);
   integerIn('maxLocks', o.maxLocks, 1, 1 << 24);
-  if (o.access !== 'client' && o.access !== 'user') throw new ServerOptionsError(`access must be "client" or "user", not "${String(o.access)}"`);
   return o;
 }

@@ -7,7 +7,6 @@
 import type { AnyMessage, DialectName } from '../codec/index.js';
 import { LINUX_ERRNO, STRERROR, type ErrnoCode } from '../../src/errno.js';
 import { VfsError } from '../../src/errors.js';
-import type { Logger } from '../../src/log.js';
 
 /** The error reply for `code` in `dialect`; `text` replaces the strerror text where the wire carries one. */
 export function errorReply(dialect: DialectName, code: ErrnoCode, text?: string): AnyMessage {
@@ -20,13 +19,6 @@ export function errorReply(dialect: DialectName, code: ErrnoCode, text?: string)
     default:
       return { type: 'Rerror', ename };
   }
-}
-
-/** The errno code for anything a handler threw; unexpected exceptions are logged with their stack. */
-export function errnoOf(e: unknown, log: Logger, context: string): ErrnoCode {
-  if (e instanceof VfsError) return e.code;
-  log.error(`${context}: unexpected exception answered EIO: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  return 'EIO';
 }
 
 /** An error about the protocol itself (bad fid, fid in use, ...), with an optional text for Rerror. */

@@ -7,7 +7,7 @@
 
 import type { Duplex } from 'node:stream';
 import type { Vfs } from '../../src/vfs.js';
-import { LockSignal, type ServedExport } from './exports.js';
+import type { ServedExport } from './exports.js';
 import { resolveServerOptions, ServerOptionsError, type ServerOptions } from './options.js';
 import { Session, type SessionHost } from './session.js';
 import { Tally } from './limits.js';
@@ -43,14 +43,15 @@ export class Server implements SessionHost {
   private readonly sessions = new Set<Session>();
   private nextSession = 1;
   private closing = false;
-  private changes = 0;
+  /** Stops listening to the exports' changes (read-ahead coherence). */
+  private readonly unlisten: Array<() => void> = [];
 
   constructor(config: ServerConfig) {
     this.options = resolveServerOptions(config.options);
     this.openFiles = new Tally(this.options.maxOpenFilesTotal, 'open files of the server', 'ENFILE');
     this.queued = new Tally(this.options.maxQueuedBytes, 'reply bytes queued by the server', 'EAGAIN');
     this.readAheads = new ReadAheads(this.options.readAheadBytes);
-    for (const [name, vfs] of config.exports) this.served.set(name, { name, vfs, locks: new LockSignal() });
+    for (const [name, vfs] of config.exports) this.served.set(name, { name, vfs });
     this.defaultName = config.defaultExport ?? config.exports.keys().next().value;
     if (this.defaultName !== undefined && !this.served.has(this.defaultName)) {
       throw new ServerOptionsError(`default export "${this.defaultName}" is not among the exports`);
@@ -60,6 +61,10 @@ export class Server implements SessionHost {
       if (target === undefined) throw new ServerOptionsError(`alias "${alias}" names no export "${name}"`);
       if (!this.served.has(alias)) this.served.set(alias, target);
     }
+    // A file changed by anyone (any client, another server or front end on the same Vfs) loses its read-aheads.
+    for (const vfs of new Set(config.exports.values())) {
+      this.unlisten.push(vfs.onChange((c) => this.readAheads.changed(vfs, c.node)));
+    }
   }
 
   /** The export an aname selects: its own name, or the default for "" and "/". */
@@ -68,15 +73,6 @@ export class Server implements SessionHost {
     if (named !== undefined) return named;
     if ((aname === '' || aname === '/') && this.defaultName !== undefined) return this.served.get(this.defaultName);
     return undefined;
-  }
-
-  /** How many times a request that may change files started or ended. */
-  get generation(): number {
-    return this.changes;
-  }
-
-  changed(): void {
-    this.changes = (this.changes + 1) % Number.MAX_SAFE_INTEGER;
   }
 
   /** Serves one connection until it closes. */
@@ -134,6 +130,7 @@ export class Server implements SessionHost {
    */
   async close(): Promise<void> {
     this.closing = true;
+    for (const stop of this.unlisten.splice(0)) stop();
     await Promise.all([...this.sessions].map((s) => s.close()));
   }
 }

@@ -55,7 +55,8 @@ import { take, Tally, type Hold } from './limits.js';
 import type { ReadAheads } from './handlers/read-ahead.js';
 import type { ServedExport } from './exports.js';
 import type { ServerOptions } from './options.js';
-import { errnoOf, errorReply, ProtocolError } from './replies.js';
+import { errnoOf } from '../../src/errors.js';
+import { errorReply, ProtocolError } from './replies.js';
 import { handlersFor, type Handler, type Reply } from './handlers/index.js';
 import { Context, InFlight } from './request.js';
 
@@ -68,18 +69,12 @@ const POOL_KEEP = 8;
 export interface SessionHost {
   readonly options: ServerOptions;
   exportFor(aname: string): ServedExport | undefined;
-  /** Counts requests that may change files, server-wide (see handlers/read-ahead.ts). */
-  readonly generation: number;
-  changed(): void;
   /** Open files of all connections (ENFILE past the limit). */
   readonly openFiles: Tally;
   /** Reply bytes waiting for the sockets of all connections. */
   readonly queued: Tally;
   readonly readAheads: ReadAheads;
 }
-
-/** Requests that change no file data or attributes: they leave read-aheads valid. */
-const READ_ONLY = new Set(['Tread', 'Treaddir', 'Tgetattr', 'Tstat', 'Twalk', 'Treadlink', 'Tstatfs', 'Txattrwalk', 'Tgetlock', 'Tlock', 'Tflush', 'Tattach', 'Tauth', 'Tfsync']);
 
 export class Session {
   readonly fids: FidTable;
@@ -138,11 +133,6 @@ export class Session {
 
   get options(): ServerOptions {
     return this.host.options;
-  }
-
-  /** The server's change count (see handlers/read-ahead.ts). */
-  get generation(): number {
-    return this.host.generation;
   }
 
   get dialectName(): DialectName | undefined {
@@ -329,12 +319,10 @@ export class Session {
     }
     const entry = new InFlight();
     this.tags.set(tag, entry);
-    const mutates = !READ_ONLY.has(msg.type);
-    if (mutates) this.host.changed();
-    entry.done = this.run(handler, d, tag, msg, entry, mutates);
+    entry.done = this.run(handler, d, tag, msg, entry);
   }
 
-  private async run(handler: Handler, d: AnyDialect, tag: number, msg: AnyMessage, entry: InFlight, mutates: boolean): Promise<void> {
+  private async run(handler: Handler, d: AnyDialect, tag: number, msg: AnyMessage, entry: InFlight): Promise<void> {
     let reply: Reply;
     try {
       reply = await handler(new Context(this, tag, entry, d.name), msg);
@@ -342,7 +330,6 @@ export class Session {
       const code = errnoOf(e, this.log, `9p session ${this.id} ${msg.type}`);
       reply = errorReply(d.name, code, e instanceof ProtocolError ? e.text : undefined);
     }
-    if (mutates) this.host.changed();
     this.tags.delete(tag);
     if (entry.suppressed || this.isClosed) {
       if ('frame' in reply) reply.release?.();
@@ -468,6 +455,9 @@ export class Session {
 
   private async releaseAllFids(): Promise<void> {
     for (const f of this.fids.drain()) await releaseFid(f, this.refs);
+    // Whatever no fid accounted for (a bug elsewhere) goes back too, so a closed connection holds nothing.
+    const left = await this.refs.releaseAll();
+    if (left.handles + left.refs > 0) this.log.warn(`9p session ${this.id}: gave back ${left.handles} handles and ${left.refs} node references no fid held`);
   }
 
   /** The peer ended its side: answer what is in flight, then close ours. */

@@ -13,9 +13,7 @@ import type { Attr, Cred, Entry, HandleId, Nanos, NodeId, SetAttr, StatFs } from
 import type { CoreContext } from './context.js';
 import { setidToClear } from './host-limits.js';
 import { allowed, requireAccess, requireChown, requireOwner, requireTimes } from './permissions.js';
-import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
-
-const NS = 1_000_000_000n;
+import { NS_PER_SEC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 
 /** Synchronous, as getattr: the two calls of every walk answer without promise hops of their own. */
 export function lookup(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Entry {
@@ -102,7 +100,7 @@ export async function statfs(ctx: CoreContext, id: NodeId): Promise<StatFs> {
 }
 
 function seconds(ns: Nanos): number {
-  return Number(ns / NS) + Number(ns % NS) / 1e9;
+  return Number(ns / NS_PER_SEC) + Number(ns % NS_PER_SEC) / 1e9;
 }
 
 export async function setattr(ctx: CoreContext, cred: Cred, id: NodeId, set: SetAttr, handle?: HandleId): Promise<Attr> {

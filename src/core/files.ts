@@ -8,9 +8,7 @@ import type { FileHandle } from '../handles.js';
 import { setidToClear } from './host-limits.js';
 import { undoCreate } from './undo.js';
 import { requireAccess } from './permissions.js';
-import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_EXEC_OPEN, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
-
-const S_ISGID = 0o2000;
+import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_EXEC_OPEN, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID } from '../types.js';
 
 /**
  * access(2) bits an open needs: read and/or write, and write for O_TRUNC;
@@ -216,4 +214,36 @@ export async function getlk(ctx: CoreContext, handle: HandleId, owner: string, l
   const h = ctx.handles.file(handle);
   checkLock(lock);
   return ctx.locks.test(h.node.id, owner, lock);
+}
+
+/**
+ * setlk that waits (F_SETLKW): tries again each time a range may have been
+ * freed, through any handle of this Vfs. True when granted, false when
+ * `signal` aborted first; errors as setlk (EBADF once the handle is released).
+ */
+export async function setlkw(
+  ctx: CoreContext,
+  handle: HandleId,
+  owner: string,
+  lock: LockRange,
+  signal: AbortSignal,
+  quota?: LockQuota,
+): Promise<boolean> {
+  for (;;) {
+    // Registered before the try, so a release in between is not missed.
+    const w = ctx.locks.waiters.waiter(signal);
+    let granted: boolean;
+    try {
+      granted = await setlk(ctx, handle, owner, lock, quota);
+    } catch (e) {
+      w.cancel();
+      throw e;
+    }
+    if (granted || signal.aborted) {
+      w.cancel();
+      return granted;
+    }
+    await w.woken;
+    if (signal.aborted) return false;
+  }
 }

@@ -10,10 +10,8 @@
 
 import { vfsError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG } from '../types.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID } from '../types.js';
 
-const S_ISUID = 0o4000;
-const S_ISGID = 0o2000;
 const S_IXGRP = 0o010;
 
 /** The file capability attribute: it grants privileges on exec as setuid does. */

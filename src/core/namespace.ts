@@ -11,13 +11,11 @@ import { renameAt, RENAME_EXCHANGE, RENAME_NOREPLACE } from '../host/rename.js';
 import type { HostStat } from '../host/stat.js';
 import type { VirtualAttr } from '../meta/store.js';
 import type { Node } from '../nodes.js';
-import { type Cred, type Entry, type NodeId, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, major, minor } from '../types.js';
+import { type Cred, type Entry, type NodeId, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, major, minor } from '../types.js';
 import type { CoreContext, Stated } from './context.js';
 import { newOwner } from './files.js';
 import { undoCreate } from './undo.js';
 import { requireAccess, requireMayDelete } from './permissions.js';
-
-const S_ISGID = 0o2000;
 
 /**
  * After the host made `name`: take a reference, tell the store, answer with
@@ -150,11 +148,12 @@ function liveAt(ctx: CoreContext, parent: Node, name: Buffer, st: HostStat): Nod
   return live !== undefined && live.parent === parent.id && live.name.equals(name) ? live : undefined;
 }
 
-async function remove(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer, dirWanted: boolean): Promise<void> {
+/** Resolves with the node the removed name led to when it is still known (other names, open handles, references), for change listeners. */
+async function remove(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer, dirWanted: boolean): Promise<NodeId | undefined> {
   const op = dirWanted ? 'rmdir' : 'unlink';
   ctx.checkName(name, op);
   const parent = ctx.node(parentId);
-  await ctx.inDir(cred, parent, 3, op, async (dirfd, dir) => {
+  return ctx.inDir(cred, parent, 3, op, async (dirfd, dir) => {
     const st = ctx.host.lstatAt(dirfd, name);
     const v = ctx.virtual(ctx.childEntry(parent, name, dirfd, st));
     const isDir = (st.mode & S_IFMT) === S_IFDIR;
@@ -174,14 +173,15 @@ async function remove(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buff
     ctx.nodes.removed(st);
     await ctx.store.removed([...ctx.nodes.pathOf(parent), name], st);
     if (lastFileName(st) && (holder?.opens ?? 0) === 0) ctx.store.closedUnlinked?.(st);
+    return holder?.id;
   });
 }
 
-export function unlink(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Promise<void> {
+export function unlink(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Promise<NodeId | undefined> {
   return remove(ctx, cred, parentId, name, false);
 }
 
-export function rmdir(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Promise<void> {
+export function rmdir(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Promise<NodeId | undefined> {
   return remove(ctx, cred, parentId, name, true);
 }
 

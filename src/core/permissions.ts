@@ -1,5 +1,5 @@
 // POSIX permission checks the server makes itself when
-// ExportOptions.checkPermissions is on (and for access(2) always), against
+// ExportOptions.access is `user` (and for access(2) always), against
 // the virtual owner and mode. Pure functions of a cred and attributes.
 //
 // Linux rules followed (path_resolution(7), inode_permission, may_delete):
@@ -15,9 +15,7 @@
 
 import { vfsError } from '../errors.js';
 import type { Cred } from '../types.js';
-import { S_IFDIR, S_IFMT } from '../types.js';
-
-const S_ISVTX = 0o1000;
+import { S_IFDIR, S_IFMT, S_ISVTX } from '../types.js';
 
 export interface Owned {
   mode: number;

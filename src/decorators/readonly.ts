@@ -6,10 +6,11 @@
 // nothing on disk (Linux allows read locks on a read-only mount too), and
 // write locks need a writable handle, which cannot exist here.
 
+import type { ChangeListener } from '../changes.js';
 import { vfsError } from '../errors.js';
 import type { Attr, Cred, DirEntry, Entry, HandleId, NodeId, SetAttr, StatFs } from '../types.js';
 import { O_ACCMODE, O_TRUNC } from '../types.js';
-import type { LockConflict, LockQuota, LockRange, Vfs } from '../vfs.js';
+import type { AccessModel, LockConflict, LockQuota, LockRange, Vfs } from '../vfs.js';
 
 function erofs(op: string): Promise<never> {
   return Promise.reject(vfsError('EROFS', op));
@@ -114,6 +115,15 @@ export class ReadOnlyVfs implements Vfs {
   }
   setlk(handle: HandleId, owner: string, lock: LockRange, quota?: LockQuota): Promise<boolean> {
     return this.inner.setlk(handle, owner, lock, quota);
+  }
+  onChange(listener: ChangeListener): () => void {
+    return this.inner.onChange(listener);
+  }
+  get accessModel(): AccessModel {
+    return this.inner.accessModel;
+  }
+  setlkw(handle: HandleId, owner: string, lock: LockRange, signal: AbortSignal, quota?: LockQuota): Promise<boolean> {
+    return this.inner.setlkw(handle, owner, lock, signal, quota);
   }
   getlk(handle: HandleId, owner: string, lock: LockRange): Promise<LockConflict | null> {
     return this.inner.getlk(handle, owner, lock);

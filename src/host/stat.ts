@@ -44,13 +44,3 @@ export function toHostStat(st: BigIntStats): HostStat {
 export function identityKey(st: { dev: bigint; ino: bigint }): string {
   return `${st.dev}:${st.ino}`;
 }
-
-/**
- * Host identity of one life of an inode: (dev, ino) plus the birth time, so
- * an inode number the host frees and hands to a new file names another
- * file. Where the filesystem has no birth time (statx without STATX_BTIME:
- * Node reports 0) every life of an inode number gets the same key.
- */
-export function generationKey(st: { dev: bigint; ino: bigint; birthtimeNs: bigint }): string {
-  return `${st.dev}:${st.ino}:${st.birthtimeNs}`;
-}

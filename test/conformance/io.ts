@@ -154,4 +154,47 @@ export function registerIoCases(test: Case): void {
     await vfs.release(ro);
     await vfs.release(h2);
   });
+
+  test('setlkw: a waiter is woken by an unlock or a release through another handle, and gives up on abort', async ({ vfs }) => {
+    const f = await writeFile(vfs, vfs.root, 'f', 'data');
+    const h1 = await vfs.open(ME, f.id, O_RDWR);
+    const h2 = await vfs.open(ME, f.id, O_RDWR);
+    const w = (start: bigint, length: bigint) => ({ type: 'write' as const, start, length, pid: 1 });
+    const never = new AbortController().signal;
+    // Settled state of a promise after everything already queued has run.
+    const state = async <T>(p: Promise<T>): Promise<'pending' | T> => {
+      let got: 'pending' | T = 'pending';
+      void p.then((v) => (got = v), () => undefined);
+      await new Promise((r) => setImmediate(r));
+      return got;
+    };
+
+    assert.ok(await vfs.setlkw(h1, 'A', w(0n, 10n), never), 'a free range is granted at once');
+    const byUnlock = vfs.setlkw(h2, 'B', w(5n, 1n), never);
+    assert.is(await state(byUnlock), 'pending', 'waits while A holds the range');
+    assert.ok(await vfs.setlk(h1, 'A', { type: 'unlock', start: 0n, length: 0n, pid: 1 }));
+    assert.is(await byUnlock, true, 'woken by the unlock');
+    assert.is((await vfs.getlk(h1, 'A', w(5n, 1n)))?.owner, 'B', 'B holds it now');
+
+    const byRelease = vfs.setlkw(h1, 'A', w(0n, 0n), never);
+    assert.is(await state(byRelease), 'pending');
+    await vfs.release(h2);
+    assert.is(await byRelease, true, 'woken by the release of the holder\'s handle');
+
+    const h3 = await vfs.open(ME, f.id, O_RDWR);
+    const stop = new AbortController();
+    const aborted = vfs.setlkw(h3, 'C', w(0n, 1n), stop.signal);
+    assert.is(await state(aborted), 'pending');
+    stop.abort();
+    assert.is(await aborted, false, 'abort ends the wait');
+    assert.is(await vfs.setlkw(h3, 'C', w(0n, 1n), stop.signal), false, 'an aborted signal does not wait');
+    assert.is((await vfs.getlk(h3, 'C', w(0n, 0n)))?.owner, 'A', 'C got nothing');
+
+    // The waiter's own handle released under it: the wait ends with EBADF.
+    const gone = vfs.setlkw(h3, 'C', w(0n, 1n), never);
+    assert.is(await state(gone), 'pending');
+    await vfs.release(h3);
+    await rejects(gone, 'EBADF', 'waiting handle released');
+    await vfs.release(h1);
+  });
 }

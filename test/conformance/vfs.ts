@@ -16,6 +16,7 @@ import type { Vfs } from '../../src/vfs.js';
 import { gated, needRoot, type Missing } from '../helpers/gate.js';
 import { tmpExport } from '../helpers/tmp-export.js';
 import { registerAttrCases } from './attrs.js';
+import { registerChangeCases } from './changes.js';
 import { registerIoCases } from './io.js';
 import { registerNamespaceCases } from './namespace.js';
 import { registerDirCases } from './dirs.js';
@@ -165,6 +166,7 @@ export function vfsConformance(name: string, target: ConformanceTarget): Test {
     registerIoCases(add);
     registerNamespaceCases(add);
     registerDirCases(add);
+    registerChangeCases(add);
   }
   return t;
 }

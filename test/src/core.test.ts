@@ -17,7 +17,7 @@ import { tmpExport, type TmpExport } from '../helpers/tmp-export.js';
 // (the nosuid/nodev defaults are tested in test/ninep/e2e/host-limits.test.ts).
 vfsConformance('hostfs', { open: (dir) => openExport({ path: dir, allowSetuid: true, allowDevices: true }) }).run();
 
-async function withExport(opts: { checkPermissions?: boolean; maxCachedFds?: number }, fn: (vfs: Vfs, tmp: TmpExport) => Promise<void>): Promise<void> {
+async function withExport(opts: { access?: 'client' | 'user'; maxCachedFds?: number }, fn: (vfs: Vfs, tmp: TmpExport) => Promise<void>): Promise<void> {
   const tmp = tmpExport();
   const vfs = await openExport({ path: tmp.dir, ...opts });
   try {
@@ -32,7 +32,7 @@ const alice = { uid: 5001, gid: 5001 };
 const bob = { uid: 5002, gid: 5002 };
 
 gated(test, 'permission checks: search, read, write by class; root bypass', NEEDS_ROOT, async () => {
-  await withExport({ checkPermissions: true }, async (vfs) => {
+  await withExport({ access: 'user' }, async (vfs) => {
     await vfs.setattr(ME, vfs.root, { mode: 0o777 });
     const priv = await vfs.mkdir(alice, vfs.root, B('priv'), 0o700);
     assert.is(priv.attr.uid, alice.uid);
@@ -56,7 +56,7 @@ gated(test, 'permission checks: search, read, write by class; root bypass', NEED
 });
 
 gated(test, 'permission checks: the sticky directory rule for unlink and rename', NEEDS_ROOT, async () => {
-  await withExport({ checkPermissions: true }, async (vfs) => {
+  await withExport({ access: 'user' }, async (vfs) => {
     const tmp = await vfs.mkdir(ME, vfs.root, B('tmp'), 0o1777);
     await writeFile(vfs, tmp.id, 'alices', '');
     const a = await vfs.lookup(ME, tmp.id, B('alices'));
@@ -98,6 +98,15 @@ test('openExport: read-only wrapping, humfs needs its layout, bad options', asyn
     await openExport({ path: tmp.dir, maxCachedFds: 1 }).then(
       () => assert.unreachable('maxCachedFds'),
       (e: Error) => assert.is(e.name, 'OptionsError'),
+    );
+    for (const readonly of [false, true]) {
+      const v = await openExport({ path: tmp.dir, access: 'user', readonly });
+      assert.is(v.accessModel, 'user', 'the Vfs tells its front ends who checks permissions');
+      await v.close();
+    }
+    await openExport({ path: tmp.dir, access: 'everyone' as 'user' }).then(
+      () => assert.unreachable('access'),
+      (e: Error) => assert.match(e.message, /access must be "client" or "user"/),
     );
     await openExport({ path: path.join(tmp.dir, 'missing') }).then(
       () => assert.unreachable('missing dir'),

@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import os from 'node:os';
-import { fromNodeError, VfsError } from '../../src/errors.js';
+import { errnoOf, fromNodeError, linuxErrnoOf, vfsError, VfsError } from '../../src/errors.js';
+import type { Logger } from '../../src/log.js';
 import { LINUX_ERRNO, STRERROR, isErrnoCode } from '../../src/errno.js';
 
 test('fromNodeError keeps the symbolic code of a real fs failure', () => {
@@ -25,6 +26,19 @@ test('unknown codes become EIO and are logged once', () => {
   assert.is(err.code, 'EIO');
   assert.is(logged.length, 1);
   assert.match(logged[0] ?? '', /EIO/);
+});
+
+test('errnoOf: VfsErrors keep their code; anything else is EIO and logged with its stack', () => {
+  const logged: string[] = [];
+  const log: Logger = { debug() {}, info() {}, warn() {}, error: (m) => logged.push(m) };
+  assert.is(errnoOf(vfsError('EXDEV', 'rename'), log, 'x'), 'EXDEV');
+  assert.is(linuxErrnoOf(vfsError('ENOENT', 'lookup'), log, 'x'), 2);
+  assert.is(logged.length, 0);
+  assert.is(errnoOf(new TypeError('boom'), log, 'Twalk'), 'EIO');
+  assert.is(linuxErrnoOf('thrown string', log, 'FUSE_LOOKUP'), 5);
+  assert.is(logged.length, 2);
+  assert.match(logged[0] as string, /Twalk.*TypeError: boom/s);
+  assert.match(logged[1] as string, /FUSE_LOOKUP.*thrown string/);
 });
 
 test('Node spellings map to errno names', () => {

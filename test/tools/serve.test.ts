@@ -130,7 +130,7 @@ test('stdio: one connection on stdin/stdout; the process exits 0 when it closes'
 });
 
 test('usage errors exit 2 with a message; a missing directory too', async () => {
-  for (const args of [['--listen', 'carrier-pigeon'], ['--access', 'everyone'], ['--export', 'noequals'], ['--max-locks', '0']]) {
+  for (const args of [['--listen', 'carrier-pigeon'], ['--access', 'everyone'], ['--access', 'client', '--check-permissions'], ['--export', 'noequals'], ['--max-locks', '0']]) {
     const tmp = tmpExport();
     const child = spawn(process.execPath, [CLI, 'serve', tmp.dir, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
@@ -179,7 +179,9 @@ test('--access user: the server checks permissions as the attached user', async 
   fs.chmodSync(path.join(tmp.dir, 'secret'), 0o600);
   const r = start([tmp.dir, '--listen', 'tcp:127.0.0.1:0', '--access', 'user']);
   try {
-    const port = Number(/on tcp 127\.0\.0\.1:(\d+)/.exec(await r.ready)?.[1]);
+    const ready = await r.ready;
+    assert.match(ready, /access=user/);
+    const port = Number(/on tcp 127\.0\.0\.1:(\d+)/.exec(ready)?.[1]);
     const c = await WireConn.open(port);
     await c.version();
     await c.attach(0, { uname: '', n_uname: 1000 });

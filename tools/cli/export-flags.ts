@@ -8,7 +8,8 @@ import { getBool, getInt, getString, UsageError, type FlagSpec, type ParsedArgs 
 export const EXPORT_FLAGS: readonly FlagSpec[] = [
   { name: 'humfs', kind: 'boolean', help: 'serve a humfs tree (ownership, modes and devices from metadata files)' },
   { name: 'readonly', kind: 'boolean', help: 'refuse every change with EROFS' },
-  { name: 'check-permissions', kind: 'boolean', help: 'check POSIX permissions in the server for each caller' },
+  { name: 'access', kind: 'string', arg: 'client|user', help: 'who checks permissions: the client\'s kernel (client, default) or the server per user' },
+  { name: 'check-permissions', kind: 'boolean', help: 'the same as --access user' },
   { name: 'max-cached-fds', kind: 'integer', arg: 'N', help: 'descriptors kept open for looked-up nodes (default 1024)' },
   { name: 'max-remembered-nodes', kind: 'integer', arg: 'N', help: 'forgotten files that keep their inode number (default 1000000)' },
   { name: 'missing-metadata', kind: 'string', arg: 'host|default|hide', help: 'humfs: entries without metadata (default host)' },
@@ -25,7 +26,12 @@ export function exportOptionsFromArgs(args: ParsedArgs, path: string, logger: Lo
   const partial: Partial<ExportOptions> & { path: string } = { path, logger };
   if (getBool(args, 'humfs')) partial.mode = 'humfs';
   if (getBool(args, 'readonly')) partial.readonly = true;
-  if (getBool(args, 'check-permissions')) partial.checkPermissions = true;
+  const access = getString(args, 'access');
+  if (access !== undefined && access !== 'client' && access !== 'user') throw new UsageError(`--access wants client or user, not "${access}"`);
+  if (getBool(args, 'check-permissions')) {
+    if (access === 'client') throw new UsageError('--check-permissions is --access user: it contradicts --access client');
+    partial.access = 'user';
+  } else if (access !== undefined) partial.access = access;
   const fds = getInt(args, 'max-cached-fds');
   if (fds !== undefined) partial.maxCachedFds = fds;
   const remembered = getInt(args, 'max-remembered-nodes');

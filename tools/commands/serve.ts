@@ -30,7 +30,6 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'listen', kind: 'string', arg: 'tcp:HOST:PORT|unix:PATH|stdio|fd:R,W', help: `where to serve (default tcp:${DEFAULT_TCP_HOST}:${DEFAULT_TCP_PORT})` },
   { name: 'export', kind: 'list', arg: 'NAME=DIR', help: 'serve DIR too, to attaches with aname NAME (repeatable)' },
   { name: 'msize', kind: 'integer', arg: 'N', help: 'largest 9P message size granted (default 1048576)' },
-  { name: 'access', kind: 'string', arg: 'client|user', help: 'who checks permissions: the guest kernel (client, default) or the server per user' },
   { name: 'max-locks', kind: 'integer', arg: 'N', help: 'byte-range lock ranges one connection may hold in one export; more fail with ENOLCK (default 16384)' },
   { name: 'allow-uid', kind: 'list', arg: 'UID', help: 'tcp: also accept local processes of this uid (repeatable; default: the serving uid and root only)' },
   { name: 'trust-network', kind: 'boolean', help: 'allow a non-loopback tcp address: anyone who can reach it can act as any user, root included' },
@@ -81,11 +80,6 @@ export function serverOptionsFromArgs(args: ParsedArgs, trace: boolean, logger: 
   const o: Partial<ServerOptions> = { logger, trace };
   const msize = getInt(args, 'msize');
   if (msize !== undefined) o.maxMsize = msize;
-  const access = getString(args, 'access');
-  if (access !== undefined) {
-    if (access !== 'client' && access !== 'user') throw new UsageError(`--access wants client or user, not "${access}"`);
-    o.access = access;
-  }
   const squash = getString(args, 'squash');
   if (squash !== undefined) {
     if (squash !== 'none' && squash !== 'root' && squash !== 'all') throw new UsageError(`--squash wants none, root or all, not "${squash}"`);
@@ -209,7 +203,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     const where = listener?.description ?? (o.listen.kind === 'fd' ? `fd ${o.listen.read},${o.listen.write}` : '');
     const names = o.exports.map((e) => (e.name === '' ? e.options.path : `${e.name}=${e.options.path}`)).join(', ');
     const trusted = o.listen.kind === 'tcp' && !isLoopbackHost(o.listen.host) ? `; WARNING: --trust-network: anyone who can reach ${where.slice(4)} can act as any user, root included` : '';
-    process.stderr.write(`humbridge: ready: serving ${names} on ${where} (9P2000.L, 9P2000.u, 9P2000; access=${server.options.access})${trusted}\n`);
+    process.stderr.write(`humbridge: ready: serving ${names} on ${where} (9P2000.L, 9P2000.u, 9P2000; access=${o.exports[0]?.options.access ?? 'client'})${trusted}\n`);
     process.stderr.write(`humbridge: guest mount: ${mountHint(o.listen, msize, listener)}\n`);
     // once: a second signal gets the default action and ends the process at
     // once, for a user who does not want to wait for the requests in flight.

@@ -214,7 +214,7 @@ async function read(ctx: RequestContext, msg: Msg<'Tread'>): Promise<Reply> {
     return readDirStats(ctx, f, open, msg.offset, count);
   }
   if (open.kind !== 'file') throw protocolError('EINVAL', 'read', 'nothing to read');
-  const early = await takeReadAhead(s, open, ctx.tag, msg.offset, count);
+  const early = await takeReadAhead(open, ctx.tag, msg.offset, count);
   if (early !== undefined) {
     afterRead(s, f, open, msg.offset, count, early.frame.length - DATA_REPLY_HEADER);
     return early;

@@ -23,7 +23,7 @@ import {
   packDirents,
   type Dirent,
 } from '../../codec/index.js';
-import { O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, makedev, type SetAttr } from '../../../src/types.js';
+import { NS_PER_SEC, O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, makedev, splitNs, type SetAttr } from '../../../src/types.js';
 import { withGid } from '../creds.js';
 import { changeFid, followFile, releaseFid, releaseOpen, type Fid, type OpenState } from '../fids.js';
 import { qidOf, qidTypeOfDtype } from '../qid.js';
@@ -31,8 +31,6 @@ import { protocolError } from '../replies.js';
 import { dirFid, handleOf, nameInParent, newFid, plainFid, withOpenSlot, XATTR_SIZE_MAX } from './common.js';
 import { LOCK_HANDLERS } from './locks.js';
 import type { FrameReply, HandlerTable, Msg, Reply, RequestContext } from './types.js';
-
-const NS = 1_000_000_000n;
 
 async function statfs(ctx: RequestContext, msg: Msg<'Tstatfs'>): Promise<Reply> {
   const f = ctx.session.fids.get(msg.fid, 'statfs');
@@ -54,6 +52,7 @@ async function statfs(ctx: RequestContext, msg: Msg<'Tstatfs'>): Promise<Reply> 
 async function lopen(ctx: RequestContext, msg: Msg<'Tlopen'>): Promise<Reply> {
   const f = plainFid(ctx, msg.fid, 'lopen');
   const vfs = f.exp.vfs;
+  const ledger = ctx.session.refs.ledger(f.exp);
   const flags = dotlToLinuxFlags(msg.flags) & ~(O_CREAT | O_EXCL);
   const dir = f.qid.type === QTDIR;
   if (dir && (flags & O_ACCMODE) !== O_RDONLY) throw protocolError('EISDIR', 'lopen', 'directories open for reading only');
@@ -62,9 +61,9 @@ async function lopen(ctx: RequestContext, msg: Msg<'Tlopen'>): Promise<Reply> {
     'lopen',
     () =>
       withOpenSlot(ctx, 'lopen', async (slot): Promise<OpenState> =>
-        dir ? { kind: 'dir', handle: await vfs.opendir(f.cred, f.node), slot } : { kind: 'file', handle: await vfs.open(f.cred, f.node, flags), flags, slot },
+        dir ? { kind: 'dir', handle: await ledger.opendir(f.cred, f.node), slot } : { kind: 'file', handle: await ledger.open(f.cred, f.node, flags), flags, slot },
       ),
-    (open) => releaseOpen(f.exp, open),
+    (open) => releaseOpen(ledger, open),
   );
   f.qid = qidOf(await vfs.getattr(f.node, handleOf(f)));
   return { type: 'Rlopen', qid: f.qid, iounit: ctx.session.iounit };
@@ -74,12 +73,18 @@ async function lcreate(ctx: RequestContext, msg: Msg<'Tlcreate'>): Promise<Reply
   const s = ctx.session;
   const f = dirFid(ctx, msg.fid, 'lcreate');
   const flags = dotlToLinuxFlags(msg.flags) | O_CREAT;
+  const ledger = s.refs.ledger(f.exp);
   const { entry, handle, slot } = await changeFid(
     f,
     'lcreate',
-    () => withOpenSlot(ctx, 'lcreate', async (slot) => ({ ...(await f.exp.vfs.create(withGid(f.cred, msg.gid, s.options), f.node, msg.name, flags, msg.mode & 0o7777)), slot })),
+    () =>
+      withOpenSlot(ctx, 'lcreate', async (slot) => {
+        const made = await f.exp.vfs.create(withGid(f.cred, msg.gid, s.options), f.node, msg.name, flags, msg.mode & 0o7777);
+        ledger.opened(made.handle, 'file');
+        return { ...made, slot };
+      }),
     async (made) => {
-      await releaseOpen(f.exp, { kind: 'file', handle: made.handle, flags, slot: made.slot });
+      await releaseOpen(ledger, { kind: 'file', handle: made.handle, flags, slot: made.slot });
       f.exp.vfs.forget(made.entry.id, 1);
     },
   );
@@ -146,11 +151,6 @@ async function readlink(ctx: RequestContext, msg: Msg<'Treadlink'>): Promise<Rep
   return { type: 'Rreadlink', target: await f.exp.vfs.readlink(f.node) };
 }
 
-function split(ns: bigint): [bigint, bigint] {
-  if (ns < 0n) return [0n, 0n];
-  return [ns / NS, ns % NS];
-}
-
 /**
  * Rgetattr: the server may fill more than asked (diod protocol.md: "valid
  * ... may include more than requested"), so every field we have is sent:
@@ -160,10 +160,10 @@ function split(ns: bigint): [bigint, bigint] {
 async function getattr(ctx: RequestContext, msg: Msg<'Tgetattr'>): Promise<Reply> {
   const f = ctx.session.fids.get(msg.fid, 'getattr');
   const a = await f.exp.vfs.getattr(f.node, handleOf(f));
-  const [atime_sec, atime_nsec] = split(a.atime);
-  const [mtime_sec, mtime_nsec] = split(a.mtime);
-  const [ctime_sec, ctime_nsec] = split(a.ctime);
-  const [btime_sec, btime_nsec] = split(a.btime);
+  const [atime_sec, atime_nsec] = splitNs(a.atime);
+  const [mtime_sec, mtime_nsec] = splitNs(a.mtime);
+  const [ctime_sec, ctime_nsec] = splitNs(a.ctime);
+  const [btime_sec, btime_nsec] = splitNs(a.btime);
   const valid = P9_GETATTR_BASIC | P9_GETATTR_GEN | (a.btime > 0n ? P9_GETATTR_BTIME : 0n);
   f.qid = qidOf(a);
   return {
@@ -204,8 +204,8 @@ async function setattr(ctx: RequestContext, msg: Msg<'Tsetattr'>): Promise<Reply
   if (v & P9_SETATTR_UID) set.uid = msg.uid;
   if (v & P9_SETATTR_GID) set.gid = msg.gid;
   if (v & P9_SETATTR_SIZE) set.size = msg.size;
-  if (v & P9_SETATTR_ATIME) set.atime = v & P9_SETATTR_ATIME_SET ? msg.atime_sec * NS + msg.atime_nsec : 'now';
-  if (v & P9_SETATTR_MTIME) set.mtime = v & P9_SETATTR_MTIME_SET ? msg.mtime_sec * NS + msg.mtime_nsec : 'now';
+  if (v & P9_SETATTR_ATIME) set.atime = v & P9_SETATTR_ATIME_SET ? msg.atime_sec * NS_PER_SEC + msg.atime_nsec : 'now';
+  if (v & P9_SETATTR_MTIME) set.mtime = v & P9_SETATTR_MTIME_SET ? msg.mtime_sec * NS_PER_SEC + msg.mtime_nsec : 'now';
   if (Object.keys(set).length > 0) await f.exp.vfs.setattr(f.cred, f.node, set, handleOf(f));
   return { type: 'Rsetattr' };
 }

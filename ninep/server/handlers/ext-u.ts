@@ -4,7 +4,7 @@
 // v9fs writes it: "%d\n") and stat with numeric ids.
 
 import { DMDEVICE, DMDIR, DMLINK, DMNAMEDPIPE, DMSOCKET, DMSYMLINK, NONUNAME, OREAD, ORCLOSE, openModeToLinuxFlags, type Stat, type StatU } from '../../codec/index.js';
-import { O_CREAT, O_EXCL, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK, makedev, type Cred, type Entry, type HandleId, type SetAttr } from '../../../src/types.js';
+import { NS_PER_SEC, O_CREAT, O_EXCL, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK, makedev, type Cred, type Entry, type HandleId, type SetAttr } from '../../../src/types.js';
 import { uidOfName } from '../creds.js';
 import { changeFid, followFile, releaseOpen, type Fid, type OpenState } from '../fids.js';
 import { qidOf } from '../qid.js';
@@ -20,6 +20,7 @@ const U64_DONT_TOUCH = 0xffffffffffffffffn;
 async function open(ctx: RequestContext, msg: Msg<'Topen'>): Promise<Reply> {
   const f = plainFid(ctx, msg.fid, 'open');
   const vfs = f.exp.vfs;
+  const ledger = ctx.session.refs.ledger(f.exp);
   const dir = (f.qid.type & 0x80) !== 0;
   // open(5): directories may only be opened for reading.
   if (dir && ((msg.mode & 3) !== OREAD || msg.mode & ORCLOSE)) throw protocolError('EISDIR', 'open', 'directories open for reading only');
@@ -30,11 +31,11 @@ async function open(ctx: RequestContext, msg: Msg<'Topen'>): Promise<Reply> {
       const attr = await vfs.getattr(f.node);
       const flags = openModeToLinuxFlags(msg.mode);
       const state = await withOpenSlot(ctx, 'open', async (slot): Promise<OpenState> =>
-        dir ? { kind: 'dir', handle: await vfs.opendir(f.cred, f.node), slot } : { kind: 'file', handle: await vfs.open(f.cred, f.node, flags), flags, slot },
+        dir ? { kind: 'dir', handle: await ledger.opendir(f.cred, f.node), slot } : { kind: 'file', handle: await ledger.open(f.cred, f.node, flags), flags, slot },
       );
       return { attr, state };
     },
-    (got) => releaseOpen(f.exp, got.state),
+    (got) => releaseOpen(ledger, got.state),
   );
   f.open = state;
   f.orclose = (msg.mode & ORCLOSE) !== 0;
@@ -75,7 +76,7 @@ async function createEntry(
   if (msg.perm & DMDIR) {
     entry = await vfs.mkdir(cred, f.node, msg.name, perm);
     try {
-      state = { kind: 'dir', handle: await vfs.opendir(cred, entry.id), slot };
+      state = { kind: 'dir', handle: await s.refs.ledger(f.exp).opendir(cred, entry.id), slot };
     } catch (e) {
       vfs.forget(entry.id, 1);
       throw e;
@@ -106,6 +107,7 @@ async function createEntry(
     // create(5): creating a name that exists is an error.
     const flags = openModeToLinuxFlags(msg.mode) | O_CREAT | O_EXCL;
     const made: { entry: Entry; handle: HandleId } = await vfs.create(cred, f.node, msg.name, flags, perm);
+    s.refs.ledger(f.exp).opened(made.handle, 'file');
     entry = made.entry;
     state = { kind: 'file', handle: made.handle, flags, slot };
     orclose = (msg.mode & ORCLOSE) !== 0;
@@ -123,7 +125,7 @@ async function create(ctx: RequestContext, msg: Msg<'Tcreate'>): Promise<Reply> 
   // 9P2000 carries no group: in the client access model new files take the
   // directory's group (BSD semantics); in the user model the attach's.
   let cred: Cred = f.cred;
-  if (s.options.access === 'client') cred = { ...f.cred, gid: (await vfs.getattr(f.node)).gid };
+  if (vfs.accessModel === 'client') cred = { ...f.cred, gid: (await vfs.getattr(f.node)).gid };
   const { entry, state, orclose } = await changeFid(
     f,
     'create',
@@ -135,7 +137,7 @@ async function create(ctx: RequestContext, msg: Msg<'Tcreate'>): Promise<Reply> 
         return made;
       }),
     async (made) => {
-      await releaseOpen(f.exp, made.state);
+      await releaseOpen(s.refs.ledger(f.exp), made.state);
       vfs.forget(made.entry.id, 1);
     },
   );
@@ -178,8 +180,8 @@ async function wstat(ctx: RequestContext, msg: Msg<'Twstat'>): Promise<Reply> {
   const dotu = ctx.dialect === '9P2000.u';
   const set: SetAttr = {};
   if (st.mode !== U32_DONT_TOUCH) set.mode = permOfDmMode(st.mode, dotu);
-  if (st.atime !== U32_DONT_TOUCH) set.atime = BigInt(st.atime) * 1_000_000_000n;
-  if (st.mtime !== U32_DONT_TOUCH) set.mtime = BigInt(st.mtime) * 1_000_000_000n;
+  if (st.atime !== U32_DONT_TOUCH) set.atime = BigInt(st.atime) * NS_PER_SEC;
+  if (st.mtime !== U32_DONT_TOUCH) set.mtime = BigInt(st.mtime) * NS_PER_SEC;
   if (st.length !== U64_DONT_TOUCH) set.size = st.length;
   const uid = idOf('n_uid' in st ? st.n_uid : undefined, st.uid, 'wstat');
   const gid = idOf('n_gid' in st ? st.n_gid : undefined, st.gid, 'wstat');

@@ -10,8 +10,9 @@
 // (v9fs_file_do_lock) answers P9_LOCK_BLOCKED by sleeping for the session's
 // lock timeout (30 s by default) and asking again. To spare the guest most
 // of those sleeps, the server keeps a conflicting blocking request waiting
-// for up to ServerOptions.blockingLockWait, trying again each time a client
-// of the export unlocks or closes a file; it answers P9_LOCK_BLOCKED when
+// (Vfs.setlkw) for up to ServerOptions.blockingLockWait, trying again each
+// time anyone (any client, any front end of the Vfs) unlocks or closes a
+// file; it answers P9_LOCK_BLOCKED when
 // that time is up, when the request is flushed (the guest process was
 // killed) or when the connection closes.
 //
@@ -64,33 +65,24 @@ async function lock(ctx: RequestContext, msg: Msg<'Tlock'>): Promise<Reply> {
   const handle = openHandle(f, 'lock');
   const range: LockRange = { type: lockType(msg.lock_type, 'lock'), start: msg.start, length: msg.length, pid: msg.proc_id };
   const owner = lockOwner(s.id, msg.proc_id, msg.client_id);
-  const { vfs, locks } = f.exp;
+  const vfs = f.exp.vfs;
   const quota = { holder: `session ${s.id}`, max: s.options.maxLocks };
-  const deadline = Date.now() + s.options.blockingLockWait;
-  for (;;) {
-    const waiter = locks.waiter(ctx.signal);
-    let granted: boolean;
-    try {
-      granted = await vfs.setlk(handle, owner, range, quota);
-    } catch (e) {
-      waiter.cancel();
-      throw e;
-    }
-    if (granted) {
-      waiter.cancel();
-      // An unlock, or a lock replacing a stronger one, may let a waiter in.
-      locks.notify();
-      return { type: 'Rlock', status: P9_LOCK_SUCCESS };
-    }
-    const left = deadline - Date.now();
-    if (!(msg.flags & P9_LOCK_FLAGS_BLOCK) || ctx.signal.aborted || left <= 0) {
-      waiter.cancel();
-      return { type: 'Rlock', status: P9_LOCK_BLOCKED };
-    }
-    const timer = setTimeout(waiter.cancel, left);
-    await waiter.woken;
+  if (!(msg.flags & P9_LOCK_FLAGS_BLOCK)) {
+    const granted = await vfs.setlk(handle, owner, range, quota);
+    return { type: 'Rlock', status: granted ? P9_LOCK_SUCCESS : P9_LOCK_BLOCKED };
+  }
+  // Waits in the Vfs until the lock is free, the wait is up, or the request is flushed.
+  const stop = new AbortController();
+  const abort = (): void => stop.abort();
+  const timer = setTimeout(abort, s.options.blockingLockWait);
+  ctx.signal.addEventListener('abort', abort, { once: true });
+  if (ctx.signal.aborted) abort();
+  try {
+    const granted = await vfs.setlkw(handle, owner, range, stop.signal, quota);
+    return { type: 'Rlock', status: granted ? P9_LOCK_SUCCESS : P9_LOCK_BLOCKED };
+  } finally {
     clearTimeout(timer);
-    if (ctx.signal.aborted) return { type: 'Rlock', status: P9_LOCK_BLOCKED };
+    ctx.signal.removeEventListener('abort', abort);
   }
 }
 

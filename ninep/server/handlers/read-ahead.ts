@@ -5,12 +5,12 @@
 // `count` bytes into a reply buffer, and the next Tread for exactly that
 // range is answered from it.
 //
-// Coherence: the server counts every request that may change a file
-// (Server.generation, bumped when such a request starts and when it ends).
-// A read-ahead is used only if no such request started or ended since it
-// began, so a client never reads around its own or another 9P client's
-// completed writes. Writers on the host itself are not seen, exactly as
-// with any read that raced them.
+// Coherence: the server listens to the changes of each exported Vfs
+// (Vfs.onChange) and drops every read-ahead of a file as soon as that file
+// changes (a write, a truncate, any change through any client, export or
+// front end of the same Vfs; the Vfs announces it before the writing call
+// returns), so a client never reads around a completed write. Writers on
+// the host itself are not seen, exactly as with any read that raced them.
 //
 // Memory: a read-ahead buffer is as large as the read (up to msize) and
 // would stay on an open fid its client left idle. The server keeps all of
@@ -19,6 +19,8 @@
 // again when they come.
 
 import { beginRread, finishData, DATA_REPLY_HEADER } from '../../codec/index.js';
+import type { NodeId } from '../../../src/types.js';
+import type { Vfs } from '../../../src/vfs.js';
 import type { Fid, FileOpen } from '../fids.js';
 import type { Session } from '../session.js';
 import type { FrameReply } from './types.js';
@@ -30,7 +32,9 @@ export interface ReadAhead {
   owner: ReadAheads;
   offset: bigint;
   count: number;
-  generation: number;
+  /** The file read, dropped when it changes. */
+  vfs: Vfs;
+  node: NodeId;
   buf: Buffer;
   release: (() => void) | undefined;
   /** Bytes read; rejects as the read would. */
@@ -40,6 +44,8 @@ export interface ReadAhead {
 /** The read-aheads of the whole server, oldest first, within a byte limit. */
 export class ReadAheads {
   private readonly live = new Map<ReadAhead, FileOpen>();
+  /** The live ones by file, to drop them when it changes. */
+  private readonly byNode = new Map<Vfs, Map<NodeId, Set<ReadAhead>>>();
   private bytes = 0;
 
   constructor(readonly limit: number) {}
@@ -52,10 +58,9 @@ export class ReadAheads {
   /** Makes room for `n` bytes by dropping the oldest; false when `n` alone is too many. */
   admit(n: number): boolean {
     if (n > this.limit) return false;
-    for (const [a, open] of this.live) {
+    for (const a of this.live.keys()) {
       if (this.bytes + n <= this.limit) break;
-      if (open.ahead === a) open.ahead = undefined;
-      void discardReadAhead(a);
+      this.drop(a);
     }
     return true;
   }
@@ -63,11 +68,39 @@ export class ReadAheads {
   add(a: ReadAhead, open: FileOpen): void {
     this.live.set(a, open);
     this.bytes += a.buf.length;
+    let nodes = this.byNode.get(a.vfs);
+    if (nodes === undefined) this.byNode.set(a.vfs, (nodes = new Map()));
+    let set = nodes.get(a.node);
+    if (set === undefined) nodes.set(a.node, (set = new Set()));
+    set.add(a);
+  }
+
+  /** Settles once every read-ahead kept now has finished reading (for tests). */
+  async finished(): Promise<void> {
+    await Promise.allSettled([...this.live.keys()].map((a) => a.done));
+  }
+
+  /** `node` of `vfs` changed: its read-aheads may hold old bytes. */
+  changed(vfs: Vfs, node: NodeId): void {
+    const set = this.byNode.get(vfs)?.get(node);
+    if (set !== undefined) for (const a of [...set]) this.drop(a);
   }
 
   /** No longer kept (taken by its read, discarded or dropped). */
   forget(a: ReadAhead): void {
-    if (this.live.delete(a)) this.bytes -= a.buf.length;
+    if (!this.live.delete(a)) return;
+    this.bytes -= a.buf.length;
+    const nodes = this.byNode.get(a.vfs);
+    const set = nodes?.get(a.node);
+    set?.delete(a);
+    if (set?.size === 0) nodes?.delete(a.node);
+    if (nodes?.size === 0) this.byNode.delete(a.vfs);
+  }
+
+  private drop(a: ReadAhead): void {
+    const open = this.live.get(a);
+    if (open?.ahead === a) open.ahead = undefined;
+    void discardReadAhead(a);
   }
 }
 
@@ -82,12 +115,12 @@ export function discardReadAhead(a: ReadAhead | undefined): Promise<void> {
 }
 
 /** The reply from a matching read-ahead, or undefined (then read as usual). */
-export async function takeReadAhead(s: Session, open: FileOpen, tag: number, offset: bigint, count: number): Promise<FrameReply | undefined> {
+export async function takeReadAhead(open: FileOpen, tag: number, offset: bigint, count: number): Promise<FrameReply | undefined> {
   const a = open.ahead;
   open.ahead = undefined;
   if (a === undefined) return undefined;
   a.owner.forget(a);
-  if (a.offset !== offset || a.count !== count || a.generation !== s.generation) {
+  if (a.offset !== offset || a.count !== count) {
     void discardReadAhead(a);
     return undefined;
   }
@@ -117,6 +150,6 @@ export function afterRead(s: Session, f: Fid, open: FileOpen, offset: bigint, co
   const at = open.nextOffset;
   const done = f.exp.vfs.read(open.handle, at, buf.subarray(DATA_REPLY_HEADER, DATA_REPLY_HEADER + count));
   done.catch(() => {}); // a failed read-ahead is reported by the real read, if one comes
-  open.ahead = { owner, offset: at, count, generation: s.generation, buf, release, done };
+  open.ahead = { owner, offset: at, count, vfs: f.exp.vfs, node: f.node, buf, release, done };
   owner.add(open.ahead, open);
 }

@@ -17,14 +17,10 @@ import {
   type Stat,
   type StatU,
 } from '../../codec/index.js';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK, major, minor, type Attr, type NodeId } from '../../../src/types.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK, S_ISGID, S_ISUID, S_ISVTX, major, minor, splitNs, type Attr, type NodeId } from '../../../src/types.js';
 import type { Vfs } from '../../../src/vfs.js';
 import { nameOfId } from '../creds.js';
 import { qidOf } from '../qid.js';
-
-const S_ISUID = 0o4000;
-const S_ISGID = 0o2000;
-const S_ISVTX = 0o1000;
 
 /** The stat(5) mode word: DM* type bits and permission bits. */
 export function dmModeOf(mode: number, dotu: boolean): number {
@@ -55,8 +51,8 @@ export function permOfDmMode(dm: number, dotu: boolean): number {
 }
 
 function seconds(ns: bigint): number {
-  const s = ns / 1_000_000_000n;
-  return s < 0n ? 0 : s > 0xffffffffn ? 0xffffffff : Number(s);
+  const [s] = splitNs(ns);
+  return s > 0xffffffffn ? 0xffffffff : Number(s);
 }
 
 /** The .u extension: the symlink target, or "c|b major minor" for a device. */

@@ -26,7 +26,7 @@ async function code(p: Promise<unknown>): Promise<string | undefined> {
   return e instanceof NinepError ? e.code : e === undefined ? undefined : String(e);
 }
 
-testModes(test, "access 'user': the server enforces owner and mode for the attached uid", { server: { access: 'user' }, checkPermissions: true }, async (s) => {
+testModes(test, "access 'user': the server enforces owner and mode for the attached uid", { access: 'user' }, async (s) => {
   fs.writeFileSync(path.join(s.dir, 'secret'), 'root only');
   setHostMeta(s, 'secret', { perm: 0o600 });
   fs.mkdirSync(path.join(s.dir, 'locked'));

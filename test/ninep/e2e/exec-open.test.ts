@@ -31,7 +31,7 @@ async function openCode(who: { c: Client; root: number }, name: string, mode: nu
 }
 
 for (const version of ['9P2000.u', '9P2000'] as const) {
-  testModes(test, `${version}: OEXEC needs execute permission and not read; OREAD needs read`, { server: { access: 'user' }, checkPermissions: true }, async (s) => {
+  testModes(test, `${version}: OEXEC needs execute permission and not read; OREAD needs read`, { access: 'user' }, async (s) => {
     for (const [name, perm] of [['xonly', 0o711], ['ronly', 0o644]] as const) {
       fs.writeFileSync(path.join(s.dir, name), '#!/bin/sh\n');
       setHostMeta(s, name, { uid: 0, gid: 0, perm });

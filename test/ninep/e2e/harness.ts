@@ -54,8 +54,8 @@ export interface ServeOptions {
   server?: Partial<ServerOptions>;
   unix?: boolean;
   readonly?: boolean;
-  /** Open the exports with checkPermissions (for the server's 'user' access model). */
-  checkPermissions?: boolean;
+  /** The exports' access model (ExportOptions.access; default client). */
+  access?: 'client' | 'user';
   /** More export options for every export (allowSetuid, allowDevices, ...). */
   exportOptions?: Partial<ExportOptions>;
 }
@@ -83,12 +83,11 @@ export async function serve(opts: ServeOptions = {}): Promise<Served> {
     const dirs = new Map<string, string>();
     const exportDirs = new Map<string, string>();
     const exports = new Map<string, Vfs>();
-    const check = opts.checkPermissions ?? false;
     const open = async (name: string, folder: string, readonly: boolean): Promise<void> => {
       const dataDir = makeExportFolder(folder, mode, total);
       // The server's logger, if a test gave one, hears the exports too.
       const logger = opts.server?.logger;
-      const vfs = await openExport({ ...opts.exportOptions, path: folder, mode, readonly, checkPermissions: check, ...(logger === undefined ? {} : { logger }) });
+      const vfs = await openExport({ ...opts.exportOptions, path: folder, mode, readonly, access: opts.access ?? 'client', ...(logger === undefined ? {} : { logger }) });
       vfss.push(vfs);
       exports.set(name, vfs);
       dirs.set(name, dataDir);

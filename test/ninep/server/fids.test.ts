@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FidTable, NodeRefs, releaseFid, type Fid } from '../../../ninep/server/fids.js';
 import { NO_HOLD } from '../../../ninep/server/limits.js';
-import { LockSignal, type ServedExport } from '../../../ninep/server/exports.js';
+import type { ServedExport } from '../../../ninep/server/exports.js';
 import { VfsError } from '../../../src/errors.js';
 import { openExport } from '../../../src/index.js';
 import type { CoreVfs } from '../../../src/core.js';
@@ -17,7 +17,7 @@ test('NodeRefs: several users of a node hold the Vfs references until the last o
   const vfs = await openExport({ path: tmp.dir });
   try {
     fs.writeFileSync(path.join(tmp.dir, 'f'), '');
-    const exp: ServedExport = { name: '', vfs, locks: new LockSignal() };
+    const exp: ServedExport = { name: '', vfs };
     const refs = new NodeRefs();
     const base = (vfs as CoreVfs).stats.nodes;
     const e1 = await vfs.lookup(root, vfs.root, Buffer.from('f'));
@@ -50,7 +50,7 @@ test('FidTable: unknown fids are EBADF, reuse is EBADF, the limit is EMFILE; rel
   const tmp = tmpExport();
   const vfs = await openExport({ path: tmp.dir });
   try {
-    const exp: ServedExport = { name: '', vfs, locks: new LockSignal() };
+    const exp: ServedExport = { name: '', vfs };
     const t = new FidTable(2);
     const code = (fn: () => void): string => {
       try {
@@ -87,21 +87,26 @@ test('FidTable: unknown fids are EBADF, reuse is EBADF, the limit is EMFILE; rel
   }
 });
 
-test('LockSignal: a waiter wakes on notify or abort, and cancel unregisters it', async () => {
-  const s = new LockSignal();
-  const ac = new AbortController();
-  const a = s.waiter(ac.signal);
-  const b = s.waiter(ac.signal);
-  assert.is(s.waiting, 2);
-  b.cancel();
-  assert.is(s.waiting, 1);
-  s.notify();
-  await a.woken;
-  assert.is(s.waiting, 0);
-  const c = s.waiter(ac.signal);
-  ac.abort();
-  await c.woken;
-  assert.is(s.waiting, 0);
+test('NodeRefs.releaseAll: what a connection still holds (references, handles through its ledgers) all goes back', async () => {
+  const tmp = tmpExport();
+  const vfs = await openExport({ path: tmp.dir });
+  try {
+    fs.writeFileSync(path.join(tmp.dir, 'f'), '');
+    const exp: ServedExport = { name: '', vfs };
+    const refs = new NodeRefs();
+    const e = await vfs.lookup(root, vfs.root, Buffer.from('f'));
+    refs.adopt(exp, e);
+    refs.share(exp, e.id);
+    await refs.ledger(exp).open(root, e.id, 2);
+    await refs.ledger(exp).opendir(root, vfs.root);
+    assert.equal((vfs as CoreVfs).stats, { ...(vfs as CoreVfs).stats, nodes: 2, handles: 2 });
+    assert.equal(await refs.releaseAll(), { handles: 2, refs: 1 });
+    assert.is(refs.size, 0);
+    assert.equal((vfs as CoreVfs).stats, { ...(vfs as CoreVfs).stats, nodes: 1, handles: 0 });
+  } finally {
+    await vfs.close();
+    tmp.cleanup();
+  }
 });
 
 test.run();

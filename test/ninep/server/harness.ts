@@ -153,10 +153,10 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { options?: Partial<ServerOptions>; exports?: Record<string, string>; checkPermissions?: boolean; exportOptions?: Partial<ExportOptions> } = {},
+  opts: { options?: Partial<ServerOptions>; exports?: Record<string, string>; exportOptions?: Partial<ExportOptions> } = {},
 ): Promise<Harness> {
   const tmp = tmpExport('humbridge-9p-');
-  const vfs = await openExport({ ...opts.exportOptions, path: tmp.dir, checkPermissions: opts.checkPermissions ?? false });
+  const vfs = await openExport({ ...opts.exportOptions, path: tmp.dir });
   const extra = new Map<string, Vfs>();
   for (const [name, dir] of Object.entries(opts.exports ?? {})) extra.set(name, await openExport({ path: dir }));
   // Lock waits end when the test says so, not by the server's short default.
@@ -195,7 +195,7 @@ export async function startHarness(
       return pair as [WireConn, WireConn];
     },
     stats: () => (vfs as CoreVfs).stats,
-    exportLocks: () => (server.exportFor('') as { locks: { waiting: number } }).locks,
+    exportLocks: () => ({ waiting: (vfs as CoreVfs).lockWaiters }),
     async stop() {
       try {
         for (const c of conns) c.sock.destroy();

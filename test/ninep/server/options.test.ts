@@ -2,10 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_SERVER_OPTIONS, resolveServerOptions, ServerOptionsError } from '../../../ninep/server/options.js';
 
-test('defaults: 1 MiB msize, client access model, nobody for unknown users', () => {
+test('defaults: 1 MiB msize, nobody for unknown users', () => {
   const o = resolveServerOptions();
   assert.is(o.maxMsize, 1 << 20);
-  assert.is(o.access, 'client');
   assert.is(o.defaultUid, 65534);
   assert.is(o.maxLocks, 16384);
   assert.equal([o.squash, o.anonUid, o.anonGid], ['none', 65534, 65534]);
@@ -20,7 +19,6 @@ test('validation: each bad field is refused with its name', () => {
     ['maxInFlight', { maxInFlight: 70000 }],
     ['writeHighWater', { writeHighWater: -1 }],
     ['defaultUid', { defaultUid: 0xffffffff }],
-    ['access', { access: 'everyone' }],
     ['maxLocks', { maxLocks: 0 }],
     ['maxLocks', { maxLocks: 2.5 }],
     ['squash', { squash: 'some' }],
@@ -37,7 +35,7 @@ test('validation: each bad field is refused with its name', () => {
   for (const [name, partial] of bad) {
     assert.throws(() => resolveServerOptions(partial), (e: unknown) => e instanceof ServerOptionsError && e.message.includes(name));
   }
-  assert.is(resolveServerOptions({ maxMsize: 8192, access: 'user' }).maxMsize, 8192);
+  assert.is(resolveServerOptions({ maxMsize: 8192 }).maxMsize, 8192);
 });
 
 test.run();

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { encode, dialect9P2000L, NOFID, NONUNAME } from '../../../ninep/index.js';
 import { LINUX_ERRNO } from '../../../src/errno.js';
 import { openFdCount, waitFor } from '../../helpers/tmp-export.js';
+import type { CoreVfs } from '../../../src/core.js';
 import { startHarness, WireConn } from './harness.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -257,6 +258,49 @@ test('attach: no authentication (Tauth refused, any afid accepted)', async () =>
     assert.is(await c.err({ type: 'Tauth', afid: 1, uname: 'root', aname: '', n_uname: NONUNAME }), E.ENOENT);
     await c.ok({ type: 'Tattach', fid: 0, afid: NOFID, uname: 'root', aname: '', n_uname: 0 }, 'Rattach');
     await c.ok({ type: 'Tattach', fid: 1, afid: 7, uname: 'root', aname: '', n_uname: 0 }, 'Rattach');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a connection dropped mid-way gives back every node reference, handle and lock: the node table is the root alone again', async () => {
+  const h = await startHarness();
+  try {
+    fs.mkdirSync(path.join(h.tmp.dir, 'd', 'e'), { recursive: true });
+    for (const n of ['f', 'g']) fs.writeFileSync(path.join(h.tmp.dir, 'd', 'e', n), 'data');
+    assert.is(h.stats().nodes, 1, 'only the root to begin with');
+    const holder = await h.session();
+    await holder.walk(0, 1, 'd', 'e', 'g');
+    await holder.ok({ type: 'Tlopen', fid: 1, flags: 2 }, 'Rlopen');
+    await holder.ok({ type: 'Tlock', fid: 1, lock_type: 1, flags: 0, start: 0n, length: 0n, proc_id: 1, client_id: 'h' }, 'Rlock');
+
+    const a = await h.session();
+    await a.walk(0, 1, 'd', 'e', 'f');
+    await a.ok({ type: 'Tlopen', fid: 1, flags: 2 }, 'Rlopen');
+    await a.ok({ type: 'Tlock', fid: 1, lock_type: 1, flags: 0, start: 0n, length: 0n, proc_id: 2, client_id: 'a' }, 'Rlock');
+    await a.walk(0, 2, 'd');
+    await a.ok({ type: 'Tlopen', fid: 2, flags: 0 }, 'Rlopen');
+    await a.ok({ type: 'Treaddir', fid: 2, offset: 0n, count: 100 }, 'Rreaddir');
+    await a.walk(0, 3, 'd', 'e');
+    await a.ok({ type: 'Tlcreate', fid: 3, name: Buffer.from('new'), flags: 2, mode: 0o644, gid: 0 }, 'Rlcreate');
+    await a.walk(0, 4, 'd');
+    await a.walk(4, 5, 'e');
+    await a.walk(0, 6, 'd', 'e', 'g');
+    await a.ok({ type: 'Tlopen', fid: 6, flags: 2 }, 'Rlopen');
+    // Mid-way: a blocking lock waiting for the holder's, and half a frame.
+    void a.send({ type: 'Tlock', fid: 6, lock_type: 1, flags: 1, start: 0n, length: 0n, proc_id: 3, client_id: 'a' });
+    await waitFor(() => h.exportLocks().waiting === 1);
+    a.raw(Buffer.from([100, 0, 0, 0, 110]));
+    assert.is(h.stats().handles, 5);
+    a.sock.destroy();
+    await waitFor(() => h.server.connections === 1);
+    assert.is(h.stats().handles, 1, 'only the holder\'s handle is left');
+    assert.is(h.exportLocks().waiting, 0);
+    assert.is((h.vfs as CoreVfs).lockCount, 1, 'the dropped connection\'s lock went with its handle');
+    await holder.close();
+    await waitFor(() => h.server.connections === 0);
+    assert.equal(h.stats(), { ...h.stats(), nodes: 1, handles: 0 }, 'the node table is the root alone');
+    assert.is((h.vfs as CoreVfs).lockCount, 0);
   } finally {
     await h.stop();
   }

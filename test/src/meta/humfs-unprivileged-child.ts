@@ -12,7 +12,7 @@ const root = { uid: 0, gid: 0 };
 const B = (s: string): Buffer => Buffer.from(s);
 const show = (a: Attr) => ({ mode: a.mode, uid: a.uid, gid: a.gid, rdev: a.rdev.toString() });
 
-const vfs = await openExport({ path: dir, mode: 'humfs', checkPermissions: true });
+const vfs = await openExport({ path: dir, mode: 'humfs', access: 'user' });
 try {
   const out: Record<string, unknown> = { euid: process.geteuid?.(), egid: process.getegid?.() };
   const f = await vfs.create(root, vfs.root, B('passwd'), O_RDWR, 0o644);

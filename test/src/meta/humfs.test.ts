@@ -394,7 +394,7 @@ test('permission checks use the virtual owner and mode, not the host\'s', async 
       const r = await vfs.open(bob, f.entry.id, O_RDONLY);
       await vfs.release(r);
     },
-    { checkPermissions: true },
+    { access: 'user' },
   );
 });
 

@@ -1,11 +1,15 @@
 // Read-ahead: sequential readers get the right bytes, and a change made
-// through any 9P connection between two reads is always seen.
+// through any 9P connection, or through the Vfs itself (as the FUSE front
+// end or another server would), between two reads is always seen.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startHarness } from '../harness.js';
+import { O_RDWR } from '../../../../src/types.js';
+
+const ME = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 
 const CHUNK = 65536;
 
@@ -56,6 +60,30 @@ test('a write through another connection between sequential reads is seen', asyn
     await writer.ok(base, 'Rsetattr');
     const tail = await reader.ok({ type: 'Tread', fid: 1, offset: BigInt(4 * CHUNK), count: CHUNK }, 'Rread');
     assert.is(tail.data.length, 10);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a write through the Vfs itself, not through 9P, drops the read-ahead it makes stale', async () => {
+  const h = await startHarness({ options: { maxMsize: CHUNK + 24 } });
+  try {
+    fs.writeFileSync(path.join(h.tmp.dir, 'f'), Buffer.alloc(CHUNK * 4, 1));
+    const reader = await h.session();
+    await reader.walk(0, 1, 'f');
+    await reader.ok({ type: 'Tlopen', fid: 1, flags: 0 }, 'Rlopen');
+    for (let i = 0; i < 2; i++) await reader.ok({ type: 'Tread', fid: 1, offset: BigInt(i * CHUNK), count: CHUNK }, 'Rread');
+    // [2*CHUNK, 3*CHUNK) is now read ahead, with the old bytes.
+    assert.ok(h.server.readAheads.held > 0, 'a read-ahead is kept');
+    await h.server.readAheads.finished();
+    const e = await h.vfs.lookup(ME, h.vfs.root, Buffer.from('f'));
+    const w = await h.vfs.open(ME, e.id, O_RDWR);
+    await h.vfs.write(w, BigInt(2 * CHUNK), Buffer.alloc(CHUNK, 7));
+    await h.vfs.release(w);
+    h.vfs.forget(e.id, 1);
+    assert.is(h.server.readAheads.held, 0, 'the write dropped it');
+    const r = await reader.ok({ type: 'Tread', fid: 1, offset: BigInt(2 * CHUNK), count: CHUNK }, 'Rread');
+    assert.ok(r.data.equals(Buffer.alloc(CHUNK, 7)), 'the read returns the new bytes');
   } finally {
     await h.stop();
   }
