@@ -45,12 +45,16 @@ export async function serveChild(exportDir: string, sockDir: string, extra: read
     async stop() {
       await closeClients();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
+      const code = await exited;
+      fs.rmSync(sock, { force: true });
+      return code;
     },
     async kill() {
       await closeClients();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
+      // A killed server leaves its socket file behind.
+      fs.rmSync(sock, { force: true });
     },
   };
   try {
