@@ -240,6 +240,32 @@ export class FuseSession {
         return status(u, 0);
       case 'FLUSH':
         return status(u, 0);
+      case 'CREATE': {
+        // Without FUSE_DONT_MASK the kernel has applied the umask to `mode` already.
+        const { entry, handle } = await this.vfs.create(cred, id(), Buffer.from(m.name), m.flags, m.mode & 0o7777);
+        this.ledger.took(entry);
+        this.ledger.opened(handle, 'file');
+        return struct(u, { type: 'create_out', ...this.entryOut(entry), fh: BigInt(handle), open_flags: 0, backing_id: 0 });
+      }
+      case 'WRITE': {
+        const n = await this.vfs.write(Number(m.fh), m.offset, m.data);
+        return struct(u, { type: 'write_out', size: n });
+      }
+      case 'MKDIR': {
+        const e = await this.vfs.mkdir(cred, id(), Buffer.from(m.name), m.mode & 0o7777);
+        this.ledger.took(e);
+        return this.entry(u, e);
+      }
+      case 'UNLINK':
+        await this.vfs.unlink(cred, id(), Buffer.from(m.name));
+        return status(u, 0);
+      case 'RMDIR':
+        await this.vfs.rmdir(cred, id(), Buffer.from(m.name));
+        return status(u, 0);
+      case 'RENAME':
+      case 'RENAME2':
+        await this.vfs.rename(cred, id(), Buffer.from(m.oldname), this.toVfs(m.newdir), Buffer.from(m.newname), m.type === 'RENAME2' ? m.flags : 0);
+        return status(u, 0);
       default:
         this.unsupported.add(m.type);
         this.log.debug(`fuse: ${m.type} answered ENOSYS`);

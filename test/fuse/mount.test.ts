@@ -134,6 +134,20 @@ gated(test, 'a file over 1 MiB reads byte-exact; odd names; ENOENT; hard links s
   assert.match(ino[0] ?? '', / 2$/);
 });
 
+gated(test, 'create, write (over 1 MiB), mkdir, rename, unlink and rmdir reach the source tree', missing, async () => {
+  m = await mountFuse(vfs, mnt, { log: nullLogger });
+  const r = await sh('printf data > new && mkdir d && mv new d/moved && cat big.bin > d/copy && cat d/moved', mnt);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout.toString(), 'data');
+  assert.is(fs.readFileSync(path.join(tmp.dir, 'd', 'moved'), 'utf8'), 'data');
+  assert.ok(fs.readFileSync(path.join(tmp.dir, 'd', 'copy')).equals(BIG));
+  assert.not.ok(fs.existsSync(path.join(tmp.dir, 'new')));
+  const rm = await sh('rm d/moved d/copy && rmdir d && test ! -e d', mnt);
+  assert.is(rm.code, 0, rm.stderr);
+  assert.not.ok(fs.existsSync(path.join(tmp.dir, 'd')));
+  assert.match((await sh('rmdir sub', mnt)).stderr, /not empty/);
+});
+
 gated(test, 'unmount ends the session and gives back every reference', missing, async () => {
   m = await mountFuse(vfs, mnt, { log: nullLogger });
   assert.is((await sh('ls -R >/dev/null && cat sub/inner', mnt)).code, 0);
