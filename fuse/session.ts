@@ -6,11 +6,12 @@
 // stack logged; nothing a request does ends the session.
 
 import fs from 'node:fs';
-import type { Cred, Attr, Entry, NodeId, Vfs } from '../src/index.js';
+import type { Cred, Attr, Entry, NodeId, SetAttr, Vfs } from '../src/index.js';
 import { linuxErrnoOf, type Logger } from '../src/index.js';
 import { RefLedger } from '../src/ref-ledger.js';
 import {
   FuseDecodeError,
+  FATTR,
   FuseWriter,
   INIT,
   beginData,
@@ -255,6 +256,19 @@ export class FuseSession {
         const e = await this.vfs.mkdir(cred, id(), Buffer.from(m.name), m.mode & 0o7777);
         this.ledger.took(e);
         return this.entry(u, e);
+      }
+      case 'SETATTR': {
+        const v = m.valid;
+        const set: SetAttr = {};
+        if (v & FATTR.MODE) set.mode = m.mode & 0o7777;
+        if (v & FATTR.UID) set.uid = m.uid;
+        if (v & FATTR.GID) set.gid = m.gid;
+        if (v & FATTR.SIZE) set.size = m.size;
+        if (v & FATTR.ATIME) set.atime = v & FATTR.ATIME_NOW ? 'now' : m.atime * 1_000_000_000n + BigInt(m.atimensec);
+        if (v & FATTR.MTIME) set.mtime = v & FATTR.MTIME_NOW ? 'now' : m.mtime * 1_000_000_000n + BigInt(m.mtimensec);
+        // CTIME, LOCKOWNER, KILL_SUIDGID: the Vfs sets ctime itself and clears setuid bits on its own rules.
+        const fh = v & FATTR.FH ? Number(m.fh) : undefined;
+        return this.attrOut(u, await this.vfs.setattr(cred, id(), set, fh));
       }
       case 'UNLINK':
         await this.vfs.unlink(cred, id(), Buffer.from(m.name));

@@ -148,6 +148,17 @@ gated(test, 'create, write (over 1 MiB), mkdir, rename, unlink and rmdir reach t
   assert.match((await sh('rmdir sub', mnt)).stderr, /not empty/);
 });
 
+gated(test, 'SETATTR: chmod, truncate and touch -d reach the source tree', missing, async () => {
+  m = await mountFuse(vfs, mnt, { log: nullLogger });
+  const r = await sh('chmod 600 hello.txt && truncate -s 3 sub/inner && touch -d @1000000000 hello.txt && stat -c "%a %Y" hello.txt', mnt);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout.toString(), '600 1000000000\n');
+  const st = fs.statSync(path.join(tmp.dir, 'hello.txt'));
+  assert.is(st.mode & 0o7777, 0o600);
+  assert.is(st.mtimeMs, 1e12);
+  assert.is(fs.readFileSync(path.join(tmp.dir, 'sub', 'inner'), 'utf8'), 'inn');
+});
+
 gated(test, 'unmount ends the session and gives back every reference', missing, async () => {
   m = await mountFuse(vfs, mnt, { log: nullLogger });
   assert.is((await sh('ls -R >/dev/null && cat sub/inner', mnt)).code, 0);
