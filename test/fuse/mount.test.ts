@@ -11,6 +11,7 @@ import { openExport, nullLogger, type Vfs } from '../../src/index.js';
 import { mountFuse, MountError, type FuseMount } from '../../fuse/mount.js';
 import { gated, firstMissing, needRoot, needFile } from '../helpers/gate.js';
 import { tmpExport, type TmpExport } from '../helpers/tmp-export.js';
+import { openHumfsExport } from '../src/meta/humfs-helpers.js';
 
 const test = suite('fuse mount');
 const missing = firstMissing(needRoot('mount FUSE'), needFile('/dev/fuse', 'the kernel fuse module (modprobe fuse)'));
@@ -157,6 +158,30 @@ gated(test, 'SETATTR: chmod, truncate and touch -d reach the source tree', missi
   assert.is(st.mode & 0o7777, 0o600);
   assert.is(st.mtimeMs, 1e12);
   assert.is(fs.readFileSync(path.join(tmp.dir, 'sub', 'inner'), 'utf8'), 'inn');
+});
+
+gated(test, 'a humfs export: files made through the mount keep their virtual owners', missing, async () => {
+  const h = tmpExport('humbridge-fuse-mount-');
+  const hm = path.join(h.outside, 'mnt');
+  fs.mkdirSync(hm);
+  const hv = await openHumfsExport(h.dir);
+  let mount: FuseMount | undefined;
+  try {
+    mount = await mountFuse(hv, hm, { log: nullLogger });
+    const r = await sh('printf abc > f && mkdir d && chown 1234:5678 f && stat -c "%n %u %g %s %F %a" f d && cat f', hm);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout.toString(), 'f 1234 5678 3 regular file 644\nd 0 0 4096 directory 755\nabc');
+    // On the host the file belongs to the server's user: the owner lives in humfs metadata.
+    assert.is(fs.statSync(path.join(h.dir, 'data', 'f')).uid, 0);
+  } finally {
+    try {
+      if (mount) await mount.unmount();
+    } finally {
+      await noMountAt(hm);
+      await hv.close();
+      h.cleanup();
+    }
+  }
 });
 
 gated(test, 'unmount ends the session and gives back every reference', missing, async () => {
