@@ -270,6 +270,20 @@ export class FuseSession {
         const fh = v & FATTR.FH ? Number(m.fh) : undefined;
         return this.attrOut(u, await this.vfs.setattr(cred, id(), set, fh));
       }
+      case 'SYMLINK': {
+        const e = await this.vfs.symlink(cred, id(), Buffer.from(m.name), Buffer.from(m.link));
+        this.ledger.took(e);
+        return this.entry(u, e);
+      }
+      case 'LINK': {
+        const e = await this.vfs.link(cred, this.toVfs(m.oldnodeid), id(), Buffer.from(m.newname));
+        this.ledger.took(e);
+        return this.entry(u, e);
+      }
+      case 'FSYNC':
+        // FUSE_FSYNC_FDATASYNC is bit 0.
+        await this.vfs.fsync(Number(m.fh), (m.fsync_flags & 1) !== 0);
+        return status(u, 0);
       case 'UNLINK':
         await this.vfs.unlink(cred, id(), Buffer.from(m.name));
         return status(u, 0);

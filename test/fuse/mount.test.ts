@@ -184,6 +184,16 @@ gated(test, 'a humfs export: files made through the mount keep their virtual own
   }
 });
 
+gated(test, 'symlink, link and fsync through the mount', missing, async () => {
+  m = await mountFuse(vfs, mnt, { log: nullLogger });
+  const r = await sh('ln -s sub/inner sl && ln sub/inner hl && dd if=hello.txt of=synced conv=fsync 2>/dev/null && readlink sl && stat -c %h hl', mnt);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout.toString(), 'sub/inner\n2\n');
+  assert.is(fs.readlinkSync(path.join(tmp.dir, 'sl')), 'sub/inner');
+  assert.is(fs.statSync(path.join(tmp.dir, 'hl')).ino, fs.statSync(path.join(tmp.dir, 'sub', 'inner')).ino);
+  assert.is(fs.readFileSync(path.join(tmp.dir, 'synced'), 'utf8'), 'hello world\n');
+});
+
 gated(test, 'unmount ends the session and gives back every reference', missing, async () => {
   m = await mountFuse(vfs, mnt, { log: nullLogger });
   assert.is((await sh('ls -R >/dev/null && cat sub/inner', mnt)).code, 0);
