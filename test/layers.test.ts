@@ -75,6 +75,16 @@ const RULES: Rule[] = [
     forbids: (t) =>
       under('ninep')(t) || under('src/host')(t) || under('src/meta')(t) ? 'FUSE reaches the store only through the Vfs contract' : undefined,
   },
+  {
+    applies: (f) => under('fuse')(f) && !under('fuse/codec')(f),
+    forbids: (t, f) => {
+      if (t === 'node:child_process' && f !== 'fuse/mount.ts') return 'only fuse/mount.ts runs mount(8) and umount(8)';
+      if ((t === 'node:fs' || t === 'node:fs/promises') && f !== 'fuse/mount.ts' && f !== 'fuse/session.ts') {
+        return 'node:fs is only for /dev/fuse (the session) and the mountpoint (mount.ts)';
+      }
+      return undefined;
+    },
+  },
 ];
 
 const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
@@ -133,6 +143,9 @@ test('the scanner catches a forbidden import', () => {
   assert.equal(violations('fuse/codec/request.ts', "import { WireReader } from '../../src/wire/index.js';").length, 0);
   assert.equal(violations('fuse/codec/request.ts', "import fs from 'node:fs';").length, 1);
   assert.equal(violations('fuse/codec/request.ts', "import { Reader } from '../../ninep/codec/wire.js';").length, 2);
+  assert.equal(violations('fuse/mount.ts', "import { spawn } from 'node:child_process';").length, 0);
+  assert.equal(violations('fuse/handlers/x.ts', "import { spawn } from 'node:child_process';").length, 1);
+  assert.equal(violations('fuse/handlers/x.ts', "import fs from 'node:fs';").length, 1);
 });
 
 test('no module crosses a forbidden layer boundary', () => {

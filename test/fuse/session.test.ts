@@ -1,0 +1,98 @@
+// The FUSE dispatcher without a mount: encoded requests in, reply bytes out,
+// over the real Vfs of a temp hostfs export.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { openExport, nullLogger, type Vfs } from '../../src/index.js';
+import { FuseSession } from '../../fuse/session.js';
+import { decodeOutHeader, decodeReply, encodeRequest, OUT_HEADER_SIZE, type FuseRequest } from '../../fuse/codec/index.js';
+import { tmpExport, type TmpExport } from '../helpers/tmp-export.js';
+
+let tmp: TmpExport;
+let vfs: Vfs;
+let s: FuseSession;
+let unique = 100n;
+
+test.before.each(async () => {
+  tmp = tmpExport('humbridge-fuse-session-');
+  fs.writeFileSync(path.join(tmp.dir, 'a'), 'hello');
+  fs.symlinkSync('a', path.join(tmp.dir, 'l'));
+  vfs = await openExport({ path: tmp.dir, mode: 'hostfs' });
+  s = new FuseSession(vfs, { log: nullLogger });
+});
+test.after.each(async () => {
+  await s.ledger.releaseAll();
+  await vfs.close();
+  tmp.cleanup();
+});
+
+async function ask(nodeid: bigint, msg: FuseRequest): Promise<Buffer> {
+  const r = await s.handle(encodeRequest({ unique: ++unique, nodeid, uid: 0, gid: 0, pid: 1 }, msg));
+  assert.ok(r, `no reply to ${msg.type}`);
+  return r;
+}
+
+test('an unknown opcode is answered ENOSYS with its unique', async () => {
+  const req = Buffer.alloc(40);
+  req.writeUInt32LE(40, 0);
+  req.writeUInt32LE(4242, 4);
+  req.writeBigUInt64LE(77n, 8);
+  const r = await s.handle(req);
+  assert.ok(r);
+  assert.equal(decodeOutHeader(r), { len: 16, error: -os.constants.errno.ENOSYS, unique: 77n });
+  assert.ok(s.unsupported.has('opcode 4242'));
+});
+
+test('a known opcode without a handler is ENOSYS too', async () => {
+  const r = await ask(1n, { type: 'GETXATTR', size: 0, name: Buffer.from('user.x') } as FuseRequest);
+  assert.is(decodeOutHeader(r).error, -os.constants.errno.ENOSYS);
+  assert.ok(s.unsupported.has('GETXATTR'));
+});
+
+test('INIT answers 7.45 with max_write 1 MiB and only flags the kernel offered', async () => {
+  const r = await ask(0n, { type: 'INIT', major: 7, minor: 45, max_readahead: 131072, flags: 0x1 | 0x20, flags2: 0 });
+  const { header, reply } = decodeReply('init_out', r);
+  assert.is(header.error, 0);
+  assert.is(reply.major, 7);
+  assert.is(reply.minor, 45);
+  assert.is(reply.max_write, 1 << 20);
+  assert.is(reply.time_gran, 1);
+  assert.is(reply.flags, 0x1 | 0x20);
+});
+
+test('LOOKUP gives an entry that never uses nodeid 1; GETATTR of root is inode 1; FORGET gives back', async () => {
+  const { header, reply } = decodeReply('entry_out', await ask(1n, { type: 'LOOKUP', name: Buffer.from('a') }));
+  assert.is(header.error, 0);
+  assert.ok(reply.nodeid > 1n);
+  assert.is(reply.attr.ino, reply.nodeid);
+  assert.is(reply.attr.size, 5n);
+  assert.is(s.ledger.stats.refs, 1);
+  const root = decodeReply('attr_out', await ask(1n, { type: 'GETATTR', getattr_flags: 0, fh: 0n }));
+  assert.is(root.reply.attr.ino, 1n);
+  assert.is(await s.handle(encodeRequest({ unique: 5n, nodeid: reply.nodeid, uid: 0, gid: 0, pid: 1 }, { type: 'FORGET', nlookup: 1n })), null);
+  assert.is(s.ledger.stats.refs, 0);
+});
+
+test('ENOENT is the negative host errno; OPEN/READ/RELEASE read the bytes', async () => {
+  assert.is(decodeOutHeader(await ask(1n, { type: 'LOOKUP', name: Buffer.from('nope') })).error, -os.constants.errno.ENOENT);
+  const e = decodeReply('entry_out', await ask(1n, { type: 'LOOKUP', name: Buffer.from('a') })).reply;
+  const o = decodeReply('open_out', await ask(e.nodeid, { type: 'OPEN', flags: 0, open_flags: 0 })).reply;
+  const r = await ask(e.nodeid, { type: 'READ', fh: o.fh, offset: 1n, size: 100, read_flags: 0, lock_owner: 0n, flags: 0 });
+  assert.is(r.subarray(OUT_HEADER_SIZE).toString(), 'ello');
+  assert.is(s.ledger.stats.handles, 1);
+  await ask(e.nodeid, { type: 'RELEASE', fh: o.fh, flags: 0, release_flags: 0, lock_owner: 0n });
+  assert.is(s.ledger.stats.handles, 0);
+  const l = decodeReply('entry_out', await ask(1n, { type: 'LOOKUP', name: Buffer.from('l') })).reply;
+  assert.is((await ask(l.nodeid, { type: 'READLINK' })).subarray(OUT_HEADER_SIZE).toString(), 'a');
+});
+
+test('a handler that throws something unexpected answers EIO', async () => {
+  const broken = new FuseSession({ ...vfs, root: vfs.root, statfs: () => Promise.reject(new TypeError('boom')) } as Vfs, { log: nullLogger });
+  const r = await broken.handle(encodeRequest({ unique: 9n, nodeid: 1n, uid: 0, gid: 0, pid: 1 }, { type: 'STATFS' }));
+  assert.ok(r);
+  assert.equal(decodeOutHeader(r), { len: 16, error: -os.constants.errno.EIO, unique: 9n });
+});
+
+test.run();
