@@ -15,7 +15,7 @@ import {
   type FuseDirent,
   type FuseDirentPlus,
 } from '../../../fuse/codec/index.js';
-import { ATTR, ATTR_HEX, UNIQUE, out } from '../../fixtures/fuse/replies.js';
+import { ATTR_HEX, ENTRY, UNIQUE, out } from '../../fixtures/fuse/replies.js';
 import { hex, toHex } from '../../helpers/hex.js';
 
 const ENTRIES: FuseDirent[] = [
@@ -64,15 +64,6 @@ test('names must be non-empty, without / or NUL, at most 1024 bytes', () => {
   }
 });
 
-const ENTRY = {
-  nodeid: 2n,
-  generation: 1n,
-  entry_valid: 1n,
-  attr_valid: 1n,
-  entry_valid_nsec: 500_000_000,
-  attr_valid_nsec: 0,
-  attr: ATTR,
-};
 const PLUS: FuseDirentPlus[] = [
   { entry: ENTRY, dirent: { ino: 2n, off: 1n, type: 8, name: Buffer.from('a') } },
   { entry: { ...ENTRY, nodeid: 0n }, dirent: { ino: 3n, off: 2n, type: 8, name: Buffer.from('bcdefghi') } },
