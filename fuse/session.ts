@@ -7,39 +7,54 @@
 
 import fs from 'node:fs';
 import type { Cred, Attr, Entry, NodeId, SetAttr, Vfs } from '../src/index.js';
-import { linuxErrnoOf, type Logger } from '../src/index.js';
+import { linuxErrnoOf, O_ACCMODE, O_APPEND, O_RDWR, O_WRONLY, type Logger } from '../src/index.js';
 import { RefLedger } from '../src/ref-ledger.js';
 import {
   FuseDecodeError,
   FATTR,
-  FuseWriter,
   INIT,
   beginData,
   decodeRequest,
-  encodeReply,
-  encodeStatus,
   finishData,
   joinInitFlags,
   opcodeName,
   packDirents,
   packDirentsPlus,
   splitInitFlags,
+  direntPlusSize,
   type FuseAttr,
   type EntryOut,
+  type FuseDirentPlus,
   type FuseRequest,
   type InHeader,
 } from './codec/index.js';
+import { EINVAL, EIO, ENOSYS, ERANGE, data, fuseAttr, status, struct } from './reply.js';
+import { FuseLocks } from './locks.js';
+import { Invalidator, ownRequests } from './invalidate.js';
 
 export const FUSE_ROOT_ID = 1n;
 /** Largest WRITE payload negotiated; reads of /dev/fuse use buffers this big plus headers. */
 export const MAX_WRITE = 1 << 20;
 const READ_BUFFER = MAX_WRITE + 4096;
-const ENOSYS = 38;
-const EINVAL = 22;
-const EIO = 5;
 /** Entry and attribute timeouts, seconds. */
 const VALID_S = 1n;
-const SUPPORTED = INIT.ASYNC_READ | INIT.BIG_WRITES | INIT.MAX_PAGES | INIT.PARALLEL_DIROPS | INIT.ATOMIC_O_TRUNC;
+/**
+ * INIT flags taken when the kernel offers them. Not taken: EXPORT_SUPPORT
+ * (LOOKUP of '.' and '..' is not answered), HANDLE_KILLPRIV(_V2) (the core
+ * clears setuid on write and truncate by non-root, but not on chown, so the
+ * kernel keeps doing it), WRITEBACK_CACHE unless SessionOptions.writeback.
+ */
+const SUPPORTED =
+  INIT.ASYNC_READ |
+  INIT.BIG_WRITES |
+  INIT.MAX_PAGES |
+  INIT.PARALLEL_DIROPS |
+  INIT.ATOMIC_O_TRUNC |
+  INIT.POSIX_LOCKS |
+  INIT.FLOCK_LOCKS |
+  INIT.DO_READDIRPLUS |
+  INIT.READDIRPLUS_AUTO |
+  INIT.SETXATTR_EXT;
 /** FUSE_GETATTR_FH: getattr through the handle in `fh`. */
 const GETATTR_FH = 1;
 
@@ -47,6 +62,12 @@ export interface SessionOptions {
   log: Logger;
   /** Reads of /dev/fuse kept waiting at once (each holds a thread-pool thread). Default 2. */
   readers?: number;
+  /**
+   * Let the kernel cache writes (FUSE_WRITEBACK_CACHE). Off by default: it
+   * is safe only when nothing else changes the files, and 9P clients and
+   * host edits share the tree.
+   */
+  writeback?: boolean;
 }
 
 export class FuseSession {
@@ -59,6 +80,13 @@ export class FuseSession {
   private running = 0;
   private ended = false;
   private endWaiters: Array<() => void> = [];
+  private readonly writeback: boolean;
+  /** Agreed at INIT: the kernel sends the 16-byte fuse_setxattr_in. */
+  private setxattrExt = false;
+  /** Agreed at INIT: the kernel's writeback cache is on. */
+  private writebackOn = false;
+  readonly locks: FuseLocks;
+  readonly invalidator: Invalidator;
 
   constructor(
     readonly vfs: Vfs,
@@ -67,6 +95,9 @@ export class FuseSession {
     this.log = opts.log;
     this.readers = opts.readers ?? 2;
     this.ledger = new RefLedger(vfs);
+    this.writeback = opts.writeback ?? false;
+    this.locks = new FuseLocks(vfs);
+    this.invalidator = new Invalidator(vfs, this, this.ledger, (id) => this.toNodeid(id), (id) => id === vfs.root, this.log);
   }
 
   /** FUSE nodeid of a Vfs node: the root is 1, others are offset past it so 1 never repeats. */
@@ -81,6 +112,7 @@ export class FuseSession {
   /** Starts reading requests from `fd` (an open /dev/fuse, already mounted). */
   start(fd: number): void {
     this.fd = fd;
+    this.invalidator.attach(fd);
     for (let i = 0; i < this.readers; i++) this.readLoop(Buffer.allocUnsafe(READ_BUFFER));
   }
 
@@ -113,6 +145,8 @@ export class FuseSession {
   private readerDone(): void {
     if (--this.running > 0) return;
     this.ended = true;
+    this.locks.abortAll();
+    this.invalidator.close();
     for (const w of this.endWaiters.splice(0)) w();
   }
 
@@ -129,7 +163,7 @@ export class FuseSession {
     let header: InHeader;
     let msg: FuseRequest;
     try {
-      ({ header, msg } = decodeRequest(req));
+      ({ header, msg } = decodeRequest(req, { setxattrExt: this.setxattrExt }));
     } catch (e) {
       if (!(e instanceof FuseDecodeError) || e.unique === undefined) {
         this.log.warn(`fuse: undecodable request dropped: ${String(e)}`);
@@ -144,7 +178,8 @@ export class FuseSession {
       return status(e.unique, unknown ? ENOSYS : EINVAL);
     }
     try {
-      return await this.dispatch(header, msg);
+      // Changes made inside are this session's own: no invalidation is sent for them.
+      return await ownRequests.run(this, () => this.dispatch(header, msg));
     } catch (e) {
       const errno = linuxErrnoOf(e, this.log, `fuse ${opcodeName(header.opcode)}`);
       return status(header.unique, errno || EIO);
@@ -157,7 +192,9 @@ export class FuseSession {
     const id = (): NodeId => this.toVfs(h.nodeid);
     switch (m.type) {
       case 'INIT': {
-        const want = joinInitFlags(m.flags, 0) & SUPPORTED;
+        const want = joinInitFlags(m.flags, 0) & (SUPPORTED | (this.writeback ? INIT.WRITEBACK_CACHE : 0n));
+        this.setxattrExt = (want & INIT.SETXATTR_EXT) !== 0n;
+        this.writebackOn = (want & INIT.WRITEBACK_CACHE) !== 0n;
         const { flags } = splitInitFlags(want);
         return struct(u, {
           type: 'init_out',
@@ -179,7 +216,8 @@ export class FuseSession {
       case 'DESTROY':
         return status(u, 0);
       case 'INTERRUPT':
-        // Requests here are short and not cancelled: the reply will come anyway.
+        // Only a waiting SETLKW is cancelled; other requests are short and answer anyway.
+        this.locks.interrupt(m.unique);
         return null;
       case 'FORGET':
         if (h.nodeid !== FUSE_ROOT_ID) this.ledger.forget(id(), Number(m.nlookup));
@@ -215,35 +253,63 @@ export class FuseSession {
       case 'OPENDIR':
         return this.openOut(u, await this.ledger.opendir(cred, id()));
       case 'OPEN':
-        return this.openOut(u, await this.ledger.open(cred, id(), m.flags));
+        return this.openOut(u, await this.ledger.open(cred, id(), this.openFlags(m.flags)));
       case 'READ': {
         const out = Buffer.allocUnsafe(16 + m.size);
         const slot = beginData(out, u);
         const n = await this.vfs.read(Number(m.fh), m.offset, slot.subarray(0, m.size));
         return finishData(out, n);
       }
-      case 'READDIR':
-      case 'READDIRPLUS': {
+      case 'READDIR': {
         const out = Buffer.allocUnsafe(16 + m.size);
         const slot = beginData(out, u).subarray(0, m.size);
         const list = await this.vfs.readdir(Number(m.fh), m.offset, Math.max(1, Math.floor(m.size / 32)));
-        const dirents = list.map((d) => ({ ino: d.ino, off: d.cookie, type: d.type, name: d.name }));
-        // READDIRPLUS entries carry nodeid 0: the kernel then looks names up itself, so no reference is handed out here.
-        const packed =
-          m.type === 'READDIR'
-            ? packDirents(slot, dirents)
-            : packDirentsPlus(slot, dirents.map((d) => ({ entry: NO_ENTRY, dirent: d })));
+        const packed = packDirents(slot, list.map((d) => ({ ino: d.ino, off: d.cookie, type: d.type, name: d.name })));
         return finishData(out, packed.bytes);
       }
+      case 'READDIRPLUS':
+        return this.readdirPlus(u, cred, id(), m.fh, m.offset, m.size);
       case 'RELEASE':
       case 'RELEASEDIR':
         await this.ledger.close(Number(m.fh), m.type === 'RELEASE' ? 'file' : 'dir');
         return status(u, 0);
       case 'FLUSH':
+        // close(2) by a process: POSIX drops its locks on the file.
+        await this.locks.flush(m.fh, m.lock_owner);
         return status(u, 0);
+      case 'FSYNCDIR':
+        // Directory changes are made by the host's own calls, which are synchronous there.
+        return status(u, 0);
+      case 'MKNOD': {
+        // mode carries the type; the kernel applied the umask already (no FUSE_DONT_MASK).
+        const e = await this.vfs.mknod(cred, id(), Buffer.from(m.name), m.mode, BigInt(m.rdev));
+        this.ledger.took(e);
+        return this.entry(u, e);
+      }
+      case 'GETXATTR':
+        return sized(u, m.size, await this.vfs.getxattr(cred, id(), Buffer.from(m.name).toString('utf8')));
+      case 'LISTXATTR': {
+        const names = await this.vfs.listxattr(cred, id());
+        return sized(u, m.size, Buffer.concat(names.map((n) => Buffer.from(`${n}\0`, 'utf8'))));
+      }
+      case 'SETXATTR':
+        await this.vfs.setxattr(cred, id(), Buffer.from(m.name).toString('utf8'), Buffer.from(m.value), m.flags);
+        return status(u, 0);
+      case 'REMOVEXATTR':
+        await this.vfs.removexattr(cred, id(), Buffer.from(m.name).toString('utf8'));
+        return status(u, 0);
+      case 'GETLK':
+        return struct(u, { type: 'lk_out', lk: await this.locks.getlk(m) });
+      case 'SETLK':
+      case 'SETLKW':
+        return status(u, await this.locks.setlk(u, m, m.type === 'SETLKW'));
+      case 'LSEEK':
+        // Node has no SEEK_DATA/SEEK_HOLE: ENOSYS makes the kernel use its generic lseek from now on.
+        this.unsupported.add(m.type);
+        return status(u, ENOSYS);
       case 'CREATE': {
         // Without FUSE_DONT_MASK the kernel has applied the umask to `mode` already.
-        const { entry, handle } = await this.vfs.create(cred, id(), Buffer.from(m.name), m.flags, m.mode & 0o7777);
+        const { entry, handle } = await this.vfs.create(cred, id(), Buffer.from(m.name), this.openFlags(m.flags), m.mode & 0o7777);
         this.ledger.took(entry);
         this.ledger.opened(handle, 'file');
         return struct(u, { type: 'create_out', ...this.entryOut(entry), fh: BigInt(handle), open_flags: 0, backing_id: 0 });
@@ -326,28 +392,63 @@ export class FuseSession {
   }
 
   private fuseAttr(a: Attr): FuseAttr {
-    const [as, ans] = split(a.atime);
-    const [ms, mns] = split(a.mtime);
-    const [cs, cns] = split(a.ctime);
-    return {
-      ino: this.toNodeid(a.ino),
-      size: a.size,
-      blocks: a.blocks,
-      atime: as,
-      mtime: ms,
-      ctime: cs,
-      atimensec: ans,
-      mtimensec: mns,
-      ctimensec: cns,
-      mode: a.mode,
-      nlink: a.nlink,
-      uid: a.uid,
-      gid: a.gid,
-      rdev: Number(a.rdev & 0xffffffffn),
-      blksize: a.blksize,
-      flags: 0,
-    };
+    return fuseAttr(a, (id) => this.toNodeid(id));
   }
+
+  /** With the writeback cache the kernel reads through write-only opens and appends itself. */
+  private openFlags(flags: number): number {
+    if (!this.writebackOn) return flags;
+    const f = flags & ~O_APPEND;
+    return (f & O_ACCMODE) === O_WRONLY ? (f & ~O_ACCMODE) | O_RDWR : f;
+  }
+
+  /**
+   * READDIRPLUS: each entry but '.' and '..' is looked up and handed to the
+   * kernel with its node id, which counts as one lookup there (it forgets
+   * it as it would a LOOKUP's). '.' and '..' go with nodeid 0: the kernel
+   * skips them without a forget.
+   */
+  private async readdirPlus(u: bigint, cred: Cred, dir: NodeId, fh: bigint, offset: bigint, size: number): Promise<Buffer> {
+    const out = Buffer.allocUnsafe(16 + size);
+    const slot = beginData(out, u).subarray(0, size);
+    const list = await this.vfs.readdir(Number(fh), offset, Math.max(1, Math.floor(size / 160)));
+    const items: FuseDirentPlus[] = [];
+    let used = 0;
+    for (const d of list) {
+      used += direntPlusSize(d.name.length);
+      if (used > size) break;
+      const dirent = { ino: d.ino, off: d.cookie, type: d.type, name: d.name };
+      if (isDots(d.name)) {
+        items.push({ entry: NO_ENTRY, dirent });
+        continue;
+      }
+      let entry = NO_ENTRY;
+      try {
+        entry = this.entryOut(await this.ledger.lookup(cred, dir, d.name));
+      } catch {
+        // Gone (or not ours to see) since the listing: the kernel looks it up itself if asked.
+      }
+      items.push({ entry, dirent });
+    }
+    const packed = packDirentsPlus(slot, items);
+    // Entries that did not fit after all were not handed out: their references go back.
+    for (const it of items.slice(packed.entries)) if (it.entry.nodeid !== 0n) this.ledger.forget(this.toVfs(it.entry.nodeid), 1);
+    return finishData(out, packed.bytes);
+  }
+}
+
+function isDots(name: Buffer): boolean {
+  return (name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e);
+}
+
+/**
+ * A GETXATTR/LISTXATTR answer: size 0 asks how many bytes the value needs;
+ * a smaller buffer than that is ERANGE.
+ */
+function sized(u: bigint, size: number, value: Buffer): Buffer {
+  if (size === 0) return struct(u, { type: 'getxattr_out', size: value.length });
+  if (value.length > size) return status(u, ERANGE);
+  return data(u, value);
 }
 
 const NO_ENTRY: EntryOut = {
@@ -362,27 +463,3 @@ const NO_ENTRY: EntryOut = {
     mode: 0, nlink: 0, uid: 0, gid: 0, rdev: 0, blksize: 0, flags: 0,
   },
 };
-
-/** Nanoseconds since the epoch as FUSE's seconds and nanoseconds (times before 1970 clamp to 0). */
-function split(ns: bigint): [bigint, number] {
-  if (ns < 0n) return [0n, 0];
-  return [ns / 1_000_000_000n, Number(ns % 1_000_000_000n)];
-}
-
-function struct(u: bigint, reply: Parameters<typeof encodeReply>[2]): Buffer {
-  const w = new FuseWriter(Buffer.allocUnsafe(512));
-  encodeReply(w, u, reply);
-  return Buffer.from(w.view(0));
-}
-
-function status(u: bigint, errno: number): Buffer {
-  const w = new FuseWriter(Buffer.allocUnsafe(16));
-  encodeStatus(w, u, errno);
-  return Buffer.from(w.view(0));
-}
-
-function data(u: bigint, bytes: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(16 + bytes.length);
-  bytes.copy(beginData(out, u));
-  return finishData(out, bytes.length);
-}

@@ -1,0 +1,73 @@
+// Changes made to the Vfs by anyone but this session (a 9P client, another
+// mount, the process serving) become kernel invalidations, so cached pages,
+// attributes and names on the mount do not outlive them whatever the
+// timeouts. The session's own requests run inside `ownRequests`: a change
+// heard in that context is one the kernel made itself and already knows.
+// Only nodes the kernel holds (the ledger's, and the root) are named.
+
+import fs from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Logger, NodeId, Vfs } from '../src/index.js';
+import type { VfsChange } from '../src/changes.js';
+import type { RefLedger } from '../src/ref-ledger.js';
+import { FuseWriter, encodeNotify, type FuseNotify } from './codec/index.js';
+
+/** Set while a session handles one of its requests: the session itself. */
+export const ownRequests = new AsyncLocalStorage<object>();
+
+export class Invalidator {
+  private fd = -1;
+  private stop: (() => void) | undefined;
+  /** Notifications written (tests, logs). */
+  sent = 0;
+
+  constructor(
+    private readonly vfs: Vfs,
+    private readonly owner: object,
+    private readonly ledger: RefLedger,
+    private readonly toNodeid: (id: NodeId) => bigint,
+    private readonly isRoot: (id: NodeId) => boolean,
+    private readonly log: Logger,
+  ) {
+  }
+
+  /** Notifications go to `fd` from now on (the mounted /dev/fuse). */
+  attach(fd: number): void {
+    this.fd = fd;
+    this.stop ??= this.vfs.onChange((c) => this.changed(c));
+  }
+
+  close(): void {
+    this.fd = -1;
+    this.stop?.();
+    this.stop = undefined;
+  }
+
+  private known(id: NodeId): boolean {
+    return this.isRoot(id) || this.ledger.refsOf(id) > 0;
+  }
+
+  private changed(c: VfsChange): void {
+    if (this.fd < 0 || ownRequests.getStore() === this.owner || !this.known(c.node)) return;
+    const ino = this.toNodeid(c.node);
+    if (c.kind === 'data') this.send({ type: 'inval_inode', ino, off: 0n, len: 0n });
+    else if (c.kind === 'attr') this.send({ type: 'inval_inode', ino, off: -1n, len: 0n });
+    else {
+      this.send({ type: 'inval_entry', parent: ino, name: c.name, flags: 0 });
+      // The directory's size, times and cached listing changed too.
+      this.send({ type: 'inval_inode', ino, off: 0n, len: 0n });
+    }
+  }
+
+  private send(n: FuseNotify): void {
+    const w = new FuseWriter(Buffer.allocUnsafe(64 + (n.type === 'inval_entry' ? n.name.length : 0)));
+    const len = encodeNotify(w, n);
+    const buf = Buffer.from(w.buf.subarray(0, len));
+    this.sent++;
+    // Asynchronous: the kernel may wait for requests only this process answers.
+    fs.write(this.fd, buf, 0, buf.length, null, (err) => {
+      // ENOENT: the kernel no longer has that inode or name cached; ENODEV: unmounted.
+      if (err && err.code !== 'ENOENT' && err.code !== 'ENODEV') this.log.debug(`fuse: notify failed: ${err.message}`);
+    });
+  }
+}
