@@ -5,9 +5,8 @@
 // heard in that context is one the kernel made itself and already knows.
 // Only nodes the kernel holds (the ledger's, and the root) are named.
 
-import fs from 'node:fs';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Logger, NodeId, Vfs } from '../src/index.js';
+import type { NodeId, Vfs } from '../src/index.js';
 import type { VfsChange } from '../src/changes.js';
 import type { RefLedger } from '../src/ref-ledger.js';
 import { FuseWriter, encodeNotify, type FuseNotify } from './codec/index.js';
@@ -16,7 +15,7 @@ import { FuseWriter, encodeNotify, type FuseNotify } from './codec/index.js';
 export const ownRequests = new AsyncLocalStorage<object>();
 
 export class Invalidator {
-  private fd = -1;
+  private write: ((msg: Buffer) => void) | undefined;
   private stop: (() => void) | undefined;
   /** Notifications written (tests, logs). */
   sent = 0;
@@ -27,18 +26,17 @@ export class Invalidator {
     private readonly ledger: RefLedger,
     private readonly toNodeid: (id: NodeId) => bigint,
     private readonly isRoot: (id: NodeId) => boolean,
-    private readonly log: Logger,
   ) {
   }
 
-  /** Notifications go to `fd` from now on (the mounted /dev/fuse). */
-  attach(fd: number): void {
-    this.fd = fd;
+  /** Notifications go through `write` from now on (the session's write to /dev/fuse). */
+  attach(write: (msg: Buffer) => void): void {
+    this.write = write;
     this.stop ??= this.vfs.onChange((c) => this.changed(c));
   }
 
   close(): void {
-    this.fd = -1;
+    this.write = undefined;
     this.stop?.();
     this.stop = undefined;
   }
@@ -48,7 +46,7 @@ export class Invalidator {
   }
 
   private changed(c: VfsChange): void {
-    if (this.fd < 0 || ownRequests.getStore() === this.owner || !this.known(c.node)) return;
+    if (this.write === undefined || ownRequests.getStore() === this.owner || !this.known(c.node)) return;
     const ino = this.toNodeid(c.node);
     if (c.kind === 'data') this.send({ type: 'inval_inode', ino, off: 0n, len: 0n });
     else if (c.kind === 'attr') this.send({ type: 'inval_inode', ino, off: -1n, len: 0n });
@@ -64,10 +62,6 @@ export class Invalidator {
     const len = encodeNotify(w, n);
     const buf = Buffer.from(w.buf.subarray(0, len));
     this.sent++;
-    // Asynchronous: the kernel may wait for requests only this process answers.
-    fs.write(this.fd, buf, 0, buf.length, null, (err) => {
-      // ENOENT: the kernel no longer has that inode or name cached; ENODEV: unmounted.
-      if (err && err.code !== 'ENOENT' && err.code !== 'ENODEV') this.log.debug(`fuse: notify failed: ${err.message}`);
-    });
+    this.write?.(buf);
   }
 }

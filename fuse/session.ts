@@ -97,7 +97,7 @@ export class FuseSession {
     this.ledger = new RefLedger(vfs);
     this.writeback = opts.writeback ?? false;
     this.locks = new FuseLocks(vfs);
-    this.invalidator = new Invalidator(vfs, this, this.ledger, (id) => this.toNodeid(id), (id) => id === vfs.root, this.log);
+    this.invalidator = new Invalidator(vfs, this, this.ledger, (id) => this.toNodeid(id), (id) => id === vfs.root);
   }
 
   /** FUSE nodeid of a Vfs node: the root is 1, others are offset past it so 1 never repeats. */
@@ -112,7 +112,7 @@ export class FuseSession {
   /** Starts reading requests from `fd` (an open /dev/fuse, already mounted). */
   start(fd: number): void {
     this.fd = fd;
-    this.invalidator.attach(fd);
+    this.invalidator.attach((msg) => this.notify(msg));
     for (let i = 0; i < this.readers; i++) this.readLoop(Buffer.allocUnsafe(READ_BUFFER));
   }
 
@@ -155,6 +155,15 @@ export class FuseSession {
     fs.write(this.fd, reply, 0, reply.length, null, (err) => {
       // ENOENT: the kernel gave up on the request (interrupted); ENODEV: unmounted.
       if (err && err.code !== 'ENOENT' && err.code !== 'ENODEV') this.log.warn(`fuse: reply write failed: ${err.message}`);
+    });
+  }
+
+  /** An unsolicited message (unique 0). Asynchronous: the kernel may wait on requests only this process answers. */
+  private notify(msg: Buffer): void {
+    if (this.fd < 0) return;
+    fs.write(this.fd, msg, 0, msg.length, null, (err) => {
+      // ENOENT: the kernel no longer caches that inode or name; ENODEV: unmounted.
+      if (err && err.code !== 'ENOENT' && err.code !== 'ENODEV') this.log.debug(`fuse: notify failed: ${err.message}`);
     });
   }
 
@@ -303,6 +312,16 @@ export class FuseSession {
       case 'SETLK':
       case 'SETLKW':
         return status(u, await this.locks.setlk(u, m, m.type === 'SETLKW'));
+      case 'FALLOCATE':
+        await this.vfs.fallocate(Number(m.fh), m.mode, m.offset, m.length);
+        return status(u, 0);
+      case 'COPY_FILE_RANGE': {
+        // write_out carries a u32: the kernel asks at most that much here.
+        const n = await this.vfs.copyRange(Number(m.fh_in), m.off_in, Number(m.fh_out), m.off_out, m.len > 0xffffffffn ? 0xffffffffn : m.len);
+        return struct(u, { type: 'write_out', size: Number(n) });
+      }
+      case 'COPY_FILE_RANGE_64':
+        return struct(u, { type: 'copy_file_range_out', bytes_copied: await this.vfs.copyRange(Number(m.fh_in), m.off_in, Number(m.fh_out), m.off_out, m.len) });
       case 'LSEEK':
         // Node has no SEEK_DATA/SEEK_HOLE: ENOSYS makes the kernel use its generic lseek from now on.
         this.unsupported.add(m.type);

@@ -18,6 +18,7 @@ import { serve, type Served } from '../ninep/e2e/harness.js';
 
 const test = suite('fuse ops');
 const missing = firstMissing(needRoot('mount FUSE'), needFile('/dev/fuse', 'the kernel fuse module (modprobe fuse)'), needProgram('python3', 'python3'), needProgram('flock', 'util-linux'));
+const missingFallocate = missing ?? needProgram('fallocate', 'util-linux');
 const ENV = { PATH: `/usr/bin:/bin:/usr/sbin:/sbin:${process.env['PATH'] ?? ''}`, LC_ALL: 'C', TZ: 'UTC' };
 
 interface Out {
@@ -257,6 +258,69 @@ gated(test, 'a file made through the mount in a setgid directory takes the direc
   const r = await sh('touch sg/x && mkdir sg/d && stat -c "%g %A" sg/x sg/d', mnt);
   assert.is(r.stdout, '4321 -rw-r--r--\n4321 drwxr-sr-x\n', r.stderr);
   assert.is(fs.statSync(path.join(srv.dir, 'sg', 'x')).gid, 4321);
+});
+
+gated(test, 'fallocate grows a file and punches a hole through the mount', missingFallocate, async () => {
+  fs.writeFileSync(path.join(srv.dir, 'dense'), Buffer.alloc(64 * 1024, 1));
+  m = await mountFuse(vfs, mnt, { log: nullLogger });
+  const grow = await sh('fallocate -l 1M big && stat -c %s big', mnt);
+  assert.is(grow.stdout, '1048576\n', grow.stderr);
+  assert.is(fs.statSync(path.join(srv.dir, 'big')).size, 1048576);
+  assert.ok(fs.statSync(path.join(srv.dir, 'big')).blocks >= 2048, 'allocated on the host');
+  const before = fs.statSync(path.join(srv.dir, 'dense')).blocks;
+  const punch = await sh('fallocate -p -o 0 -l 32768 dense && stat -c %s dense', mnt);
+  assert.is(punch.stdout, '65536\n', punch.stderr);
+  const after = fs.statSync(path.join(srv.dir, 'dense')).blocks;
+  assert.ok(after < before, `blocks ${before} -> ${after}`);
+  assert.equal(fs.readFileSync(path.join(srv.dir, 'dense')).subarray(0, 32768), Buffer.alloc(32768));
+  const zero = await sh('fallocate -z -o 40960 -l 4096 dense', mnt);
+  assert.is(zero.code, 0, zero.stderr);
+  assert.equal(fs.readFileSync(path.join(srv.dir, 'dense')).subarray(40960, 45056), Buffer.alloc(4096));
+  assert.is(fs.readFileSync(path.join(srv.dir, 'dense'))[45056], 1);
+  assert.not.ok(m.session.unsupported.has('FALLOCATE'));
+});
+
+gated(test, 'a read-only export refuses fallocate with EROFS', missingFallocate, async () => {
+  await srv.stop();
+  srv = await serve({ readonly: true });
+  mnt = path.join(srv.tmp.outside, 'mnt');
+  fs.mkdirSync(mnt);
+  fs.writeFileSync(path.join(srv.dir, 'f'), 'hello');
+  vfs = srv.vfs;
+  m = await mountFuse(vfs, mnt, { log: nullLogger });
+  const r = await sh('fallocate -l 1M f', mnt);
+  assert.is.not(r.code, 0);
+  assert.match(r.stderr, /Read-only file system/);
+  assert.is(fs.statSync(path.join(srv.dir, 'f')).size, 5);
+});
+
+gated(test, 'copy_file_range through the mount copies in the Vfs (python os.copy_file_range and cp)', missing, async () => {
+  const src = Buffer.alloc(3 * 1024 * 1024 + 17);
+  for (let i = 0; i < src.length; i++) src[i] = (i * 7) & 0xff;
+  fs.writeFileSync(path.join(srv.dir, 'src'), src);
+  let copies = 0;
+  const copyRange = vfs.copyRange.bind(vfs);
+  vfs.copyRange = (...a) => {
+    copies++;
+    return copyRange(...a);
+  };
+  m = await mountFuse(vfs, mnt, { log: nullLogger });
+  const py = await sh(`python3 -c 'import os
+i=os.open("src", os.O_RDONLY); o=os.open("dst", os.O_WRONLY|os.O_CREAT, 0o644); n=0
+while True:
+  k=os.copy_file_range(i, o, 1<<30)
+  if k==0: break
+  n+=k
+print(n)'`, mnt);
+  assert.is(py.stdout, `${src.length}\n`, py.stderr);
+  assert.ok(copies > 0, 'the copy reached Vfs.copyRange');
+  assert.equal(fs.readFileSync(path.join(srv.dir, 'dst')), src);
+  const before = copies;
+  const cp = await sh('cp --reflink=never src dst2 && cmp src dst2 && echo same', mnt);
+  assert.is(cp.stdout, 'same\n', cp.stderr);
+  assert.equal(fs.readFileSync(path.join(srv.dir, 'dst2')), src);
+  // cp of coreutils 9 tries copy_file_range first; older ones read and write.
+  assert.ok(copies >= before);
 });
 
 gated(test, 'no humbridge mount is left behind', missing, () => {
