@@ -81,6 +81,8 @@ export class FuseSession {
   private ended = false;
   private endWaiters: Array<() => void> = [];
   private readonly writeback: boolean;
+  /** The INIT flags agreed with the kernel (0n before INIT). */
+  agreed = 0n;
   /** Agreed at INIT: the kernel sends the 16-byte fuse_setxattr_in. */
   private setxattrExt = false;
   /** Agreed at INIT: the kernel's writeback cache is on. */
@@ -202,6 +204,7 @@ export class FuseSession {
     switch (m.type) {
       case 'INIT': {
         const want = joinInitFlags(m.flags, 0) & (SUPPORTED | (this.writeback ? INIT.WRITEBACK_CACHE : 0n));
+        this.agreed = want;
         this.setxattrExt = (want & INIT.SETXATTR_EXT) !== 0n;
         this.writebackOn = (want & INIT.WRITEBACK_CACHE) !== 0n;
         const { flags } = splitInitFlags(want);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { nullLogger, O_WRONLY, O_RDWR, type Vfs } from '../../src/index.js';
 import { mountFuse, type FuseMount } from '../../fuse/mount.js';
+import { INIT } from '../../fuse/codec/index.js';
 import { P9_DOTL_RDWR, P9_LOCK_BLOCKED, P9_LOCK_SUCCESS, P9_LOCK_TYPE_UNLCK, P9_LOCK_TYPE_WRLCK } from '../../ninep/index.js';
 import { walkPath, type Client } from '../../ninep/client/index.js';
 import { gated, firstMissing, needRoot, needFile, needProgram } from '../helpers/gate.js';
@@ -114,6 +115,9 @@ gated(test, 'mknod makes a FIFO; fsync of a directory succeeds', missing, async 
   assert.is(r.stdout, 'synced\n');
   assert.ok(fs.lstatSync(path.join(srv.dir, 'p')).isFIFO());
   assert.not.ok(m.session.unsupported.has('MKNOD'));
+  // What this kernel agreed to by default: locks, readdirplus, no writeback cache.
+  for (const f of [INIT.POSIX_LOCKS, INIT.FLOCK_LOCKS, INIT.DO_READDIRPLUS, INIT.MAX_PAGES, INIT.BIG_WRITES]) assert.is(m.session.agreed & f, f);
+  assert.is(m.session.agreed & INIT.WRITEBACK_CACHE, 0n);
 });
 
 gated(test, 'xattrs: set, get, list and remove through the mount reach the host file', missing, async () => {
@@ -246,6 +250,7 @@ gated(test, 'with the writeback cache on, writes and reads through the mount agr
   m = await mountFuse(vfs, mnt, { log: nullLogger, writeback: true });
   const r = await sh('printf abc > w && printf def >> w && cat w && dd if=/dev/zero of=w bs=1k seek=1 count=1 conv=notrunc 2>/dev/null && stat -c %s w', mnt);
   assert.is(r.stdout, 'abcdef2048\n', r.stderr);
+  assert.is(m.session.agreed & INIT.WRITEBACK_CACHE, INIT.WRITEBACK_CACHE);
   assert.is(fs.statSync(path.join(srv.dir, 'w')).size, 2048);
   assert.is(fs.readFileSync(path.join(srv.dir, 'w')).subarray(0, 6).toString(), 'abcdef');
 });
