@@ -88,6 +88,9 @@ export class FuseSession {
   /** Agreed at INIT: the kernel's writeback cache is on. */
   private writebackOn = false;
   readonly locks: FuseLocks;
+  /** Notices waiting to be written, by their bytes. */
+  private readonly notices = new Map<string, Buffer>();
+  private notifying = false;
   readonly invalidator: Invalidator;
 
   constructor(
@@ -160,12 +163,31 @@ export class FuseSession {
     });
   }
 
-  /** An unsolicited message (unique 0). Asynchronous: the kernel may wait on requests only this process answers. */
+  /**
+   * An unsolicited message (unique 0). One is written at a time, the rest
+   * wait (the same notice twice waits once): an invalidation may wait in
+   * the kernel on a request only this process answers, and each one
+   * written holds a thread-pool thread until it returns.
+   */
   private notify(msg: Buffer): void {
     if (this.fd < 0) return;
+    this.notices.set(msg.toString('latin1'), msg);
+    if (!this.notifying) this.nextNotice();
+  }
+
+  private nextNotice(): void {
+    const first = this.notices.entries().next();
+    if (first.done === true || this.fd < 0) {
+      this.notifying = false;
+      return;
+    }
+    const [key, msg] = first.value;
+    this.notices.delete(key);
+    this.notifying = true;
     fs.write(this.fd, msg, 0, msg.length, null, (err) => {
       // ENOENT: the kernel no longer caches that inode or name; ENODEV: unmounted.
       if (err && err.code !== 'ENOENT' && err.code !== 'ENODEV') this.log.debug(`fuse: notify failed: ${err.message}`);
+      this.nextNotice();
     });
   }
 
