@@ -19,17 +19,15 @@ import {
   joinInitFlags,
   opcodeName,
   packDirents,
-  packDirentsPlus,
   splitInitFlags,
-  direntPlusSize,
   type FuseAttr,
   type EntryOut,
-  type FuseDirentPlus,
   type FuseRequest,
   type InHeader,
 } from './codec/index.js';
 import { EINVAL, EIO, ENOSYS, ERANGE, data, fuseAttr, status, struct } from './reply.js';
 import { FuseLocks } from './locks.js';
+import { readdirPlus, type DirHost } from './readdir.js';
 import { Invalidator, ownRequests } from './invalidate.js';
 
 export const FUSE_ROOT_ID = 1n;
@@ -302,7 +300,7 @@ export class FuseSession {
         return finishData(out, packed.bytes);
       }
       case 'READDIRPLUS':
-        return this.readdirPlus(u, cred, id(), m.fh, m.offset, m.size);
+        return readdirPlus(this.dirHost, u, cred, id(), m.fh, m.offset, m.size);
       case 'RELEASE':
       case 'RELEASEDIR':
         await this.ledger.close(Number(m.fh), m.type === 'RELEASE' ? 'file' : 'dir');
@@ -415,6 +413,11 @@ export class FuseSession {
     return struct(u, { type: 'entry_out', ...this.entryOut(e) });
   }
 
+  /** What READDIRPLUS needs of the session. */
+  private get dirHost(): DirHost {
+    return { vfs: this.vfs, ledger: this.ledger, entryOut: (e) => this.entryOut(e), toVfs: (n) => this.toVfs(n) };
+  }
+
   private entryOut(e: Entry): EntryOut {
     return {
       nodeid: this.toNodeid(e.id),
@@ -445,44 +448,6 @@ export class FuseSession {
     const f = flags & ~O_APPEND;
     return (f & O_ACCMODE) === O_WRONLY ? (f & ~O_ACCMODE) | O_RDWR : f;
   }
-
-  /**
-   * READDIRPLUS: each entry but '.' and '..' is looked up and handed to the
-   * kernel with its node id, which counts as one lookup there (it forgets
-   * it as it would a LOOKUP's). '.' and '..' go with nodeid 0: the kernel
-   * skips them without a forget.
-   */
-  private async readdirPlus(u: bigint, cred: Cred, dir: NodeId, fh: bigint, offset: bigint, size: number): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(16 + size);
-    const slot = beginData(out, u).subarray(0, size);
-    const list = await this.vfs.readdir(Number(fh), offset, Math.max(1, Math.floor(size / 160)));
-    const items: FuseDirentPlus[] = [];
-    let used = 0;
-    for (const d of list) {
-      used += direntPlusSize(d.name.length);
-      if (used > size) break;
-      const dirent = { ino: d.ino, off: d.cookie, type: d.type, name: d.name };
-      if (isDots(d.name)) {
-        items.push({ entry: NO_ENTRY, dirent });
-        continue;
-      }
-      let entry = NO_ENTRY;
-      try {
-        entry = this.entryOut(await this.ledger.lookup(cred, dir, d.name));
-      } catch {
-        // Gone (or not ours to see) since the listing: the kernel looks it up itself if asked.
-      }
-      items.push({ entry, dirent });
-    }
-    const packed = packDirentsPlus(slot, items);
-    // Entries that did not fit after all were not handed out: their references go back.
-    for (const it of items.slice(packed.entries)) if (it.entry.nodeid !== 0n) this.ledger.forget(this.toVfs(it.entry.nodeid), 1);
-    return finishData(out, packed.bytes);
-  }
-}
-
-function isDots(name: Buffer): boolean {
-  return (name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e);
 }
 
 /**
@@ -494,16 +459,3 @@ function sized(u: bigint, size: number, value: Buffer): Buffer {
   if (value.length > size) return status(u, ERANGE);
   return data(u, value);
 }
-
-const NO_ENTRY: EntryOut = {
-  nodeid: 0n,
-  generation: 0n,
-  entry_valid: 0n,
-  attr_valid: 0n,
-  entry_valid_nsec: 0,
-  attr_valid_nsec: 0,
-  attr: {
-    ino: 0n, size: 0n, blocks: 0n, atime: 0n, mtime: 0n, ctime: 0n, atimensec: 0, mtimensec: 0, ctimensec: 0,
-    mode: 0, nlink: 0, uid: 0, gid: 0, rdev: 0, blksize: 0, flags: 0,
-  },
-};
