@@ -59,7 +59,7 @@ export class FuseLocks {
     const handle: HandleId = Number(m.fh);
     const flock = (m.lk_flags & FUSE_LK_FLOCK) !== 0;
     const owner = this.ownerOf(m.owner, flock);
-    const range = toRange(m.lk);
+    const range = { ...toRange(m.lk), flock };
     if (!wait || range.type === 'unlock') return (await this.vfs.setlk(handle, owner, range)) ? 0 : EAGAIN;
     const stop = new AbortController();
     this.waiting.set(unique, stop);

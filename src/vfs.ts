@@ -15,6 +15,12 @@ export interface LockRange {
   length: bigint;
   /** The process that holds or asks, for getlk answers. */
   pid: number;
+  /**
+   * A flock(2) lock (whole file): any open handle may take either type,
+   * where fcntl wants a readable handle for a read lock and a writable one
+   * for a write lock.
+   */
+  flock?: boolean;
 }
 
 /**

@@ -205,8 +205,8 @@ export async function setlk(ctx: CoreContext, handle: HandleId, owner: string, l
   checkLock(lock);
   // fcntl(2): a read lock needs a readable descriptor, a write lock a writable one.
   const acc = h.flags & O_ACCMODE;
-  if (lock.type === 'read' && acc === 1) throw vfsError('EBADF', 'setlk');
-  if (lock.type === 'write' && acc === 0) throw vfsError('EBADF', 'setlk');
+  if (lock.type === 'read' && acc === 1 && lock.flock !== true) throw vfsError('EBADF', 'setlk');
+  if (lock.type === 'write' && acc === 0 && lock.flock !== true) throw vfsError('EBADF', 'setlk');
   if (quota !== undefined && (!Number.isInteger(quota.max) || quota.max < 0)) throw vfsError('EINVAL', 'setlk', 'bad lock quota');
   return ctx.locks.set(h.node.id, owner, handle, lock, quota);
 }

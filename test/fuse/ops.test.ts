@@ -161,10 +161,17 @@ gated(test, 'flock(1) on the mount conflicts with a 9P lock both ways', missing,
     assert.is(nine.status, P9_LOCK_BLOCKED);
     holder.child.stdin?.end();
     await holder.done;
+    // A flock goes with the RELEASE of its file, which the kernel sends after close(2) returned.
+    const session = m.session;
+    await waitFor(() => session.ledger.stats.handles === 0);
     assert.is(await c.lock(nine.fid, { ...LOCK, lock_type: P9_LOCK_TYPE_WRLCK }), P9_LOCK_SUCCESS);
     assert.is((await sh('flock -n -x f true', mnt)).code, 1);
     assert.is(await c.lock(nine.fid, { ...LOCK, lock_type: P9_LOCK_TYPE_UNLCK }), P9_LOCK_SUCCESS);
     assert.is((await sh('flock -n -x f true', mnt)).code, 0);
+    await waitFor(() => session.ledger.stats.handles === 0);
+    // flock(2) takes an exclusive lock through a read-only descriptor too (fcntl would not).
+    const ro = await sh(`exec python3 -c 'import fcntl; f=open("f","r"); fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); print("ok")'`, mnt);
+    assert.is(ro.stdout, 'ok\n', ro.stderr);
   } finally {
     holder.child.kill('SIGKILL');
   }
