@@ -63,7 +63,10 @@ export interface SessionOptions {
   /**
    * Let the kernel cache writes (FUSE_WRITEBACK_CACHE). Off by default: it
    * is safe only when nothing else changes the files, and 9P clients and
-   * host edits share the tree.
+   * host edits share the tree. With it, write-only opens become read-write
+   * (the kernel reads to fill partial pages), so an export that checks
+   * permissions itself refuses a write-only open of a file the caller may
+   * not read.
    */
   writeback?: boolean;
 }
