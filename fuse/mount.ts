@@ -20,6 +20,8 @@ export interface MountOptions {
   log: Logger;
   /** Reads of /dev/fuse in flight at once (see SessionOptions.readers). */
   readers?: number;
+  /** Let the kernel cache writes (see SessionOptions.writeback). */
+  writeback?: boolean;
 }
 
 export interface FuseMount {
@@ -46,7 +48,7 @@ export async function mountFuse(vfs: Vfs, mountpoint: string, opts: MountOptions
   if (fs.readdirSync(mountpoint).length > 0) throw new MountError(`mountpoint ${mountpoint} is not empty`);
 
   const fd = fs.openSync('/dev/fuse', fs.constants.O_RDWR);
-  const session = new FuseSession(vfs, { log: opts.log, readers: opts.readers });
+  const session = new FuseSession(vfs, { log: opts.log, readers: opts.readers, writeback: opts.writeback });
   try {
     const options = 'fd=3,rootmode=40000,user_id=0,group_id=0,default_permissions,nosuid,nodev';
     const r = await run('mount', ['-i', '-t', 'fuse.humbridge', '-o', options, 'humbridge', mountpoint], fd);
@@ -75,6 +77,7 @@ async function unmount(mountpoint: string, fd: number, session: FuseSession, log
   fs.closeSync(fd);
   const back = await session.ledger.releaseAll();
   log.debug(`fuse: unmounted ${mountpoint}, gave back ${back.refs} references and ${back.handles} handles`);
+  if (session.unsupported.size > 0) log.info(`fuse: answered ENOSYS: ${[...session.unsupported].sort().join(' ')}`);
 }
 
 function run(cmd: string, args: string[], fd?: number): Promise<{ code: number; stderr: string }> {

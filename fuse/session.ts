@@ -7,39 +7,52 @@
 
 import fs from 'node:fs';
 import type { Cred, Attr, Entry, NodeId, SetAttr, Vfs } from '../src/index.js';
-import { linuxErrnoOf, type Logger } from '../src/index.js';
+import { linuxErrnoOf, O_ACCMODE, O_APPEND, O_RDWR, O_WRONLY, type Logger } from '../src/index.js';
 import { RefLedger } from '../src/ref-ledger.js';
 import {
   FuseDecodeError,
   FATTR,
-  FuseWriter,
   INIT,
   beginData,
   decodeRequest,
-  encodeReply,
-  encodeStatus,
   finishData,
   joinInitFlags,
   opcodeName,
   packDirents,
-  packDirentsPlus,
   splitInitFlags,
   type FuseAttr,
   type EntryOut,
   type FuseRequest,
   type InHeader,
 } from './codec/index.js';
+import { EINVAL, EIO, ENOSYS, ERANGE, data, fuseAttr, status, struct } from './reply.js';
+import { FuseLocks } from './locks.js';
+import { readdirPlus, type DirHost } from './readdir.js';
+import { Invalidator, ownRequests } from './invalidate.js';
 
 export const FUSE_ROOT_ID = 1n;
 /** Largest WRITE payload negotiated; reads of /dev/fuse use buffers this big plus headers. */
 export const MAX_WRITE = 1 << 20;
 const READ_BUFFER = MAX_WRITE + 4096;
-const ENOSYS = 38;
-const EINVAL = 22;
-const EIO = 5;
 /** Entry and attribute timeouts, seconds. */
 const VALID_S = 1n;
-const SUPPORTED = INIT.ASYNC_READ | INIT.BIG_WRITES | INIT.MAX_PAGES | INIT.PARALLEL_DIROPS | INIT.ATOMIC_O_TRUNC;
+/**
+ * INIT flags taken when the kernel offers them. Not taken: EXPORT_SUPPORT
+ * (LOOKUP of '.' and '..' is not answered), HANDLE_KILLPRIV(_V2) (the core
+ * clears setuid on write and truncate by non-root, but not on chown, so the
+ * kernel keeps doing it), WRITEBACK_CACHE unless SessionOptions.writeback.
+ */
+const SUPPORTED =
+  INIT.ASYNC_READ |
+  INIT.BIG_WRITES |
+  INIT.MAX_PAGES |
+  INIT.PARALLEL_DIROPS |
+  INIT.ATOMIC_O_TRUNC |
+  INIT.POSIX_LOCKS |
+  INIT.FLOCK_LOCKS |
+  INIT.DO_READDIRPLUS |
+  INIT.READDIRPLUS_AUTO |
+  INIT.SETXATTR_EXT;
 /** FUSE_GETATTR_FH: getattr through the handle in `fh`. */
 const GETATTR_FH = 1;
 
@@ -47,6 +60,15 @@ export interface SessionOptions {
   log: Logger;
   /** Reads of /dev/fuse kept waiting at once (each holds a thread-pool thread). Default 2. */
   readers?: number;
+  /**
+   * Let the kernel cache writes (FUSE_WRITEBACK_CACHE). Off by default: it
+   * is safe only when nothing else changes the files, and 9P clients and
+   * host edits share the tree. With it, write-only opens become read-write
+   * (the kernel reads to fill partial pages), so an export that checks
+   * permissions itself refuses a write-only open of a file the caller may
+   * not read.
+   */
+  writeback?: boolean;
 }
 
 export class FuseSession {
@@ -59,6 +81,18 @@ export class FuseSession {
   private running = 0;
   private ended = false;
   private endWaiters: Array<() => void> = [];
+  private readonly writeback: boolean;
+  /** The INIT flags agreed with the kernel (0n before INIT). */
+  agreed = 0n;
+  /** Agreed at INIT: the kernel sends the 16-byte fuse_setxattr_in. */
+  private setxattrExt = false;
+  /** Agreed at INIT: the kernel's writeback cache is on. */
+  private writebackOn = false;
+  readonly locks: FuseLocks;
+  /** Notices waiting to be written, by their bytes. */
+  private readonly notices = new Map<string, Buffer>();
+  private notifying = false;
+  readonly invalidator: Invalidator;
 
   constructor(
     readonly vfs: Vfs,
@@ -67,6 +101,9 @@ export class FuseSession {
     this.log = opts.log;
     this.readers = opts.readers ?? 2;
     this.ledger = new RefLedger(vfs);
+    this.writeback = opts.writeback ?? false;
+    this.locks = new FuseLocks(vfs);
+    this.invalidator = new Invalidator(vfs, this, this.ledger, (id) => this.toNodeid(id), (id) => id === vfs.root);
   }
 
   /** FUSE nodeid of a Vfs node: the root is 1, others are offset past it so 1 never repeats. */
@@ -81,6 +118,7 @@ export class FuseSession {
   /** Starts reading requests from `fd` (an open /dev/fuse, already mounted). */
   start(fd: number): void {
     this.fd = fd;
+    this.invalidator.attach((msg) => this.notify(msg));
     for (let i = 0; i < this.readers; i++) this.readLoop(Buffer.allocUnsafe(READ_BUFFER));
   }
 
@@ -113,6 +151,8 @@ export class FuseSession {
   private readerDone(): void {
     if (--this.running > 0) return;
     this.ended = true;
+    this.locks.abortAll();
+    this.invalidator.close();
     for (const w of this.endWaiters.splice(0)) w();
   }
 
@@ -124,12 +164,40 @@ export class FuseSession {
     });
   }
 
+  /**
+   * An unsolicited message (unique 0). One is written at a time, the rest
+   * wait (the same notice twice waits once): an invalidation may wait in
+   * the kernel on a request only this process answers, and each one
+   * written holds a thread-pool thread until it returns.
+   */
+  private notify(msg: Buffer): void {
+    if (this.fd < 0) return;
+    this.notices.set(msg.toString('latin1'), msg);
+    if (!this.notifying) this.nextNotice();
+  }
+
+  private nextNotice(): void {
+    const first = this.notices.entries().next();
+    if (first.done === true || this.fd < 0) {
+      this.notifying = false;
+      return;
+    }
+    const [key, msg] = first.value;
+    this.notices.delete(key);
+    this.notifying = true;
+    fs.write(this.fd, msg, 0, msg.length, null, (err) => {
+      // ENOENT: the kernel no longer caches that inode or name; ENODEV: unmounted.
+      if (err && err.code !== 'ENOENT' && err.code !== 'ENODEV') this.log.debug(`fuse: notify failed: ${err.message}`);
+      this.nextNotice();
+    });
+  }
+
   /** Answers one request; null for those that take no reply (FORGET, BATCH_FORGET, INTERRUPT). */
   async handle(req: Buffer): Promise<Buffer | null> {
     let header: InHeader;
     let msg: FuseRequest;
     try {
-      ({ header, msg } = decodeRequest(req));
+      ({ header, msg } = decodeRequest(req, { setxattrExt: this.setxattrExt }));
     } catch (e) {
       if (!(e instanceof FuseDecodeError) || e.unique === undefined) {
         this.log.warn(`fuse: undecodable request dropped: ${String(e)}`);
@@ -144,7 +212,8 @@ export class FuseSession {
       return status(e.unique, unknown ? ENOSYS : EINVAL);
     }
     try {
-      return await this.dispatch(header, msg);
+      // Changes made inside are this session's own: no invalidation is sent for them.
+      return await ownRequests.run(this, () => this.dispatch(header, msg));
     } catch (e) {
       const errno = linuxErrnoOf(e, this.log, `fuse ${opcodeName(header.opcode)}`);
       return status(header.unique, errno || EIO);
@@ -157,7 +226,10 @@ export class FuseSession {
     const id = (): NodeId => this.toVfs(h.nodeid);
     switch (m.type) {
       case 'INIT': {
-        const want = joinInitFlags(m.flags, 0) & SUPPORTED;
+        const want = joinInitFlags(m.flags, 0) & (SUPPORTED | (this.writeback ? INIT.WRITEBACK_CACHE : 0n));
+        this.agreed = want;
+        this.setxattrExt = (want & INIT.SETXATTR_EXT) !== 0n;
+        this.writebackOn = (want & INIT.WRITEBACK_CACHE) !== 0n;
         const { flags } = splitInitFlags(want);
         return struct(u, {
           type: 'init_out',
@@ -179,7 +251,8 @@ export class FuseSession {
       case 'DESTROY':
         return status(u, 0);
       case 'INTERRUPT':
-        // Requests here are short and not cancelled: the reply will come anyway.
+        // Only a waiting SETLKW is cancelled; other requests are short and answer anyway.
+        this.locks.interrupt(m.unique);
         return null;
       case 'FORGET':
         if (h.nodeid !== FUSE_ROOT_ID) this.ledger.forget(id(), Number(m.nlookup));
@@ -215,35 +288,73 @@ export class FuseSession {
       case 'OPENDIR':
         return this.openOut(u, await this.ledger.opendir(cred, id()));
       case 'OPEN':
-        return this.openOut(u, await this.ledger.open(cred, id(), m.flags));
+        return this.openOut(u, await this.ledger.open(cred, id(), this.openFlags(m.flags)));
       case 'READ': {
         const out = Buffer.allocUnsafe(16 + m.size);
         const slot = beginData(out, u);
         const n = await this.vfs.read(Number(m.fh), m.offset, slot.subarray(0, m.size));
         return finishData(out, n);
       }
-      case 'READDIR':
-      case 'READDIRPLUS': {
+      case 'READDIR': {
         const out = Buffer.allocUnsafe(16 + m.size);
         const slot = beginData(out, u).subarray(0, m.size);
         const list = await this.vfs.readdir(Number(m.fh), m.offset, Math.max(1, Math.floor(m.size / 32)));
-        const dirents = list.map((d) => ({ ino: d.ino, off: d.cookie, type: d.type, name: d.name }));
-        // READDIRPLUS entries carry nodeid 0: the kernel then looks names up itself, so no reference is handed out here.
-        const packed =
-          m.type === 'READDIR'
-            ? packDirents(slot, dirents)
-            : packDirentsPlus(slot, dirents.map((d) => ({ entry: NO_ENTRY, dirent: d })));
+        const packed = packDirents(slot, list.map((d) => ({ ino: d.ino, off: d.cookie, type: d.type, name: d.name })));
         return finishData(out, packed.bytes);
       }
+      case 'READDIRPLUS':
+        return readdirPlus(this.dirHost, u, cred, id(), m.fh, m.offset, m.size);
       case 'RELEASE':
       case 'RELEASEDIR':
         await this.ledger.close(Number(m.fh), m.type === 'RELEASE' ? 'file' : 'dir');
         return status(u, 0);
       case 'FLUSH':
+        // close(2) by a process: POSIX drops its locks on the file.
+        await this.locks.flush(m.fh, m.lock_owner);
         return status(u, 0);
+      case 'FSYNCDIR':
+        // Directory changes are made by the host's own calls, which are synchronous there.
+        return status(u, 0);
+      case 'MKNOD': {
+        // mode carries the type; the kernel applied the umask already (no FUSE_DONT_MASK).
+        const e = await this.vfs.mknod(cred, id(), Buffer.from(m.name), m.mode, BigInt(m.rdev));
+        this.ledger.took(e);
+        return this.entry(u, e);
+      }
+      case 'GETXATTR':
+        return sized(u, m.size, await this.vfs.getxattr(cred, id(), Buffer.from(m.name).toString('utf8')));
+      case 'LISTXATTR': {
+        const names = await this.vfs.listxattr(cred, id());
+        return sized(u, m.size, Buffer.concat(names.map((n) => Buffer.from(`${n}\0`, 'utf8'))));
+      }
+      case 'SETXATTR':
+        await this.vfs.setxattr(cred, id(), Buffer.from(m.name).toString('utf8'), Buffer.from(m.value), m.flags);
+        return status(u, 0);
+      case 'REMOVEXATTR':
+        await this.vfs.removexattr(cred, id(), Buffer.from(m.name).toString('utf8'));
+        return status(u, 0);
+      case 'GETLK':
+        return struct(u, { type: 'lk_out', lk: await this.locks.getlk(m) });
+      case 'SETLK':
+      case 'SETLKW':
+        return status(u, await this.locks.setlk(u, m, m.type === 'SETLKW'));
+      case 'FALLOCATE':
+        await this.vfs.fallocate(Number(m.fh), m.mode, m.offset, m.length);
+        return status(u, 0);
+      case 'COPY_FILE_RANGE': {
+        // write_out carries a u32: the kernel asks at most that much here.
+        const n = await this.vfs.copyRange(Number(m.fh_in), m.off_in, Number(m.fh_out), m.off_out, m.len > 0xffffffffn ? 0xffffffffn : m.len);
+        return struct(u, { type: 'write_out', size: Number(n) });
+      }
+      case 'COPY_FILE_RANGE_64':
+        return struct(u, { type: 'copy_file_range_out', bytes_copied: await this.vfs.copyRange(Number(m.fh_in), m.off_in, Number(m.fh_out), m.off_out, m.len) });
+      case 'LSEEK':
+        // Node has no SEEK_DATA/SEEK_HOLE: ENOSYS makes the kernel use its generic lseek from now on.
+        this.unsupported.add(m.type);
+        return status(u, ENOSYS);
       case 'CREATE': {
         // Without FUSE_DONT_MASK the kernel has applied the umask to `mode` already.
-        const { entry, handle } = await this.vfs.create(cred, id(), Buffer.from(m.name), m.flags, m.mode & 0o7777);
+        const { entry, handle } = await this.vfs.create(cred, id(), Buffer.from(m.name), this.openFlags(m.flags), m.mode & 0o7777);
         this.ledger.took(entry);
         this.ledger.opened(handle, 'file');
         return struct(u, { type: 'create_out', ...this.entryOut(entry), fh: BigInt(handle), open_flags: 0, backing_id: 0 });
@@ -305,6 +416,11 @@ export class FuseSession {
     return struct(u, { type: 'entry_out', ...this.entryOut(e) });
   }
 
+  /** What READDIRPLUS needs of the session. */
+  private get dirHost(): DirHost {
+    return { vfs: this.vfs, ledger: this.ledger, entryOut: (e) => this.entryOut(e), toVfs: (n) => this.toVfs(n) };
+  }
+
   private entryOut(e: Entry): EntryOut {
     return {
       nodeid: this.toNodeid(e.id),
@@ -326,63 +442,23 @@ export class FuseSession {
   }
 
   private fuseAttr(a: Attr): FuseAttr {
-    const [as, ans] = split(a.atime);
-    const [ms, mns] = split(a.mtime);
-    const [cs, cns] = split(a.ctime);
-    return {
-      ino: this.toNodeid(a.ino),
-      size: a.size,
-      blocks: a.blocks,
-      atime: as,
-      mtime: ms,
-      ctime: cs,
-      atimensec: ans,
-      mtimensec: mns,
-      ctimensec: cns,
-      mode: a.mode,
-      nlink: a.nlink,
-      uid: a.uid,
-      gid: a.gid,
-      rdev: Number(a.rdev & 0xffffffffn),
-      blksize: a.blksize,
-      flags: 0,
-    };
+    return fuseAttr(a, (id) => this.toNodeid(id));
+  }
+
+  /** With the writeback cache the kernel reads through write-only opens and appends itself. */
+  private openFlags(flags: number): number {
+    if (!this.writebackOn) return flags;
+    const f = flags & ~O_APPEND;
+    return (f & O_ACCMODE) === O_WRONLY ? (f & ~O_ACCMODE) | O_RDWR : f;
   }
 }
 
-const NO_ENTRY: EntryOut = {
-  nodeid: 0n,
-  generation: 0n,
-  entry_valid: 0n,
-  attr_valid: 0n,
-  entry_valid_nsec: 0,
-  attr_valid_nsec: 0,
-  attr: {
-    ino: 0n, size: 0n, blocks: 0n, atime: 0n, mtime: 0n, ctime: 0n, atimensec: 0, mtimensec: 0, ctimensec: 0,
-    mode: 0, nlink: 0, uid: 0, gid: 0, rdev: 0, blksize: 0, flags: 0,
-  },
-};
-
-/** Nanoseconds since the epoch as FUSE's seconds and nanoseconds (times before 1970 clamp to 0). */
-function split(ns: bigint): [bigint, number] {
-  if (ns < 0n) return [0n, 0];
-  return [ns / 1_000_000_000n, Number(ns % 1_000_000_000n)];
-}
-
-function struct(u: bigint, reply: Parameters<typeof encodeReply>[2]): Buffer {
-  const w = new FuseWriter(Buffer.allocUnsafe(512));
-  encodeReply(w, u, reply);
-  return Buffer.from(w.view(0));
-}
-
-function status(u: bigint, errno: number): Buffer {
-  const w = new FuseWriter(Buffer.allocUnsafe(16));
-  encodeStatus(w, u, errno);
-  return Buffer.from(w.view(0));
-}
-
-function data(u: bigint, bytes: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(16 + bytes.length);
-  bytes.copy(beginData(out, u));
-  return finishData(out, bytes.length);
+/**
+ * A GETXATTR/LISTXATTR answer: size 0 asks how many bytes the value needs;
+ * a smaller buffer than that is ERANGE.
+ */
+function sized(u: bigint, size: number, value: Buffer): Buffer {
+  if (size === 0) return struct(u, { type: 'getxattr_out', size: value.length });
+  if (value.length > size) return status(u, ERANGE);
+  return data(u, value);
 }

@@ -187,6 +187,30 @@ export class CoreVfs implements Vfs {
     if (files.writeClearsSetid(this.ctx, handle, data.length)) return this.run('write', 'exclusive', () => files.clearSetidOf(this.ctx, handle)).then(put);
     return put();
   }
+  fallocate(handle: HandleId, mode: number, offset: bigint, length: bigint): Promise<void> {
+    // The same rules as a write: setuid/setgid cleared first, the change announced.
+    const node = this.ctx.handles.peekFile(handle)?.node.id;
+    const put = (): Promise<void> => {
+      const done = this.run('fallocate', 'free', () => files.fallocate(this.ctx, handle, mode, offset, length));
+      return node === undefined ? done : this.announce(done, () => [{ kind: 'data', node }]);
+    };
+    if (files.writeClearsSetid(this.ctx, handle, 1)) return this.run('fallocate', 'exclusive', () => files.clearSetidOf(this.ctx, handle)).then(put);
+    return put();
+  }
+  async copyRange(inHandle: HandleId, inOffset: bigint, outHandle: HandleId, outOffset: bigint, length: bigint): Promise<bigint> {
+    // A read and write loop: each write is a write (its rules, its change signal).
+    const buf = Buffer.allocUnsafe(Number(length < COPY_CHUNK ? length : COPY_CHUNK));
+    let done = 0n;
+    while (done < length) {
+      const want = length - done < COPY_CHUNK ? Number(length - done) : buf.length;
+      const n = await this.read(inHandle, inOffset + done, buf.subarray(0, want));
+      if (n === 0) break;
+      let put = 0;
+      while (put < n) put += await this.write(outHandle, outOffset + done + BigInt(put), buf.subarray(put, n));
+      done += BigInt(n);
+    }
+    return done;
+  }
   fsync(handle: HandleId, datasync: boolean): Promise<void> {
     return this.run('fsync', 'free', () => files.fsync(this.ctx, handle, datasync));
   }
@@ -273,6 +297,9 @@ export class CoreVfs implements Vfs {
     await this.ctx.store.close?.();
   }
 }
+
+/** copyRange moves at most this much per read and write. */
+const COPY_CHUNK = 1n << 20n;
 
 function added(node: NodeId, name: Buffer): VfsChange {
   return { kind: 'entry', node, name, change: 'added' };

@@ -58,9 +58,9 @@ export interface ExportOptions {
    */
   allowDevices: boolean;
   /**
-   * hostfs: how many mknod(1) child processes (Node has no mknod(2); FIFOs
-   * and devices are made by one) run at once for this export; further
-   * requests wait their turn.
+   * How many mknod(1) and fallocate(1) child processes (Node has neither
+   * call; hostfs FIFOs and devices, and every fallocate, are made by one)
+   * run at once for this export; further requests wait their turn.
    */
   maxMknodProcesses: number;
   logger: Logger;

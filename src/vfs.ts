@@ -15,6 +15,12 @@ export interface LockRange {
   length: bigint;
   /** The process that holds or asks, for getlk answers. */
   pid: number;
+  /**
+   * A flock(2) lock (whole file): any open handle may take either type,
+   * where fcntl wants a readable handle for a read lock and a writable one
+   * for a write lock.
+   */
+  flock?: boolean;
 }
 
 /**
@@ -151,6 +157,21 @@ export interface Vfs {
   write(handle: HandleId, offset: bigint, data: Buffer): Promise<number>;
 
   fsync(handle: HandleId, datasync: boolean): Promise<void>;
+
+  /**
+   * fallocate(2) through a writable handle: `mode` is FALLOC_FL_* bits
+   * (KEEP_SIZE, PUNCH_HOLE, ZERO_RANGE, COLLAPSE_RANGE, INSERT_RANGE;
+   * others EOPNOTSUPP). Mode 0 past the end grows the file. Clears
+   * setuid/setgid and announces a data change as write does.
+   */
+  fallocate(handle: HandleId, mode: number, offset: bigint, length: bigint): Promise<void>;
+
+  /**
+   * Copy up to `length` bytes from `inHandle` at `inOffset` to `outHandle`
+   * at `outOffset` (copy_file_range(2)), with write's rules; stops early at
+   * the end of the input. Resolves with the bytes copied.
+   */
+  copyRange(inHandle: HandleId, inOffset: bigint, outHandle: HandleId, outOffset: bigint, length: bigint): Promise<bigint>;
 
   /** Close a file handle and drop the byte-range locks taken through it. */
   release(handle: HandleId): Promise<void>;

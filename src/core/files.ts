@@ -7,6 +7,7 @@ import type { CoreContext } from './context.js';
 import type { FileHandle } from '../handles.js';
 import { setidToClear } from './host-limits.js';
 import { undoCreate } from './undo.js';
+import { fallocateArgs, fallocateFd, FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../host/fallocate.js';
 import { requireAccess } from './permissions.js';
 import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_EXEC_OPEN, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID } from '../types.js';
 
@@ -204,8 +205,8 @@ export async function setlk(ctx: CoreContext, handle: HandleId, owner: string, l
   checkLock(lock);
   // fcntl(2): a read lock needs a readable descriptor, a write lock a writable one.
   const acc = h.flags & O_ACCMODE;
-  if (lock.type === 'read' && acc === 1) throw vfsError('EBADF', 'setlk');
-  if (lock.type === 'write' && acc === 0) throw vfsError('EBADF', 'setlk');
+  if (lock.type === 'read' && acc === 1 && lock.flock !== true) throw vfsError('EBADF', 'setlk');
+  if (lock.type === 'write' && acc === 0 && lock.flock !== true) throw vfsError('EBADF', 'setlk');
   if (quota !== undefined && (!Number.isInteger(quota.max) || quota.max < 0)) throw vfsError('EINVAL', 'setlk', 'bad lock quota');
   return ctx.locks.set(h.node.id, owner, handle, lock, quota);
 }
@@ -246,4 +247,28 @@ export async function setlkw(
     await w.woken;
     if (signal.aborted) return false;
   }
+}
+
+/**
+ * fallocate(2) through `handle` (mode: FALLOC_FL_* bits), as a write for
+ * what it needs: a writable handle. Growing the file (mode 0 or
+ * INSERT_RANGE) and shrinking it (COLLAPSE_RANGE) go through the store's
+ * space accounting as a write would.
+ */
+export async function fallocate(ctx: CoreContext, handle: HandleId, mode: number, offset: bigint, length: bigint): Promise<void> {
+  const h = ctx.handles.file(handle);
+  if ((h.flags & O_ACCMODE) === 0) throw vfsError('EBADF', 'fallocate');
+  if (offset < 0n || length <= 0n) throw vfsError('EINVAL', 'fallocate');
+  // Reject unknown bits before any child is started.
+  fallocateArgs(mode, offset, length);
+  const run = (fd: number) => fallocateFd(ctx.host, fd, mode, offset, length);
+  const resize = ctx.store.resize?.bind(ctx.store);
+  if (resize === undefined) return ctx.handles.use(h, run);
+  const newSize = (size: bigint): bigint => {
+    if (mode & FALLOC_FL_INSERT_RANGE) return size + length;
+    if (mode & FALLOC_FL_COLLAPSE_RANGE) return size - length;
+    if (mode & (FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return size;
+    return offset + length > size ? offset + length : size;
+  };
+  return ctx.handles.use(h, (fd) => resize(fd, newSize, () => run(fd)));
 }

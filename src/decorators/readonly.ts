@@ -59,6 +59,12 @@ export class ReadOnlyVfs implements Vfs {
   write(): Promise<number> {
     return erofs('write');
   }
+  fallocate(): Promise<void> {
+    return erofs('fallocate');
+  }
+  copyRange(): Promise<bigint> {
+    return erofs('copy_file_range');
+  }
   fsync(handle: HandleId, datasync: boolean): Promise<void> {
     return this.inner.fsync(handle, datasync);
   }

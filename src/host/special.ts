@@ -23,7 +23,7 @@ function tempName(): Buffer {
 }
 
 /** The errno whose text mknod(1) printed, EIO when none matches. */
-function errnoFromMessage(text: string): ErrnoCode {
+export function errnoFromMessage(text: string): ErrnoCode {
   for (const [code, msg] of Object.entries(STRERROR) as [ErrnoCode, string][]) {
     if (text.includes(msg)) return code;
   }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { openExport, nullLogger, type Vfs } from '../../src/index.js';
 import { FuseSession } from '../../fuse/session.js';
-import { decodeOutHeader, decodeReply, encodeRequest, OUT_HEADER_SIZE, type FuseRequest } from '../../fuse/codec/index.js';
+import { decodeOutHeader, decodeReply, encodeRequest, unpackDirentsPlus, OUT_HEADER_SIZE, type FuseRequest } from '../../fuse/codec/index.js';
 import { tmpExport, type TmpExport } from '../helpers/tmp-export.js';
 
 let tmp: TmpExport;
@@ -46,9 +46,9 @@ test('an unknown opcode is answered ENOSYS with its unique', async () => {
 });
 
 test('a known opcode without a handler is ENOSYS too', async () => {
-  const r = await ask(1n, { type: 'GETXATTR', size: 0, name: Buffer.from('user.x') } as FuseRequest);
+  const r = await ask(1n, { type: 'BMAP', block: 0n, blocksize: 4096 });
   assert.is(decodeOutHeader(r).error, -os.constants.errno.ENOSYS);
-  assert.ok(s.unsupported.has('GETXATTR'));
+  assert.ok(s.unsupported.has('BMAP'));
 });
 
 test('INIT answers 7.45 with max_write 1 MiB and only flags the kernel offered', async () => {
@@ -86,6 +86,71 @@ test('ENOENT is the negative host errno; OPEN/READ/RELEASE read the bytes', asyn
   assert.is(s.ledger.stats.handles, 0);
   const l = decodeReply('entry_out', await ask(1n, { type: 'LOOKUP', name: Buffer.from('l') })).reply;
   assert.is((await ask(l.nodeid, { type: 'READLINK' })).subarray(OUT_HEADER_SIZE).toString(), 'a');
+});
+
+test('INIT takes locks, readdirplus and setxattr_ext when offered; writeback only when asked', async () => {
+  const offered = 0x1 | 0x2 | 0x400 | 0x2000 | 0x4000 | 0x10000 | 0x20000000;
+  const r = decodeReply('init_out', await ask(0n, { type: 'INIT', major: 7, minor: 45, max_readahead: 131072, flags: offered, flags2: 0 })).reply;
+  assert.is(r.flags, offered & ~0x10000);
+  const wb = new FuseSession(vfs, { log: nullLogger, writeback: true });
+  const w = await wb.handle(encodeRequest({ unique: 3n, nodeid: 0n, uid: 0, gid: 0, pid: 1 }, { type: 'INIT', major: 7, minor: 45, max_readahead: 0, flags: offered, flags2: 0 }));
+  assert.ok(w);
+  assert.is(decodeReply('init_out', w).reply.flags & 0x10000, 0x10000);
+});
+
+test('xattrs: size 0 asks the length, a short buffer is ERANGE, LISTXATTR is NUL-separated', async () => {
+  await ask(0n, { type: 'INIT', major: 7, minor: 45, max_readahead: 0, flags: 0, flags2: 0 });
+  const e = decodeReply('entry_out', await ask(1n, { type: 'LOOKUP', name: Buffer.from('a') })).reply;
+  const set = await ask(e.nodeid, { type: 'SETXATTR', size: 5, flags: 0, setxattr_flags: 0, name: Buffer.from('user.k'), value: Buffer.from('value') });
+  assert.is(decodeOutHeader(set).error, 0);
+  assert.is(decodeReply('getxattr_out', await ask(e.nodeid, { type: 'GETXATTR', size: 0, name: Buffer.from('user.k') })).reply.size, 5);
+  assert.is(decodeOutHeader(await ask(e.nodeid, { type: 'GETXATTR', size: 4, name: Buffer.from('user.k') })).error, -os.constants.errno.ERANGE);
+  assert.is((await ask(e.nodeid, { type: 'GETXATTR', size: 64, name: Buffer.from('user.k') })).subarray(OUT_HEADER_SIZE).toString(), 'value');
+  assert.is((await ask(e.nodeid, { type: 'LISTXATTR', size: 64 })).subarray(OUT_HEADER_SIZE).toString(), 'user.k\0');
+  assert.is(decodeOutHeader(await ask(e.nodeid, { type: 'REMOVEXATTR', name: Buffer.from('user.k') })).error, 0);
+  assert.is(decodeOutHeader(await ask(e.nodeid, { type: 'GETXATTR', size: 64, name: Buffer.from('user.k') })).error, -os.constants.errno.ENODATA);
+});
+
+test('SETLKW waits for a conflicting lock and INTERRUPT makes it answer EINTR', async () => {
+  const e = decodeReply('entry_out', await ask(1n, { type: 'LOOKUP', name: Buffer.from('a') })).reply;
+  const o = decodeReply('open_out', await ask(e.nodeid, { type: 'OPEN', flags: 2, open_flags: 0 })).reply;
+  const lk = { start: 0n, end: 0x7fffffffffffffffn, type: 1, pid: 10 };
+  assert.is(decodeOutHeader(await ask(e.nodeid, { type: 'SETLK', fh: o.fh, owner: 1n, lk, lk_flags: 0 })).error, 0);
+  assert.is(decodeOutHeader(await ask(e.nodeid, { type: 'SETLK', fh: o.fh, owner: 2n, lk, lk_flags: 0 })).error, -os.constants.errno.EAGAIN);
+  const g = decodeReply('lk_out', await ask(e.nodeid, { type: 'GETLK', fh: o.fh, owner: 2n, lk, lk_flags: 0 })).reply;
+  assert.equal(g.lk, { start: 0n, end: 0x7fffffffffffffffn, type: 1, pid: 10 });
+  const waiting = s.handle(encodeRequest({ unique: 500n, nodeid: e.nodeid, uid: 0, gid: 0, pid: 1 }, { type: 'SETLKW', fh: o.fh, owner: 2n, lk, lk_flags: 0 }));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.is(s.locks.waiters, 1);
+  assert.is(await s.handle(encodeRequest({ unique: 501n, nodeid: 0n, uid: 0, gid: 0, pid: 1 }, { type: 'INTERRUPT', unique: 500n })), null);
+  const r = await waiting;
+  assert.ok(r);
+  assert.is(decodeOutHeader(r).error, -os.constants.errno.EINTR);
+  // FLUSH by the holder drops its locks: owner 2 gets the lock at once.
+  await ask(e.nodeid, { type: 'FLUSH', fh: o.fh, lock_owner: 1n });
+  assert.is(decodeOutHeader(await ask(e.nodeid, { type: 'SETLKW', fh: o.fh, owner: 2n, lk, lk_flags: 0 })).error, 0);
+  await ask(e.nodeid, { type: 'RELEASE', fh: o.fh, flags: 0, release_flags: 0, lock_owner: 0n });
+});
+
+test('READDIRPLUS hands out node ids as lookups, not for . and ..', async () => {
+  for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(tmp.dir, `f${i}`), 'x');
+  const o = decodeReply('open_out', await ask(1n, { type: 'OPENDIR', flags: 0, open_flags: 0 })).reply;
+  let off = 0n;
+  let named = 0;
+  for (;;) {
+    const r = await ask(1n, { type: 'READDIRPLUS', fh: o.fh, offset: off, size: 4096, read_flags: 0, lock_owner: 0n, flags: 0 });
+    const list = unpackDirentsPlus(r.subarray(OUT_HEADER_SIZE));
+    if (list.length === 0) break;
+    for (const d of list) {
+      const dots = d.dirent.name.toString() === '.' || d.dirent.name.toString() === '..';
+      assert.is(d.entry.nodeid === 0n, dots, d.dirent.name.toString());
+      if (!dots) named++;
+      off = d.dirent.off;
+    }
+  }
+  assert.is(named, 52);
+  assert.is(s.ledger.stats.refs, 52);
+  await ask(1n, { type: 'RELEASEDIR', fh: o.fh, flags: 0, release_flags: 0, lock_owner: 0n });
 });
 
 test('a handler that throws something unexpected answers EIO', async () => {

@@ -1,0 +1,67 @@
+// Changes made to the Vfs by anyone but this session (a 9P client, another
+// mount, the process serving) become kernel invalidations, so cached pages,
+// attributes and names on the mount do not outlive them whatever the
+// timeouts. The session's own requests run inside `ownRequests`: a change
+// heard in that context is one the kernel made itself and already knows.
+// Only nodes the kernel holds (the ledger's, and the root) are named.
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { NodeId, Vfs } from '../src/index.js';
+import type { VfsChange } from '../src/changes.js';
+import type { RefLedger } from '../src/ref-ledger.js';
+import { FuseWriter, encodeNotify, type FuseNotify } from './codec/index.js';
+
+/** Set while a session handles one of its requests: the session itself. */
+export const ownRequests = new AsyncLocalStorage<object>();
+
+export class Invalidator {
+  private write: ((msg: Buffer) => void) | undefined;
+  private stop: (() => void) | undefined;
+  /** Notifications written (tests, logs). */
+  sent = 0;
+
+  constructor(
+    private readonly vfs: Vfs,
+    private readonly owner: object,
+    private readonly ledger: RefLedger,
+    private readonly toNodeid: (id: NodeId) => bigint,
+    private readonly isRoot: (id: NodeId) => boolean,
+  ) {
+  }
+
+  /** Notifications go through `write` from now on (the session's write to /dev/fuse). */
+  attach(write: (msg: Buffer) => void): void {
+    this.write = write;
+    this.stop ??= this.vfs.onChange((c) => this.changed(c));
+  }
+
+  close(): void {
+    this.write = undefined;
+    this.stop?.();
+    this.stop = undefined;
+  }
+
+  private known(id: NodeId): boolean {
+    return this.isRoot(id) || this.ledger.refsOf(id) > 0;
+  }
+
+  private changed(c: VfsChange): void {
+    if (this.write === undefined || ownRequests.getStore() === this.owner || !this.known(c.node)) return;
+    const ino = this.toNodeid(c.node);
+    if (c.kind === 'data') this.send({ type: 'inval_inode', ino, off: 0n, len: 0n });
+    else if (c.kind === 'attr') this.send({ type: 'inval_inode', ino, off: -1n, len: 0n });
+    else {
+      this.send({ type: 'inval_entry', parent: ino, name: c.name, flags: 0 });
+      // The directory's size, times and cached listing changed too.
+      this.send({ type: 'inval_inode', ino, off: 0n, len: 0n });
+    }
+  }
+
+  private send(n: FuseNotify): void {
+    const w = new FuseWriter(Buffer.allocUnsafe(64 + (n.type === 'inval_entry' ? n.name.length : 0)));
+    const len = encodeNotify(w, n);
+    const buf = Buffer.from(w.buf.subarray(0, len));
+    this.sent++;
+    this.write?.(buf);
+  }
+}
