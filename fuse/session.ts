@@ -37,8 +37,6 @@ const READ_BUFFER = MAX_WRITE + 4096;
 const ENOSYS = 38;
 const EINVAL = 22;
 const EIO = 5;
-/** Entry and attribute timeouts, seconds. */
-const VALID_S = 1n;
 const SUPPORTED = INIT.ASYNC_READ | INIT.BIG_WRITES | INIT.MAX_PAGES | INIT.PARALLEL_DIROPS | INIT.ATOMIC_O_TRUNC;
 /** FUSE_GETATTR_FH: getattr through the handle in `fh`. */
 const GETATTR_FH = 1;
@@ -47,6 +45,17 @@ export interface SessionOptions {
   log: Logger;
   /** Reads of /dev/fuse kept waiting at once (each holds a thread-pool thread). Default 2. */
   readers?: number;
+  /** How long the kernel may trust a looked-up name, seconds (fractions allowed). Default 1. */
+  entryTimeout?: number;
+  /** How long the kernel may trust attributes, seconds (fractions allowed). Default 1. */
+  attrTimeout?: number;
+}
+
+/** Seconds (a float) as FUSE's whole seconds and nanoseconds. */
+export function validity(seconds: number): { s: bigint; ns: number } {
+  if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`a FUSE timeout must be 0 or more seconds, not ${seconds}`);
+  const whole = Math.floor(seconds);
+  return { s: BigInt(whole), ns: Math.min(999_999_999, Math.round((seconds - whole) * 1e9)) };
 }
 
 export class FuseSession {
@@ -55,6 +64,8 @@ export class FuseSession {
   readonly unsupported = new Set<string>();
   private readonly log: Logger;
   private readonly readers: number;
+  private readonly entryValid: { s: bigint; ns: number };
+  private readonly attrValid: { s: bigint; ns: number };
   private fd = -1;
   private running = 0;
   private ended = false;
@@ -66,6 +77,8 @@ export class FuseSession {
   ) {
     this.log = opts.log;
     this.readers = opts.readers ?? 2;
+    this.entryValid = validity(opts.entryTimeout ?? 1);
+    this.attrValid = validity(opts.attrTimeout ?? 1);
     this.ledger = new RefLedger(vfs);
   }
 
@@ -82,6 +95,11 @@ export class FuseSession {
   start(fd: number): void {
     this.fd = fd;
     for (let i = 0; i < this.readers; i++) this.readLoop(Buffer.allocUnsafe(READ_BUFFER));
+  }
+
+  /** True once every read of /dev/fuse failed for good. */
+  get isEnded(): boolean {
+    return this.ended;
   }
 
   /** Resolves once every read of /dev/fuse failed for good (ENODEV after unmount). */
@@ -309,16 +327,16 @@ export class FuseSession {
     return {
       nodeid: this.toNodeid(e.id),
       generation: 0n,
-      entry_valid: VALID_S,
-      attr_valid: VALID_S,
-      entry_valid_nsec: 0,
-      attr_valid_nsec: 0,
+      entry_valid: this.entryValid.s,
+      attr_valid: this.attrValid.s,
+      entry_valid_nsec: this.entryValid.ns,
+      attr_valid_nsec: this.attrValid.ns,
       attr: this.fuseAttr(e.attr),
     };
   }
 
   private attrOut(u: bigint, a: Attr): Buffer {
-    return struct(u, { type: 'attr_out', attr_valid: VALID_S, attr_valid_nsec: 0, attr: this.fuseAttr(a) });
+    return struct(u, { type: 'attr_out', attr_valid: this.attrValid.s, attr_valid_nsec: this.attrValid.ns, attr: this.fuseAttr(a) });
   }
 
   private openOut(u: bigint, fh: number): Buffer {
