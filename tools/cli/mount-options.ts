@@ -11,6 +11,7 @@ export const MOUNT_FLAGS: readonly FlagSpec[] = [
   { name: 'allow-other', kind: 'boolean', help: 'the same as -o allow_other' },
   { name: 'entry-timeout', kind: 'string', arg: 'S', help: 'the same as -o entry_timeout=S' },
   { name: 'attr-timeout', kind: 'string', arg: 'S', help: 'the same as -o attr_timeout=S' },
+  { name: 'lazy-unmount-wait', kind: 'string', arg: 'S', help: 'on stop, a mount still in use is detached lazily; after S seconds more its connection is aborted (default 10)' },
 ];
 
 export const UMOUNT_FLAGS: readonly FlagSpec[] = [
@@ -94,6 +95,8 @@ export function mountSettingsFromArgs(args: ParsedArgs): MountSettings {
   if (entry !== undefined) m.entryTimeout = seconds('--entry-timeout', entry);
   const attr = getString(args, 'attr-timeout');
   if (attr !== undefined) m.attrTimeout = seconds('--attr-timeout', attr);
+  const wait = getString(args, 'lazy-unmount-wait');
+  if (wait !== undefined) m.lazyWaitMs = seconds('--lazy-unmount-wait', wait) * 1000;
   m.readonly = s.readonly;
   return s;
 }
