@@ -78,22 +78,15 @@ export async function mountFuse(vfs: Vfs, mountpoint: string, opts: MountOptions
   await checkMountpoint(abs, {
     nonempty: opts.nonempty,
     detach: async (p) => {
-      const r = await run('umount', ['-l', p]);
+      const r = await detachRoot(p, true);
       if (r.code !== 0) throw new MountError(`${p} holds a stale FUSE mount and umount -l failed: ${r.stderr.trim()}`);
     },
     recovered: (m) => opts.log.warn(m),
   });
 
-  const fd = fs.openSync('/dev/fuse', fs.constants.O_RDWR);
+  // Made first: bad options fail here, before anything is mounted.
   const session = new FuseSession(vfs, { log: opts.log, readers: opts.readers, entryTimeout: opts.entryTimeout, attrTimeout: opts.attrTimeout });
-  const type = `fuse.${opts.subtype ?? 'humbridge'}`;
-  try {
-    const r = await run('mount', ['-i', '-t', type, '-o', kernelOptions(opts), opts.fsname ?? 'humbridge', abs], fd);
-    if (r.code !== 0) throw new MountError(`mount of ${abs} failed (exit ${r.code}): ${r.stderr.trim()}`);
-  } catch (e) {
-    fs.closeSync(fd);
-    throw e;
-  }
+  const fd = await attachRoot(abs, opts);
   // The connection's number, for an abort if a lazy unmount never finishes (read now: later the mount may be detached).
   const conn = mountAt(abs)?.dev;
   session.start(fd);
@@ -111,12 +104,30 @@ export async function mountFuse(vfs: Vfs, mountpoint: string, opts: MountOptions
   };
 }
 
+/** The 'root' method: mount(8) attaches a /dev/fuse descriptor we opened; returns it. */
+async function attachRoot(abs: string, opts: MountOptions): Promise<number> {
+  const fd = fs.openSync('/dev/fuse', fs.constants.O_RDWR);
+  try {
+    const r = await run('mount', ['-i', '-t', `fuse.${opts.subtype ?? 'humbridge'}`, '-o', kernelOptions(opts), opts.fsname ?? 'humbridge', abs], fd);
+    if (r.code !== 0) throw new MountError(`mount of ${abs} failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return fd;
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/** The 'root' method's unmount: umount, or umount -l (lazy: detached now, ended when the last user leaves). */
+function detachRoot(abs: string, lazy: boolean): Promise<{ code: number; stderr: string }> {
+  return run('umount', lazy ? ['-l', abs] : [abs]);
+}
+
 async function unmount(mountpoint: string, session: FuseSession, ended: Promise<void>, conn: number | undefined, o: MountOptions): Promise<void> {
   if (!session.isEnded) {
-    const r = await run('umount', [mountpoint]);
+    const r = await detachRoot(mountpoint, false);
     if (r.code !== 0 && !session.isEnded) {
       o.log.warn(`umount ${mountpoint} failed (${r.stderr.trim()}): detaching it lazily`);
-      const l = await run('umount', ['-l', mountpoint]);
+      const l = await detachRoot(mountpoint, true);
       if (l.code !== 0 && !session.isEnded) throw new MountError(`umount -l ${mountpoint} failed: ${l.stderr.trim()}`);
       // Lazy: the connection lives on while a process still uses the mount. Wait for it, but not forever.
       const waitMs = o.lazyWaitMs ?? 10_000;
