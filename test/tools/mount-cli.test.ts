@@ -174,6 +174,14 @@ gated(test, 'foreground: SIGTERM unmounts and exits 0; so does an unmount from o
   assert.match(g.stderr(), /unmounted from outside/);
 });
 
+gated(test, 'background server: SIGTERM unmounts and ends it', missing, async () => {
+  assert.is((await hb('mount', exp, mnt)).code, 0);
+  const pid = serverPids(mnt)[0] as number;
+  process.kill(pid, 'SIGTERM');
+  await waitUntil(() => !alive(pid), 'the background server to exit');
+  assert.is(mountLine(mnt), undefined);
+});
+
 gated(test, 'a mount still in use at SIGTERM is detached, then its connection aborted after --lazy-unmount-wait', missing, async () => {
   const f = foreground(exp, mnt, '--lazy-unmount-wait', '0.5');
   started.push(f.child);
