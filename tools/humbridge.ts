@@ -34,8 +34,8 @@ ${formatFlags(EXPORT_FLAGS)}
 Serve options:
 ${formatFlags(SERVE_FLAGS)}
 
-Mount options:
-${formatFlags(MOUNT_FLAGS)}
+Mount options (-o options: humbridge mount --help):
+${formatFlags([...MOUNT_FLAGS, ...UMOUNT_FLAGS])}
 
 Common options:
 ${formatFlags(COMMON_FLAGS)}
@@ -55,8 +55,7 @@ server, and the server ends by itself when the mount is unmounted
 (default_permissions); --access user leaves them to humbridge per caller.
 
 Mount options:
-${formatFlags(MOUNT_FLAGS)}
-${formatFlags(UMOUNT_FLAGS)}
+${formatFlags([...MOUNT_FLAGS, ...UMOUNT_FLAGS])}
 
 -o options:
 ${O_HELP}
