@@ -7,7 +7,7 @@ import { getBool, getList, getString, UsageError, type FlagSpec, type ParsedArgs
 
 export const MOUNT_FLAGS: readonly FlagSpec[] = [
   { name: 'foreground', short: 'f', kind: 'boolean', help: 'stay in the foreground until unmounted or signalled (default: return once mounted, serve in the background)' },
-  { name: 'option', short: 'o', kind: 'list', arg: 'OPT[,OPT...]', help: 'mount options (below), comma separated, repeatable' },
+  { name: 'option', short: 'o', kind: 'list', arg: 'OPT[,OPT...]', help: 'mount options (ro, allow_other, suid, entry_timeout=S, ...: all in mount --help), comma separated, repeatable' },
   { name: 'allow-other', kind: 'boolean', help: 'the same as -o allow_other' },
   { name: 'entry-timeout', kind: 'string', arg: 'S', help: 'the same as -o entry_timeout=S' },
   { name: 'attr-timeout', kind: 'string', arg: 'S', help: 'the same as -o attr_timeout=S' },
