@@ -34,12 +34,13 @@ export function withAccess(s: MountSettings, access: ExportOptions['access']): M
 
 /** Serves the mount until it is unmounted; returns the exit status. */
 export async function mountForeground(o: MountCommandOptions): Promise<number> {
+  // Caught from the start: a signal while mounting is answered once the mount is made, by unmounting it.
+  const signalled = new Promise<string>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => resolve(sig));
+  });
   const vfs = await openExport(o.export);
   try {
     const m = await mountFuse(vfs, o.mountpoint, { log: o.logger, fsname: o.export.path, ...o.settings.mount });
-    const signalled = new Promise<string>((resolve) => {
-      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => resolve(sig));
-    });
     const how = `${o.export.mode}, access=${o.export.access}${o.settings.readonly ? ', read-only' : ''}`;
     if (o.readyFd !== undefined) {
       // From here on nobody reads our stderr: a message that cannot be written is dropped, not fatal.
@@ -67,6 +68,17 @@ export function mountBackground(argv: readonly string[]): Promise<number> {
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  // Interrupted while waiting: the server (in its own session, so the terminal's signal missed it) stops too.
+  const stop = (): void => {
+    child.kill('SIGTERM');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const done = (status: number): number => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    return status;
+  };
   return new Promise((resolve) => {
     let pending = '';
     let ready = false;
@@ -81,18 +93,19 @@ export function mountBackground(argv: readonly string[]): Promise<number> {
         ready = true;
         child.stderr.destroy();
         child.unref();
-        resolve(0);
+        resolve(done(0));
       }
     });
     child.on('error', (e) => {
       process.stderr.write(`humbridge: cannot start the mount server: ${e.message}\n`);
-      resolve(1);
+      resolve(done(1));
     });
     child.on('exit', (code, signal) => {
       if (ready) return;
       if (pending !== '') process.stderr.write(Buffer.from(pending, 'latin1'));
       if (signal !== null) process.stderr.write(`humbridge: the mount server was killed by ${signal} before the mount was live\n`);
-      resolve(code === null || code === 0 ? 1 : code);
+      else if (code === 0) process.stderr.write('humbridge: stopped before the mount was live\n');
+      resolve(done(code === null || code === 0 ? 1 : code));
     });
   });
 }
