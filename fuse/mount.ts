@@ -2,89 +2,181 @@
 // /dev/fuse, let mount(8) attach it at the mountpoint with the descriptor
 // passed as its fd 3, then serve requests. Unmounting ends the kernel's
 // connection, so every read of /dev/fuse fails with ENODEV and the session
-// ends; what it still held in the Vfs is given back.
+// ends; what it still held in the Vfs is given back. The same happens when
+// the mount is unmounted from outside (`ended`).
 
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import type { Logger, Vfs } from '../src/index.js';
 import { FuseSession } from './session.js';
+import { canonicalMountpoint, checkMountpoint, mountAt, MountError } from './mountpoint.js';
 
-export class MountError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MountError';
-  }
-}
+export { MountError } from './mountpoint.js';
 
 export interface MountOptions {
   log: Logger;
+  /** How the mount is made: 'root' runs mount(8) (unprivileged fusermount3 mounts come later). Default 'root'. */
+  method?: 'root';
   /** Reads of /dev/fuse in flight at once (see SessionOptions.readers). */
   readers?: number;
   /** Let the kernel cache writes (see SessionOptions.writeback). */
   writeback?: boolean;
+  /** Kernel read-only mount (writes fail EROFS before they reach the Vfs). */
+  readonly?: boolean;
+  /** Let users other than the mounter use the mount. */
+  allowOther?: boolean;
+  /** The kernel checks modes and owners itself (default true; false leaves checks to the Vfs). */
+  defaultPermissions?: boolean;
+  /** Honour setuid/setgid bits (default false: nosuid). */
+  suid?: boolean;
+  /** Honour device nodes (default false: nodev). */
+  dev?: boolean;
+  /** Allow running programs (default true). */
+  exec?: boolean;
+  /** The mount's source as /proc/mounts shows it (default "humbridge"). */
+  fsname?: string;
+  /** The type shows as fuse.SUBTYPE (default "humbridge"). */
+  subtype?: string;
+  /** Mount over a folder that has entries. */
+  nonempty?: boolean;
+  /** Entry and attribute timeouts, seconds (see SessionOptions). */
+  entryTimeout?: number;
+  attrTimeout?: number;
+  /** After a lazy unmount, how long to wait for the last user before aborting the connection. Default 10000. */
+  lazyWaitMs?: number;
 }
 
 export interface FuseMount {
+  /** Absolute mountpoint. */
   readonly mountpoint: string;
   readonly session: FuseSession;
   /** Unmounts (umount, then umount -l), waits for the session to end and gives back what it held. */
   unmount(): Promise<void>;
+  /** Resolves once the session ended for any reason (our unmount or one from outside) and its resources are back. */
+  readonly ended: Promise<void>;
 }
 
 /** Where mount(8) and umount(8) live: some PATHs (a non-login shell, a test runner) lack the sbin folders. */
 const PATH = `${process.env['PATH'] ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin`;
 
+/** The -o string given to mount(8) (fd 3 is /dev/fuse). */
+export function kernelOptions(o: MountOptions): string {
+  const opts = ['fd=3', 'rootmode=40000', 'user_id=0', 'group_id=0'];
+  if (o.defaultPermissions ?? true) opts.push('default_permissions');
+  if (o.allowOther) opts.push('allow_other');
+  opts.push(o.suid ? 'suid' : 'nosuid', o.dev ? 'dev' : 'nodev');
+  if (o.exec === false) opts.push('noexec');
+  if (o.readonly) opts.push('ro');
+  return opts.join(',');
+}
+
 export async function mountFuse(vfs: Vfs, mountpoint: string, opts: MountOptions): Promise<FuseMount> {
   if (process.getuid?.() !== 0) {
-    throw new MountError('mounting with FUSE needs root for now (unprivileged mounts are not supported yet)');
+    throw new MountError(
+      'mounting as a user who is not root needs fusermount3 (Debian package fuse3) and the native addon of fuse/native, which this build does not use yet; run the mount as root',
+    );
   }
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(mountpoint);
-  } catch {
-    throw new MountError(`mountpoint ${mountpoint} does not exist`);
-  }
-  if (!st.isDirectory()) throw new MountError(`mountpoint ${mountpoint} is not a directory`);
-  if (fs.readdirSync(mountpoint).length > 0) throw new MountError(`mountpoint ${mountpoint} is not empty`);
+  const abs = canonicalMountpoint(mountpoint);
+  await checkMountpoint(abs, {
+    nonempty: opts.nonempty,
+    detach: async (p) => {
+      const r = await detachRoot(p, true);
+      if (r.code !== 0) throw new MountError(`${p} holds a stale FUSE mount and umount -l failed: ${r.stderr.trim()}`);
+    },
+    recovered: (m) => opts.log.warn(m),
+  });
 
+  // Made first: bad options fail here, before anything is mounted.
+  const session = new FuseSession(vfs, { log: opts.log, readers: opts.readers, writeback: opts.writeback, entryTimeout: opts.entryTimeout, attrTimeout: opts.attrTimeout });
+  const fd = await attachRoot(abs, opts);
+  // The connection's number, for an abort if a lazy unmount never finishes (read now: later the mount may be detached).
+  const conn = mountAt(abs)?.dev;
+  session.start(fd);
+  const ended = session.whenEnded().then(async () => {
+    fs.closeSync(fd);
+    const back = await session.ledger.releaseAll();
+    opts.log.debug(`fuse: session of ${abs} ended, gave back ${back.refs} references and ${back.handles} handles`);
+    if (session.unsupported.size > 0) opts.log.info(`fuse: answered ENOSYS: ${[...session.unsupported].sort().join(' ')}`);
+  });
+  let done: Promise<void> | undefined;
+  return {
+    mountpoint: abs,
+    session,
+    ended,
+    unmount: () => (done ??= unmount(abs, session, ended, conn, opts)),
+  };
+}
+
+/** The 'root' method: mount(8) attaches a /dev/fuse descriptor we opened; returns it. */
+async function attachRoot(abs: string, opts: MountOptions): Promise<number> {
   const fd = fs.openSync('/dev/fuse', fs.constants.O_RDWR);
-  const session = new FuseSession(vfs, { log: opts.log, readers: opts.readers, writeback: opts.writeback });
   try {
-    const options = 'fd=3,rootmode=40000,user_id=0,group_id=0,default_permissions,nosuid,nodev';
-    const r = await run('mount', ['-i', '-t', 'fuse.humbridge', '-o', options, 'humbridge', mountpoint], fd);
-    if (r.code !== 0) throw new MountError(`mount of ${mountpoint} failed (exit ${r.code}): ${r.stderr.trim()}`);
+    const r = await run('mount', ['-i', '-t', `fuse.${opts.subtype ?? 'humbridge'}`, '-o', kernelOptions(opts), opts.fsname ?? 'humbridge', abs], fd);
+    if (r.code !== 0) throw new MountError(`mount of ${abs} failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return fd;
   } catch (e) {
     fs.closeSync(fd);
     throw e;
   }
-  session.start(fd);
-  let done: Promise<void> | undefined;
-  return {
-    mountpoint,
-    session,
-    unmount: () => (done ??= unmount(mountpoint, fd, session, opts.log)),
-  };
 }
 
-async function unmount(mountpoint: string, fd: number, session: FuseSession, log: Logger): Promise<void> {
-  const r = await run('umount', [mountpoint]);
-  if (r.code !== 0) {
-    log.warn(`umount ${mountpoint} failed (${r.stderr.trim()}): detaching it lazily`);
-    const l = await run('umount', ['-l', mountpoint]);
-    if (l.code !== 0) throw new MountError(`umount -l ${mountpoint} failed: ${l.stderr.trim()}`);
+/** The 'root' method's unmount: umount, or umount -l (lazy: detached now, ended when the last user leaves). */
+function detachRoot(abs: string, lazy: boolean): Promise<{ code: number; stderr: string }> {
+  return run('umount', lazy ? ['-l', abs] : [abs]);
+}
+
+async function unmount(mountpoint: string, session: FuseSession, ended: Promise<void>, conn: number | undefined, o: MountOptions): Promise<void> {
+  if (!session.isEnded) {
+    const r = await detachRoot(mountpoint, false);
+    if (r.code !== 0 && !session.isEnded) {
+      o.log.warn(`umount ${mountpoint} failed (${r.stderr.trim()}): detaching it lazily`);
+      const l = await detachRoot(mountpoint, true);
+      if (l.code !== 0 && !session.isEnded) throw new MountError(`umount -l ${mountpoint} failed: ${l.stderr.trim()}`);
+      // Lazy: the connection lives on while a process still uses the mount. Wait for it, but not forever.
+      const waitMs = o.lazyWaitMs ?? 10_000;
+      if (!(await within(ended, waitMs))) {
+        o.log.warn(`${mountpoint}: still in use ${waitMs / 1000} s after the lazy unmount: aborting the FUSE connection (its users get ENOTCONN)`);
+        await abortConnection(conn, o.log);
+        if (!(await within(ended, waitMs))) throw new MountError(`${mountpoint}: the FUSE session did not end after the abort`);
+      }
+    }
   }
-  await session.whenEnded();
-  fs.closeSync(fd);
-  const back = await session.ledger.releaseAll();
-  log.debug(`fuse: unmounted ${mountpoint}, gave back ${back.refs} references and ${back.handles} handles`);
-  if (session.unsupported.size > 0) log.info(`fuse: answered ENOSYS: ${[...session.unsupported].sort().join(' ')}`);
+  await ended;
+  o.log.debug(`fuse: unmounted ${mountpoint}`);
 }
 
-function run(cmd: string, args: string[], fd?: number): Promise<{ code: number; stderr: string }> {
+function within(p: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    void p.then(() => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+/** Writes to /sys/fs/fuse/connections/N/abort (mounting fusectl there first if needed): every pending and future request fails. */
+async function abortConnection(conn: number | undefined, log: Logger): Promise<void> {
+  if (conn === undefined) {
+    log.warn('fuse: the connection number is unknown: cannot abort it');
+    return;
+  }
+  const dir = '/sys/fs/fuse/connections';
+  if (!fs.existsSync(`${dir}/${conn}`)) await run('mount', ['-t', 'fusectl', 'fusectl', dir]);
+  try {
+    fs.writeFileSync(`${dir}/${conn}/abort`, '1');
+    log.warn(`fuse: aborted connection ${conn}`);
+  } catch (e) {
+    log.warn(`fuse: abort of connection ${conn} failed: ${(e as Error).message}`);
+  }
+}
+
+export function run(cmd: string, args: string[], fd?: number): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, {
       stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', fd],
-      env: { ...process.env, PATH },
+      env: { ...process.env, PATH, LC_ALL: 'C' },
+      cwd: '/',
     });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -34,8 +34,6 @@ export const FUSE_ROOT_ID = 1n;
 /** Largest WRITE payload negotiated; reads of /dev/fuse use buffers this big plus headers. */
 export const MAX_WRITE = 1 << 20;
 const READ_BUFFER = MAX_WRITE + 4096;
-/** Entry and attribute timeouts, seconds. */
-const VALID_S = 1n;
 /**
  * INIT flags taken when the kernel offers them. Not taken: EXPORT_SUPPORT
  * (LOOKUP of '.' and '..' is not answered), HANDLE_KILLPRIV(_V2) (the core
@@ -69,6 +67,17 @@ export interface SessionOptions {
    * not read.
    */
   writeback?: boolean;
+  /** How long the kernel may trust a looked-up name, seconds (fractions allowed). Default 1. */
+  entryTimeout?: number;
+  /** How long the kernel may trust attributes, seconds (fractions allowed). Default 1. */
+  attrTimeout?: number;
+}
+
+/** Seconds (a float) as FUSE's whole seconds and nanoseconds. */
+export function validity(seconds: number): { s: bigint; ns: number } {
+  if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`a FUSE timeout must be 0 or more seconds, not ${seconds}`);
+  const whole = Math.floor(seconds);
+  return { s: BigInt(whole), ns: Math.min(999_999_999, Math.round((seconds - whole) * 1e9)) };
 }
 
 export class FuseSession {
@@ -77,6 +86,8 @@ export class FuseSession {
   readonly unsupported = new Set<string>();
   private readonly log: Logger;
   private readonly readers: number;
+  private readonly entryValid: { s: bigint; ns: number };
+  private readonly attrValid: { s: bigint; ns: number };
   private fd = -1;
   private running = 0;
   private ended = false;
@@ -100,6 +111,8 @@ export class FuseSession {
   ) {
     this.log = opts.log;
     this.readers = opts.readers ?? 2;
+    this.entryValid = validity(opts.entryTimeout ?? 1);
+    this.attrValid = validity(opts.attrTimeout ?? 1);
     this.ledger = new RefLedger(vfs);
     this.writeback = opts.writeback ?? false;
     this.locks = new FuseLocks(vfs);
@@ -120,6 +133,11 @@ export class FuseSession {
     this.fd = fd;
     this.invalidator.attach((msg) => this.notify(msg));
     for (let i = 0; i < this.readers; i++) this.readLoop(Buffer.allocUnsafe(READ_BUFFER));
+  }
+
+  /** True once every read of /dev/fuse failed for good. */
+  get isEnded(): boolean {
+    return this.ended;
   }
 
   /** Resolves once every read of /dev/fuse failed for good (ENODEV after unmount). */
@@ -425,16 +443,16 @@ export class FuseSession {
     return {
       nodeid: this.toNodeid(e.id),
       generation: 0n,
-      entry_valid: VALID_S,
-      attr_valid: VALID_S,
-      entry_valid_nsec: 0,
-      attr_valid_nsec: 0,
+      entry_valid: this.entryValid.s,
+      attr_valid: this.attrValid.s,
+      entry_valid_nsec: this.entryValid.ns,
+      attr_valid_nsec: this.attrValid.ns,
       attr: this.fuseAttr(e.attr),
     };
   }
 
   private attrOut(u: bigint, a: Attr): Buffer {
-    return struct(u, { type: 'attr_out', attr_valid: VALID_S, attr_valid_nsec: 0, attr: this.fuseAttr(a) });
+    return struct(u, { type: 'attr_out', attr_valid: this.attrValid.s, attr_valid_nsec: this.attrValid.ns, attr: this.fuseAttr(a) });
   }
 
   private openOut(u: bigint, fh: number): Buffer {

@@ -2,13 +2,15 @@
 // humbridge: the command line. argv → typed options → one command.
 
 import { statSync } from 'node:fs';
-import { formatFlags, getBool, getString, parseArgs, UsageError, type FlagSpec } from './cli/args.js';
+import { formatFlags, getBool, getInt, getString, parseArgs, rejectFlags, UsageError, type FlagSpec } from './cli/args.js';
 import { EXPORT_FLAGS, exportOptionsFromArgs } from './cli/export-flags.js';
 import { runMain } from './cli/run.js';
 import { packageVersion } from './cli/version.js';
 import { stderrLogger } from '../src/log.js';
 import { listCommand } from './commands/ls.js';
 import { ninepCommand } from './commands/ninep-client.js';
+import { HIDDEN_MOUNT_FLAGS, MOUNT_FLAGS, mountSettingsFromArgs, O_HELP, UMOUNT_FLAGS } from './cli/mount-options.js';
+import { mountBackground, mountForeground, mountPaths, umountCommand, withAccess } from './commands/mount.js';
 import { namedExports, parseListen, peerPolicyFromArgs, serveCommand, serverOptionsFromArgs, SERVE_FLAGS } from './commands/serve.js';
 
 const COMMON_FLAGS: readonly FlagSpec[] = [
@@ -23,12 +25,43 @@ Usage:
   humbridge ls EXPORT [PATH] [options]   list PATH of EXPORT as the VFS serves it
   humbridge 9p [options] VERB PATH...    9P client: ls stat cat put mkdir rm rename (9p --help)
   humbridge serve DIR [options]          serve DIR over 9P (9P2000.L, 9P2000.u, 9P2000)
+  humbridge mount EXPORT MOUNTPOINT [options]   mount EXPORT here with FUSE (root; mount --help)
+  humbridge umount [-l] MOUNTPOINT       unmount a humbridge mount
 
 Export options:
 ${formatFlags(EXPORT_FLAGS)}
 
 Serve options:
 ${formatFlags(SERVE_FLAGS)}
+
+Mount options (-o options: humbridge mount --help):
+${formatFlags([...MOUNT_FLAGS, ...UMOUNT_FLAGS])}
+
+Common options:
+${formatFlags(COMMON_FLAGS)}
+`;
+
+const MOUNT_USAGE = `humbridge mount — serve a directory tree through the kernel's FUSE
+
+Usage:
+  humbridge mount EXPORT MOUNTPOINT [options]   (as root)
+  humbridge umount [-l] MOUNTPOINT
+
+By default mount returns once the mount is live and serves it in the
+background; -f keeps it in the foreground. SIGINT/SIGTERM unmount and end the
+server, and the server ends by itself when the mount is unmounted
+(humbridge umount, umount(8)). Mounts are nosuid,nodev unless -o suid / -o dev.
+--access client (default) lets the kernel check permissions
+(default_permissions); --access user leaves them to humbridge per caller.
+
+Mount options:
+${formatFlags([...MOUNT_FLAGS, ...UMOUNT_FLAGS])}
+
+-o options:
+${O_HELP}
+
+Export options:
+${formatFlags(EXPORT_FLAGS)}
 
 Common options:
 ${formatFlags(COMMON_FLAGS)}
@@ -37,9 +70,10 @@ ${formatFlags(COMMON_FLAGS)}
 async function main(argv: string[]): Promise<number> {
   // `9p` parses its own flags: its --version names a protocol dialect.
   if (argv[0] === '9p') return ninepCommand(argv.slice(1), process);
-  const args = parseArgs(argv, [...COMMON_FLAGS, ...EXPORT_FLAGS, ...SERVE_FLAGS]);
+  const args = parseArgs(argv, [...COMMON_FLAGS, ...EXPORT_FLAGS, ...SERVE_FLAGS, ...MOUNT_FLAGS, ...UMOUNT_FLAGS, ...HIDDEN_MOUNT_FLAGS]);
   if (getBool(args, 'help')) {
-    process.stdout.write(USAGE);
+    const first = args.positionals[0];
+    process.stdout.write(first === 'mount' || first === 'umount' ? MOUNT_USAGE : USAGE);
     return 0;
   }
   if (getBool(args, 'version')) {
@@ -48,6 +82,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const [command, ...rest] = args.positionals;
   const logger = stderrLogger({ debug: getBool(args, 'trace') });
+  if (command !== 'mount') rejectFlags(args, [...MOUNT_FLAGS, ...HIDDEN_MOUNT_FLAGS], 'mount');
+  if (command !== 'umount') rejectFlags(args, UMOUNT_FLAGS, 'umount');
+  if (command === 'mount' || command === 'umount') rejectFlags(args, SERVE_FLAGS, 'serve');
   switch (command) {
     case 'ls': {
       const [exportPath, target = '/', ...extra] = rest;
@@ -70,6 +107,24 @@ async function main(argv: string[]): Promise<number> {
       };
       const exports = [exportOf('', dir), ...namedExports(args).map((e) => exportOf(e.name, e.dir))];
       return serveCommand({ exports, listen, server, peers, logger });
+    }
+    case 'mount': {
+      const { exportDir, mountpoint } = mountPaths(rest);
+      requireDirectory(exportDir);
+      const exportOptions = exportOptionsFromArgs(args, exportDir, logger);
+      const settings = withAccess(mountSettingsFromArgs(args), exportOptions.access);
+      if (!getBool(args, 'foreground')) return mountBackground(argv);
+      const readyFd = getInt(args, 'ready-fd');
+      // A background server holds no folder busy.
+      if (readyFd !== undefined) process.chdir('/');
+      const options = settings.readonly ? { ...exportOptions, readonly: true } : exportOptions;
+      return mountForeground({ export: options, mountpoint, settings, logger, readyFd });
+    }
+    case 'umount': {
+      const [mountpoint, ...extra] = rest;
+      if (mountpoint === undefined) throw new UsageError('umount needs a MOUNTPOINT');
+      if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+      return umountCommand(mountpoint, getBool(args, 'lazy'));
     }
     case undefined:
       throw new UsageError('no command given');

@@ -117,3 +117,9 @@ export function getList(args: ParsedArgs, name: string): string[] {
   const v = args.flags.get(name);
   return Array.isArray(v) ? v : [];
 }
+
+/** UsageError when a flag of `specs` (another command's) was given. */
+export function rejectFlags(args: ParsedArgs, specs: readonly FlagSpec[], owner: string): void {
+  const given = specs.find((s) => args.flags.has(s.name));
+  if (given !== undefined) throw new UsageError(`--${given.name} applies to ${owner} only`);
+}

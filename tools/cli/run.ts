@@ -5,6 +5,7 @@
 import { OptionsError } from '../../src/options.js';
 import { ServerOptionsError } from '../../ninep/server/options.js';
 import { VfsError } from '../../src/errors.js';
+import { MountError } from '../../fuse/mountpoint.js';
 import { UsageError } from './args.js';
 
 export async function runMain(program: string, main: () => Promise<number>): Promise<void> {
@@ -22,6 +23,9 @@ export async function runMain(program: string, main: () => Promise<number>): Pro
     } else if (e instanceof OptionsError || e instanceof ServerOptionsError) {
       process.stderr.write(`${program}: ${e.message}\n`);
       process.exitCode = 2;
+    } else if (e instanceof MountError) {
+      process.stderr.write(`${program}: ${e.message}\n`);
+      process.exitCode = 1;
     } else if (e instanceof VfsError) {
       process.stderr.write(`${program}: ${e.where ?? e.op}: ${e.code}\n`);
       process.exitCode = 1;
