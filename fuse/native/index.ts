@@ -28,16 +28,17 @@ const ADDON = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../
 let loaded: NativeLoad | undefined;
 
 export function loadNative(): NativeLoad {
-  return (loaded ??= tryLoad());
+  return (loaded ??= loadNativeFrom(ADDON));
 }
 
-function tryLoad(): NativeLoad {
-  if (!fs.existsSync(ADDON)) {
-    return { native: null, reason: `the FUSE addon is not built (${ADDON} is missing: run \`npm rebuild humbridge\` or \`node scripts/build-native.mjs\` with a C compiler and node-gyp)` };
+/** Loads the addon at `file` (loadNative's work; tests name a missing one). */
+export function loadNativeFrom(file: string): NativeLoad {
+  if (!fs.existsSync(file)) {
+    return { native: null, reason: `the FUSE addon is not built (${file} is missing: run \`npm rebuild humbridge\` or \`node scripts/build-native.mjs\` with a C compiler and node-gyp)` };
   }
   try {
-    return { native: createRequire(import.meta.url)(ADDON) as FuseNative };
+    return { native: createRequire(import.meta.url)(file) as FuseNative };
   } catch (e) {
-    return { native: null, reason: `the FUSE addon ${ADDON} does not load: ${e instanceof Error ? e.message : String(e)}` };
+    return { native: null, reason: `the FUSE addon ${file} does not load: ${e instanceof Error ? e.message : String(e)}` };
   }
 }
