@@ -20,6 +20,8 @@ export interface MountOptions {
   readers?: number;
   /** Let users other than the mounting one in (as a user: needs user_allow_other in /etc/fuse.conf). */
   allowOther?: boolean;
+  /** Kernel passthrough I/O where possible (root only; see fuse/passthrough.ts). Default true; `--no-passthrough` sets false. */
+  passthrough?: boolean;
   /** Mount through fusermount3 even as root (tests; root normally uses mount(8)). */
   viaFusermount?: boolean;
 }
@@ -46,7 +48,7 @@ export async function mountFuse(vfs: Vfs, mountpoint: string, opts: MountOptions
   const method = process.getuid?.() === 0 && !opts.viaFusermount ? 'mount' : 'fusermount3';
   const allowOther = opts.allowOther ?? false;
   const fd = method === 'mount' ? await attachAsRoot(mountpoint, allowOther) : await fusermountAttach(mountpoint, allowOther);
-  const session = new FuseSession(vfs, { log: opts.log, readers: opts.readers });
+  const session = new FuseSession(vfs, { log: opts.log, readers: opts.readers, passthrough: opts.passthrough });
   session.start(fd);
   const detach = method === 'mount' ? () => umount(mountpoint, opts.log) : () => fusermountDetach(mountpoint, (m) => opts.log.warn(m));
   let done: Promise<void> | undefined;

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import type { Cred, Attr, Entry, NodeId, SetAttr, Vfs } from '../src/index.js';
 import { linuxErrnoOf, type Logger } from '../src/index.js';
 import { RefLedger } from '../src/ref-ledger.js';
+import { Passthrough, type OpenReplyFlags } from './passthrough.js';
 import {
   FuseDecodeError,
   FATTR,
@@ -47,12 +48,17 @@ export interface SessionOptions {
   log: Logger;
   /** Reads of /dev/fuse kept waiting at once (each holds a thread-pool thread). Default 2. */
   readers?: number;
+  /** Let the kernel read and write host files itself where it can (root only; see passthrough.ts). Default true. */
+  passthrough?: boolean;
 }
 
 export class FuseSession {
   readonly ledger: RefLedger;
   /** Opcode names answered ENOSYS, for logs and reports. */
   readonly unsupported = new Set<string>();
+  /** Requests received, by opcode name, for reports and tests. */
+  readonly counts = new Map<string, number>();
+  readonly passthrough: Passthrough;
   private readonly log: Logger;
   private readonly readers: number;
   private fd = -1;
@@ -67,6 +73,7 @@ export class FuseSession {
     this.log = opts.log;
     this.readers = opts.readers ?? 2;
     this.ledger = new RefLedger(vfs);
+    this.passthrough = new Passthrough(vfs, opts.log, opts.passthrough ?? true);
   }
 
   /** FUSE nodeid of a Vfs node: the root is 1, others are offset past it so 1 never repeats. */
@@ -81,6 +88,7 @@ export class FuseSession {
   /** Starts reading requests from `fd` (an open /dev/fuse, already mounted). */
   start(fd: number): void {
     this.fd = fd;
+    this.passthrough.device = fd;
     for (let i = 0; i < this.readers; i++) this.readLoop(Buffer.allocUnsafe(READ_BUFFER));
   }
 
@@ -143,6 +151,7 @@ export class FuseSession {
       } else this.log.warn(`fuse: malformed request: ${e.message}`);
       return status(e.unique, unknown ? ENOSYS : EINVAL);
     }
+    this.counts.set(msg.type, (this.counts.get(msg.type) ?? 0) + 1);
     try {
       return await this.dispatch(header, msg);
     } catch (e) {
@@ -157,8 +166,9 @@ export class FuseSession {
     const id = (): NodeId => this.toVfs(h.nodeid);
     switch (m.type) {
       case 'INIT': {
-        const want = joinInitFlags(m.flags, 0) & SUPPORTED;
-        const { flags } = splitInitFlags(want);
+        const offered = joinInitFlags(m.flags, m.flags2);
+        const pt = this.passthrough.negotiate(offered);
+        const { flags, flags2 } = splitInitFlags((offered & SUPPORTED) | pt.flags);
         return struct(u, {
           type: 'init_out',
           major: 7,
@@ -171,8 +181,8 @@ export class FuseSession {
           time_gran: 1,
           max_pages: MAX_WRITE / 4096,
           map_alignment: 0,
-          flags2: 0,
-          max_stack_depth: 0,
+          flags2,
+          max_stack_depth: pt.maxStackDepth,
           request_timeout: 0,
         });
       }
@@ -214,8 +224,10 @@ export class FuseSession {
         return data(u, await this.vfs.readlink(id()));
       case 'OPENDIR':
         return this.openOut(u, await this.ledger.opendir(cred, id()));
-      case 'OPEN':
-        return this.openOut(u, await this.ledger.open(cred, id(), m.flags));
+      case 'OPEN': {
+        const fh = await this.ledger.open(cred, id(), m.flags);
+        return this.openOut(u, fh, this.passthrough.opened(fh, h.nodeid, m.flags));
+      }
       case 'READ': {
         const out = Buffer.allocUnsafe(16 + m.size);
         const slot = beginData(out, u);
@@ -237,16 +249,19 @@ export class FuseSession {
       }
       case 'RELEASE':
       case 'RELEASEDIR':
+        if (m.type === 'RELEASE') this.passthrough.released(Number(m.fh));
         await this.ledger.close(Number(m.fh), m.type === 'RELEASE' ? 'file' : 'dir');
         return status(u, 0);
       case 'FLUSH':
+        this.passthrough.flushed(Number(m.fh));
         return status(u, 0);
       case 'CREATE': {
         // Without FUSE_DONT_MASK the kernel has applied the umask to `mode` already.
         const { entry, handle } = await this.vfs.create(cred, id(), Buffer.from(m.name), m.flags, m.mode & 0o7777);
         this.ledger.took(entry);
         this.ledger.opened(handle, 'file');
-        return struct(u, { type: 'create_out', ...this.entryOut(entry), fh: BigInt(handle), open_flags: 0, backing_id: 0 });
+        const pt = this.passthrough.opened(handle, this.toNodeid(entry.id), m.flags);
+        return struct(u, { type: 'create_out', ...this.entryOut(entry), fh: BigInt(handle), ...pt });
       }
       case 'WRITE': {
         const n = await this.vfs.write(Number(m.fh), m.offset, m.data);
@@ -283,6 +298,7 @@ export class FuseSession {
       case 'FSYNC':
         // FUSE_FSYNC_FDATASYNC is bit 0.
         await this.vfs.fsync(Number(m.fh), (m.fsync_flags & 1) !== 0);
+        this.passthrough.flushed(Number(m.fh));
         return status(u, 0);
       case 'UNLINK':
         await this.vfs.unlink(cred, id(), Buffer.from(m.name));
@@ -321,8 +337,8 @@ export class FuseSession {
     return struct(u, { type: 'attr_out', attr_valid: VALID_S, attr_valid_nsec: 0, attr: this.fuseAttr(a) });
   }
 
-  private openOut(u: bigint, fh: number): Buffer {
-    return struct(u, { type: 'open_out', fh: BigInt(fh), open_flags: 0, backing_id: 0 });
+  private openOut(u: bigint, fh: number, flags: OpenReplyFlags = { open_flags: 0, backing_id: 0 }): Buffer {
+    return struct(u, { type: 'open_out', fh: BigInt(fh), ...flags });
   }
 
   private fuseAttr(a: Attr): FuseAttr {

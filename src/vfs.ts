@@ -152,6 +152,19 @@ export interface Vfs {
 
   fsync(handle: HandleId, datasync: boolean): Promise<void>;
 
+  /**
+   * The host descriptor behind file handle `handle`, for a front end that
+   * lets the kernel do its I/O (FUSE passthrough), or null: no such file
+   * handle, or a writable one whose writes the store must see (humfs counts
+   * the bytes used in its superblock) or that must clear setuid/setgid
+   * first. A read-only handle always has one. Writes made on it bypass the
+   * Vfs: the front end then calls hostWritten, so other clients' caches drop.
+   */
+  hostDescriptor(handle: HandleId): number | null;
+
+  /** Announces a `data` change of the file `handle` is open on, written through its host descriptor. */
+  hostWritten(handle: HandleId): void;
+
   /** Close a file handle and drop the byte-range locks taken through it. */
   release(handle: HandleId): Promise<void>;
 

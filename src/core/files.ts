@@ -182,6 +182,14 @@ export async function fsync(ctx: CoreContext, handle: HandleId, datasync: boolea
   await ctx.handles.use(h, (fd) => ctx.host.fsync(fd, datasync));
 }
 
+/** See Vfs.hostDescriptor. */
+export function hostDescriptor(ctx: CoreContext, handle: HandleId): number | null {
+  const h = ctx.handles.peekFile(handle);
+  if (h === undefined) return null;
+  if ((h.flags & O_ACCMODE) === 0) return h.fd;
+  return ctx.store.resize !== undefined || mustClearSetid(h) ? null : h.fd;
+}
+
 export async function release(ctx: CoreContext, handle: HandleId): Promise<void> {
   const h = ctx.handles.file(handle);
   ctx.handles.remove(handle);
