@@ -7,10 +7,17 @@
 // Kernel rules this follows (fs/fuse/iomode.c): one FUSE inode has at most one
 // backing file at a time, so every handle of a node shares the first one's
 // backing id (the kernel opens its own backing file with each open's flags,
-// so the registered descriptor only names the file); and an inode in
-// passthrough mode refuses cached opens (EIO), so once passthrough is on, an
-// open that gets none (humfs writes, setuid files, a failed ioctl) is
-// answered FOPEN_DIRECT_IO, which never enters either mode.
+// so the registered descriptor only names the file); an inode with a
+// backing file refuses any open that is not passed through (EIO), so such
+// a node's later opens always pass through (the Vfs answers per file, so
+// that agrees with it, save a file made setuid meanwhile); and an inode in
+// passthrough mode refuses cached opens, so once passthrough is on, an open
+// that gets none (humfs, setuid files, a failed ioctl) is answered
+// FOPEN_DIRECT_IO, which never enters either mode.
+//
+// humfs gets no passthrough: its store counts the bytes used in the
+// superblock on every write, and a read passed through would force the
+// writers of that file through too.
 //
 // Coherence: writes through passthrough bypass the Vfs, so other clients
 // (9P read-aheads) hear of them only when the writer flushes (close),
@@ -79,10 +86,10 @@ export class Passthrough {
   /** OPEN/CREATE: the reply flags for new handle `fh` on FUSE node `node`, opened with `flags`. */
   opened(fh: HandleId, node: bigint, flags: number): OpenReplyFlags {
     if (!this.on || !this.native) return NONE;
-    const fd = this.vfs.hostDescriptor(fh);
-    if (fd === null) return DIRECT;
     let b = this.byNode.get(node);
     if (!b) {
+      const fd = this.vfs.hostDescriptor(fh);
+      if (fd === null) return DIRECT;
       try {
         b = { id: this.native.backingOpen(this.dev, fd), users: 0 };
       } catch (e) {

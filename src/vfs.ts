@@ -155,9 +155,11 @@ export interface Vfs {
   /**
    * The host descriptor behind file handle `handle`, for a front end that
    * lets the kernel do its I/O (FUSE passthrough), or null: no such file
-   * handle, or a writable one whose writes the store must see (humfs counts
-   * the bytes used in its superblock) or that must clear setuid/setgid
-   * first. A read-only handle always has one. Writes made on it bypass the
+   * handle, a store that must see every write (humfs counts the bytes used
+   * in its superblock), or a setuid/setgid file (a write by another user
+   * clears those bits first). Decided per file, not per handle, so every
+   * handle of one file gets the same answer (the kernel asks that all opens
+   * of a passed-through file pass through). Writes made on it bypass the
    * Vfs: the front end then calls hostWritten, so other clients' caches drop.
    */
   hostDescriptor(handle: HandleId): number | null;

@@ -185,9 +185,9 @@ export async function fsync(ctx: CoreContext, handle: HandleId, datasync: boolea
 /** See Vfs.hostDescriptor. */
 export function hostDescriptor(ctx: CoreContext, handle: HandleId): number | null {
   const h = ctx.handles.peekFile(handle);
-  if (h === undefined) return null;
-  if ((h.flags & O_ACCMODE) === 0) return h.fd;
-  return ctx.store.resize !== undefined || mustClearSetid(h) ? null : h.fd;
+  // Decided per file, not per handle: a kernel that passes one handle of a file through wants every other one to.
+  if (h === undefined || ctx.store.resize !== undefined || h.node.setid === true) return null;
+  return h.fd;
 }
 
 export async function release(ctx: CoreContext, handle: HandleId): Promise<void> {
