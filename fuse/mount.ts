@@ -18,6 +18,8 @@ export interface MountOptions {
   log: Logger;
   /** Reads of /dev/fuse in flight at once (see SessionOptions.readers). */
   readers?: number;
+  /** Each reader on its own cloned /dev/fuse descriptor (see SessionOptions.cloneReaders). */
+  cloneReaders?: boolean;
   /** Let users other than the mounting one in (as a user: needs user_allow_other in /etc/fuse.conf). */
   allowOther?: boolean;
   /** Kernel passthrough I/O where possible (root only; see fuse/passthrough.ts). Default true; `--no-passthrough` sets false. */
@@ -48,7 +50,7 @@ export async function mountFuse(vfs: Vfs, mountpoint: string, opts: MountOptions
   const method = process.getuid?.() === 0 && !opts.viaFusermount ? 'mount' : 'fusermount3';
   const allowOther = opts.allowOther ?? false;
   const fd = method === 'mount' ? await attachAsRoot(mountpoint, allowOther) : await fusermountAttach(mountpoint, allowOther);
-  const session = new FuseSession(vfs, { log: opts.log, readers: opts.readers, passthrough: opts.passthrough });
+  const session = new FuseSession(vfs, { log: opts.log, readers: opts.readers, cloneReaders: opts.cloneReaders, passthrough: opts.passthrough });
   session.start(fd);
   const detach = method === 'mount' ? () => umount(mountpoint, opts.log) : () => fusermountDetach(mountpoint, (m) => opts.log.warn(m));
   let done: Promise<void> | undefined;

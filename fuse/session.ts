@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import type { Cred, Attr, Entry, NodeId, SetAttr, Vfs } from '../src/index.js';
 import { linuxErrnoOf, type Logger } from '../src/index.js';
 import { RefLedger } from '../src/ref-ledger.js';
+import { loadNative } from './native/index.js';
 import { Passthrough, type OpenReplyFlags } from './passthrough.js';
 import {
   FuseDecodeError,
@@ -48,6 +49,12 @@ export interface SessionOptions {
   log: Logger;
   /** Reads of /dev/fuse kept waiting at once (each holds a thread-pool thread). Default 2. */
   readers?: number;
+  /**
+   * Give each reader after the first its own /dev/fuse descriptor
+   * (FUSE_DEV_IOC_CLONE, needs the addon) instead of sharing one. Default
+   * false: see the measurement in fuse/README.md.
+   */
+  cloneReaders?: boolean;
   /** Let the kernel read and write host files itself where it can (root only; see passthrough.ts). Default true. */
   passthrough?: boolean;
 }
@@ -61,6 +68,9 @@ export class FuseSession {
   readonly passthrough: Passthrough;
   private readonly log: Logger;
   private readonly readers: number;
+  private readonly cloneReaders: boolean;
+  /** Descriptors cloned for readers, closed when the session ends. */
+  private clones: number[] = [];
   private fd = -1;
   private running = 0;
   private ended = false;
@@ -72,6 +82,7 @@ export class FuseSession {
   ) {
     this.log = opts.log;
     this.readers = opts.readers ?? 2;
+    this.cloneReaders = opts.cloneReaders ?? false;
     this.ledger = new RefLedger(vfs);
     this.passthrough = new Passthrough(vfs, opts.log, opts.passthrough ?? true);
   }
@@ -89,7 +100,7 @@ export class FuseSession {
   start(fd: number): void {
     this.fd = fd;
     this.passthrough.device = fd;
-    for (let i = 0; i < this.readers; i++) this.readLoop(Buffer.allocUnsafe(READ_BUFFER));
+    for (let i = 0; i < this.readers; i++) this.readLoop(Buffer.allocUnsafe(READ_BUFFER), i === 0 ? fd : this.readerFd(fd));
   }
 
   /** Resolves once every read of /dev/fuse failed for good (ENODEV after unmount). */
@@ -98,10 +109,26 @@ export class FuseSession {
     return new Promise((resolve) => this.endWaiters.push(resolve));
   }
 
-  private readLoop(buf: Buffer): void {
+  /** A clone of `fd` for one more reader, or `fd` itself when clones are off or fail. */
+  private readerFd(fd: number): number {
+    if (!this.cloneReaders) return fd;
+    const { native, reason } = loadNative();
+    try {
+      if (!native) throw new Error(reason);
+      const c = native.cloneDevice(fd);
+      this.clones.push(c);
+      return c;
+    } catch (e) {
+      this.log.debug(`fuse: reader shares the descriptor (no clone: ${(e as Error).message})`);
+      return fd;
+    }
+  }
+
+  /** Reads requests from `fd` (the session's or a clone); a reply goes back to the descriptor its request came from. */
+  private readLoop(buf: Buffer, fd: number): void {
     this.running++;
     const again = (): void => {
-      fs.read(this.fd, buf, 0, buf.length, null, (err, n) => {
+      fs.read(fd, buf, 0, buf.length, null, (err, n) => {
         if (err) {
           const code = (err as NodeJS.ErrnoException).code;
           // ENOENT: the request was interrupted before we read it; EINTR/EAGAIN: try again.
@@ -112,7 +139,7 @@ export class FuseSession {
         // The buffer is read into again at once: the request keeps a copy.
         const req = Buffer.from(buf.subarray(0, n));
         again();
-        void this.handle(req).then((reply) => this.send(reply));
+        void this.handle(req).then((reply) => this.send(reply, fd));
       });
     };
     again();
@@ -121,12 +148,13 @@ export class FuseSession {
   private readerDone(): void {
     if (--this.running > 0) return;
     this.ended = true;
+    for (const c of this.clones.splice(0)) fs.close(c, () => undefined);
     for (const w of this.endWaiters.splice(0)) w();
   }
 
-  private send(reply: Buffer | null): void {
-    if (!reply || this.fd < 0) return;
-    fs.write(this.fd, reply, 0, reply.length, null, (err) => {
+  private send(reply: Buffer | null, fd: number): void {
+    if (!reply || fd < 0) return;
+    fs.write(fd, reply, 0, reply.length, null, (err) => {
       // ENOENT: the kernel gave up on the request (interrupted); ENODEV: unmounted.
       if (err && err.code !== 'ENOENT' && err.code !== 'ENODEV') this.log.warn(`fuse: reply write failed: ${err.message}`);
     });
