@@ -1,22 +1,23 @@
-// Mounting a Vfs with the kernel's FUSE (root only for now): open
-// /dev/fuse, let mount(8) attach it at the mountpoint with the descriptor
-// passed as its fd 3, then serve requests. Unmounting ends the kernel's
+// Mounting a Vfs with the kernel's FUSE. As root: open /dev/fuse and let
+// mount(8) attach it at the mountpoint with the descriptor passed as its
+// fd 3. As any other user: fusermount3 mounts and hands the descriptor back
+// (fuse/user-mount.ts). Then serve requests. Unmounting ends the kernel's
 // connection, so every read of /dev/fuse fails with ENODEV and the session
 // ends; what it still held in the Vfs is given back. The same happens when
 // the mount is unmounted from outside (`ended`).
 
 import fs from 'node:fs';
-import { spawn } from 'node:child_process';
 import type { Logger, Vfs } from '../src/index.js';
+import { MountError } from './mount-error.js';
+import { runProgram } from './run-program.js';
 import { FuseSession } from './session.js';
-import { canonicalMountpoint, checkMountpoint, mountAt, MountError } from './mountpoint.js';
+import { canonicalMountpoint, checkMountpoint, mountAt } from './mountpoint.js';
+import { fusermountAttach } from './user-mount.js';
 
-export { MountError } from './mountpoint.js';
+export { MountError };
 
 export interface MountOptions {
   log: Logger;
-  /** How the mount is made: 'root' runs mount(8) (unprivileged fusermount3 mounts come later). Default 'root'. */
-  method?: 'root';
   /** Reads of /dev/fuse in flight at once (see SessionOptions.readers). */
   readers?: number;
   /** Let the kernel cache writes (see SessionOptions.writeback). */
@@ -44,20 +45,25 @@ export interface MountOptions {
   attrTimeout?: number;
   /** After a lazy unmount, how long to wait for the last user before aborting the connection. Default 10000. */
   lazyWaitMs?: number;
+  /** Each reader on its own cloned /dev/fuse descriptor (see SessionOptions.cloneReaders). */
+  cloneReaders?: boolean;
+  /** Kernel passthrough I/O where possible (root only; see fuse/passthrough.ts). Default true; `--no-passthrough` sets false. */
+  passthrough?: boolean;
+  /** Mount through fusermount3 even as root (tests; root normally uses mount(8)). */
+  viaFusermount?: boolean;
 }
 
 export interface FuseMount {
   /** Absolute mountpoint. */
   readonly mountpoint: string;
   readonly session: FuseSession;
-  /** Unmounts (umount, then umount -l), waits for the session to end and gives back what it held. */
+  /** How it was mounted: `mount` (root, mount(8)) or `fusermount3`. */
+  readonly method: 'mount' | 'fusermount3';
+  /** Unmounts (umount or fusermount3 -u, then lazily), waits for the session to end and gives back what it held. */
   unmount(): Promise<void>;
   /** Resolves once the session ended for any reason (our unmount or one from outside) and its resources are back. */
   readonly ended: Promise<void>;
 }
-
-/** Where mount(8) and umount(8) live: some PATHs (a non-login shell, a test runner) lack the sbin folders. */
-const PATH = `${process.env['PATH'] ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin`;
 
 /** The -o string given to mount(8) (fd 3 is /dev/fuse). */
 export function kernelOptions(o: MountOptions): string {
@@ -71,24 +77,28 @@ export function kernelOptions(o: MountOptions): string {
 }
 
 export async function mountFuse(vfs: Vfs, mountpoint: string, opts: MountOptions): Promise<FuseMount> {
-  if (process.getuid?.() !== 0) {
-    throw new MountError(
-      'mounting as a user who is not root needs fusermount3 (Debian package fuse3) and the native addon of fuse/native, which this build does not use yet; run the mount as root',
-    );
-  }
+  const method = process.getuid?.() === 0 && !opts.viaFusermount ? 'mount' : 'fusermount3';
   const abs = canonicalMountpoint(mountpoint);
   await checkMountpoint(abs, {
     nonempty: opts.nonempty,
     detach: async (p) => {
-      const r = await detachRoot(p, true);
-      if (r.code !== 0) throw new MountError(`${p} holds a stale FUSE mount and umount -l failed: ${r.stderr.trim()}`);
+      const r = method === 'mount' ? await detachRoot(p, true) : await runProgram('fusermount3', ['-u', '-z', '--', p]);
+      if (r.code !== 0) throw new MountError(`${p} holds a stale FUSE mount and a lazy unmount failed: ${r.stderr.trim()}`);
     },
     recovered: (m) => opts.log.warn(m),
   });
 
   // Made first: bad options fail here, before anything is mounted.
-  const session = new FuseSession(vfs, { log: opts.log, readers: opts.readers, writeback: opts.writeback, entryTimeout: opts.entryTimeout, attrTimeout: opts.attrTimeout });
-  const fd = await attachRoot(abs, opts);
+  const session = new FuseSession(vfs, {
+    log: opts.log,
+    readers: opts.readers,
+    writeback: opts.writeback,
+    entryTimeout: opts.entryTimeout,
+    attrTimeout: opts.attrTimeout,
+    cloneReaders: opts.cloneReaders,
+    passthrough: opts.passthrough,
+  });
+  const fd = method === 'mount' ? await attachRoot(abs, opts) : await fusermountAttach(abs, opts.allowOther ?? false);
   // The connection's number, for an abort if a lazy unmount never finishes (read now: later the mount may be detached).
   const conn = mountAt(abs)?.dev;
   session.start(fd);
@@ -102,8 +112,9 @@ export async function mountFuse(vfs: Vfs, mountpoint: string, opts: MountOptions
   return {
     mountpoint: abs,
     session,
+    method,
     ended,
-    unmount: () => (done ??= unmount(abs, session, ended, conn, opts)),
+    unmount: () => (done ??= unmount(abs, method, session, ended, conn, opts)),
   };
 }
 
@@ -111,7 +122,7 @@ export async function mountFuse(vfs: Vfs, mountpoint: string, opts: MountOptions
 async function attachRoot(abs: string, opts: MountOptions): Promise<number> {
   const fd = fs.openSync('/dev/fuse', fs.constants.O_RDWR);
   try {
-    const r = await run('mount', ['-i', '-t', `fuse.${opts.subtype ?? 'humbridge'}`, '-o', kernelOptions(opts), opts.fsname ?? 'humbridge', abs], fd);
+    const r = await runProgram('mount', ['-i', '-t', `fuse.${opts.subtype ?? 'humbridge'}`, '-o', kernelOptions(opts), opts.fsname ?? 'humbridge', abs], [fd]);
     if (r.code !== 0) throw new MountError(`mount of ${abs} failed (exit ${r.code}): ${r.stderr.trim()}`);
     return fd;
   } catch (e) {
@@ -122,15 +133,15 @@ async function attachRoot(abs: string, opts: MountOptions): Promise<number> {
 
 /** The 'root' method's unmount: umount, or umount -l (lazy: detached now, ended when the last user leaves). */
 function detachRoot(abs: string, lazy: boolean): Promise<{ code: number; stderr: string }> {
-  return run('umount', lazy ? ['-l', abs] : [abs]);
+  return runProgram('umount', lazy ? ['-l', abs] : [abs]);
 }
 
-async function unmount(mountpoint: string, session: FuseSession, ended: Promise<void>, conn: number | undefined, o: MountOptions): Promise<void> {
+async function unmount(mountpoint: string, method: FuseMount['method'], session: FuseSession, ended: Promise<void>, conn: number | undefined, o: MountOptions): Promise<void> {
   if (!session.isEnded) {
-    const r = await detachRoot(mountpoint, false);
+    const r = method === 'mount' ? await detachRoot(mountpoint, false) : await runProgram('fusermount3', ['-u', '--', mountpoint]);
     if (r.code !== 0 && !session.isEnded) {
       o.log.warn(`umount ${mountpoint} failed (${r.stderr.trim()}): detaching it lazily`);
-      const l = await detachRoot(mountpoint, true);
+      const l = method === 'mount' ? await detachRoot(mountpoint, true) : await runProgram('fusermount3', ['-u', '-z', '--', mountpoint]);
       if (l.code !== 0 && !session.isEnded) throw new MountError(`umount -l ${mountpoint} failed: ${l.stderr.trim()}`);
       // Lazy: the connection lives on while a process still uses the mount. Wait for it, but not forever.
       const waitMs = o.lazyWaitMs ?? 10_000;
@@ -162,26 +173,11 @@ async function abortConnection(conn: number | undefined, log: Logger): Promise<v
     return;
   }
   const dir = '/sys/fs/fuse/connections';
-  if (!fs.existsSync(`${dir}/${conn}`)) await run('mount', ['-t', 'fusectl', 'fusectl', dir]);
+  if (!fs.existsSync(`${dir}/${conn}`)) await runProgram('mount', ['-t', 'fusectl', 'fusectl', dir]);
   try {
     fs.writeFileSync(`${dir}/${conn}/abort`, '1');
     log.warn(`fuse: aborted connection ${conn}`);
   } catch (e) {
     log.warn(`fuse: abort of connection ${conn} failed: ${(e as Error).message}`);
   }
-}
-
-export function run(cmd: string, args: string[], fd?: number): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, {
-      stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', fd],
-      env: { ...process.env, PATH, LC_ALL: 'C' },
-      cwd: '/',
-    });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout?.resume();
-    child.on('error', (e) => resolve({ code: -1, stderr: `${cmd}: ${e.message}` }));
-    child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
-  });
 }

@@ -7,13 +7,9 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { MountError } from './mount-error.js';
 
-export class MountError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MountError';
-  }
-}
+export { MountError };
 
 export interface MountInfo {
   /** Absolute path of the mountpoint, unescaped. */

@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import type { Cred, Attr, Entry, NodeId, SetAttr, Vfs } from '../src/index.js';
 import { linuxErrnoOf, O_ACCMODE, O_APPEND, O_RDWR, O_WRONLY, type Logger } from '../src/index.js';
 import { RefLedger } from '../src/ref-ledger.js';
+import { loadNative } from './native/index.js';
+import { Passthrough, type OpenReplyFlags } from './passthrough.js';
 import {
   FuseDecodeError,
   FATTR,
@@ -56,7 +58,14 @@ const GETATTR_FH = 1;
 
 export interface SessionOptions {
   log: Logger;
-  /** Reads of /dev/fuse kept waiting at once (each holds a thread-pool thread). Default 2. */
+  /**
+   * Reads of /dev/fuse kept waiting at once (each holds a thread-pool
+   * thread; at most UV_THREADPOOL_SIZE - 1). Default 2: measured on 2 cores
+   * (tools/bench/fuse-readers.ts, 4 processes cat+stat of 1,200 files, about
+   * 64,000 requests), readers 2/4/6, shared or cloned descriptors, pool 4 or
+   * 8, all gave 8,000-10,000 requests/s within run-to-run noise: the one
+   * JavaScript thread is the limit, not the reads.
+   */
   readers?: number;
   /**
    * Let the kernel cache writes (FUSE_WRITEBACK_CACHE). Off by default: it
@@ -71,6 +80,14 @@ export interface SessionOptions {
   entryTimeout?: number;
   /** How long the kernel may trust attributes, seconds (fractions allowed). Default 1. */
   attrTimeout?: number;
+  /**
+   * Give each reader after the first its own /dev/fuse descriptor
+   * (FUSE_DEV_IOC_CLONE, needs the addon) instead of sharing one. Default
+   * false: see the measurement in fuse/README.md.
+   */
+  cloneReaders?: boolean;
+  /** Let the kernel read and write host files itself where it can (root only; see passthrough.ts). Default true. */
+  passthrough?: boolean;
 }
 
 /** Seconds (a float) as FUSE's whole seconds and nanoseconds. */
@@ -84,10 +101,16 @@ export class FuseSession {
   readonly ledger: RefLedger;
   /** Opcode names answered ENOSYS, for logs and reports. */
   readonly unsupported = new Set<string>();
+  /** Requests received, by opcode name, for reports and tests. */
+  readonly counts = new Map<string, number>();
+  readonly passthrough: Passthrough;
   private readonly log: Logger;
   private readonly readers: number;
   private readonly entryValid: { s: bigint; ns: number };
   private readonly attrValid: { s: bigint; ns: number };
+  private readonly cloneReaders: boolean;
+  /** Descriptors cloned for readers, closed when the session ends. */
+  private clones: number[] = [];
   private fd = -1;
   private running = 0;
   private ended = false;
@@ -110,13 +133,21 @@ export class FuseSession {
     opts: SessionOptions,
   ) {
     this.log = opts.log;
-    this.readers = opts.readers ?? 2;
+    const want = opts.readers ?? 2;
+    // Each waiting read of /dev/fuse holds a thread-pool thread; with every
+    // thread so held, the Vfs's own file calls never run and every request
+    // waits forever (seen with readers=4 and the default pool of 4).
+    const most = Math.max(1, threadPoolSize() - 1);
+    if (want > most) this.log.warn(`fuse: ${want} readers would take every thread of the pool (UV_THREADPOOL_SIZE=${threadPoolSize()}): using ${most}`);
+    this.readers = Math.min(want, most);
+    this.cloneReaders = opts.cloneReaders ?? false;
     this.entryValid = validity(opts.entryTimeout ?? 1);
     this.attrValid = validity(opts.attrTimeout ?? 1);
     this.ledger = new RefLedger(vfs);
     this.writeback = opts.writeback ?? false;
     this.locks = new FuseLocks(vfs);
     this.invalidator = new Invalidator(vfs, this, this.ledger, (id) => this.toNodeid(id), (id) => id === vfs.root);
+    this.passthrough = new Passthrough(vfs, opts.log, opts.passthrough ?? true);
   }
 
   /** FUSE nodeid of a Vfs node: the root is 1, others are offset past it so 1 never repeats. */
@@ -132,7 +163,8 @@ export class FuseSession {
   start(fd: number): void {
     this.fd = fd;
     this.invalidator.attach((msg) => this.notify(msg));
-    for (let i = 0; i < this.readers; i++) this.readLoop(Buffer.allocUnsafe(READ_BUFFER));
+    this.passthrough.device = fd;
+    for (let i = 0; i < this.readers; i++) this.readLoop(Buffer.allocUnsafe(READ_BUFFER), i === 0 ? fd : this.readerFd(fd));
   }
 
   /** True once every read of /dev/fuse failed for good. */
@@ -146,10 +178,26 @@ export class FuseSession {
     return new Promise((resolve) => this.endWaiters.push(resolve));
   }
 
-  private readLoop(buf: Buffer): void {
+  /** A clone of `fd` for one more reader, or `fd` itself when clones are off or fail. */
+  private readerFd(fd: number): number {
+    if (!this.cloneReaders) return fd;
+    const { native, reason } = loadNative();
+    try {
+      if (!native) throw new Error(reason);
+      const c = native.cloneDevice(fd);
+      this.clones.push(c);
+      return c;
+    } catch (e) {
+      this.log.debug(`fuse: reader shares the descriptor (no clone: ${(e as Error).message})`);
+      return fd;
+    }
+  }
+
+  /** Reads requests from `fd` (the session's or a clone); a reply goes back to the descriptor its request came from. */
+  private readLoop(buf: Buffer, fd: number): void {
     this.running++;
     const again = (): void => {
-      fs.read(this.fd, buf, 0, buf.length, null, (err, n) => {
+      fs.read(fd, buf, 0, buf.length, null, (err, n) => {
         if (err) {
           const code = (err as NodeJS.ErrnoException).code;
           // ENOENT: the request was interrupted before we read it; EINTR/EAGAIN: try again.
@@ -160,7 +208,7 @@ export class FuseSession {
         // The buffer is read into again at once: the request keeps a copy.
         const req = Buffer.from(buf.subarray(0, n));
         again();
-        void this.handle(req).then((reply) => this.send(reply));
+        void this.handle(req).then((reply) => this.send(reply, fd));
       });
     };
     again();
@@ -171,12 +219,13 @@ export class FuseSession {
     this.ended = true;
     this.locks.abortAll();
     this.invalidator.close();
+    for (const c of this.clones.splice(0)) fs.close(c, () => undefined);
     for (const w of this.endWaiters.splice(0)) w();
   }
 
-  private send(reply: Buffer | null): void {
-    if (!reply || this.fd < 0) return;
-    fs.write(this.fd, reply, 0, reply.length, null, (err) => {
+  private send(reply: Buffer | null, fd: number): void {
+    if (!reply || fd < 0) return;
+    fs.write(fd, reply, 0, reply.length, null, (err) => {
       // ENOENT: the kernel gave up on the request (interrupted); ENODEV: unmounted.
       if (err && err.code !== 'ENOENT' && err.code !== 'ENODEV') this.log.warn(`fuse: reply write failed: ${err.message}`);
     });
@@ -229,6 +278,7 @@ export class FuseSession {
       } else this.log.warn(`fuse: malformed request: ${e.message}`);
       return status(e.unique, unknown ? ENOSYS : EINVAL);
     }
+    this.counts.set(msg.type, (this.counts.get(msg.type) ?? 0) + 1);
     try {
       // Changes made inside are this session's own: no invalidation is sent for them.
       return await ownRequests.run(this, () => this.dispatch(header, msg));
@@ -244,11 +294,13 @@ export class FuseSession {
     const id = (): NodeId => this.toVfs(h.nodeid);
     switch (m.type) {
       case 'INIT': {
-        const want = joinInitFlags(m.flags, 0) & (SUPPORTED | (this.writeback ? INIT.WRITEBACK_CACHE : 0n));
-        this.agreed = want;
+        const offered = joinInitFlags(m.flags, m.flags2);
+        const pt = this.passthrough.negotiate(offered);
+        const want = offered & (SUPPORTED | (this.writeback ? INIT.WRITEBACK_CACHE : 0n));
+        this.agreed = want | pt.flags;
         this.setxattrExt = (want & INIT.SETXATTR_EXT) !== 0n;
         this.writebackOn = (want & INIT.WRITEBACK_CACHE) !== 0n;
-        const { flags } = splitInitFlags(want);
+        const { flags, flags2 } = splitInitFlags(this.agreed);
         return struct(u, {
           type: 'init_out',
           major: 7,
@@ -261,8 +313,8 @@ export class FuseSession {
           time_gran: 1,
           max_pages: MAX_WRITE / 4096,
           map_alignment: 0,
-          flags2: 0,
-          max_stack_depth: 0,
+          flags2,
+          max_stack_depth: pt.maxStackDepth,
           request_timeout: 0,
         });
       }
@@ -305,8 +357,10 @@ export class FuseSession {
         return data(u, await this.vfs.readlink(id()));
       case 'OPENDIR':
         return this.openOut(u, await this.ledger.opendir(cred, id()));
-      case 'OPEN':
-        return this.openOut(u, await this.ledger.open(cred, id(), this.openFlags(m.flags)));
+      case 'OPEN': {
+        const fh = await this.ledger.open(cred, id(), this.openFlags(m.flags));
+        return this.openOut(u, fh, this.passthrough.opened(fh, h.nodeid, m.flags));
+      }
       case 'READ': {
         const out = Buffer.allocUnsafe(16 + m.size);
         const slot = beginData(out, u);
@@ -324,11 +378,13 @@ export class FuseSession {
         return readdirPlus(this.dirHost, u, cred, id(), m.fh, m.offset, m.size);
       case 'RELEASE':
       case 'RELEASEDIR':
+        if (m.type === 'RELEASE') this.passthrough.released(Number(m.fh));
         await this.ledger.close(Number(m.fh), m.type === 'RELEASE' ? 'file' : 'dir');
         return status(u, 0);
       case 'FLUSH':
         // close(2) by a process: POSIX drops its locks on the file.
         await this.locks.flush(m.fh, m.lock_owner);
+        this.passthrough.flushed(Number(m.fh));
         return status(u, 0);
       case 'FSYNCDIR':
         // Directory changes are made by the host's own calls, which are synchronous there.
@@ -375,7 +431,8 @@ export class FuseSession {
         const { entry, handle } = await this.vfs.create(cred, id(), Buffer.from(m.name), this.openFlags(m.flags), m.mode & 0o7777);
         this.ledger.took(entry);
         this.ledger.opened(handle, 'file');
-        return struct(u, { type: 'create_out', ...this.entryOut(entry), fh: BigInt(handle), open_flags: 0, backing_id: 0 });
+        const pt = this.passthrough.opened(handle, this.toNodeid(entry.id), m.flags);
+        return struct(u, { type: 'create_out', ...this.entryOut(entry), fh: BigInt(handle), ...pt });
       }
       case 'WRITE': {
         const n = await this.vfs.write(Number(m.fh), m.offset, m.data);
@@ -412,6 +469,7 @@ export class FuseSession {
       case 'FSYNC':
         // FUSE_FSYNC_FDATASYNC is bit 0.
         await this.vfs.fsync(Number(m.fh), (m.fsync_flags & 1) !== 0);
+        this.passthrough.flushed(Number(m.fh));
         return status(u, 0);
       case 'UNLINK':
         await this.vfs.unlink(cred, id(), Buffer.from(m.name));
@@ -455,8 +513,8 @@ export class FuseSession {
     return struct(u, { type: 'attr_out', attr_valid: this.attrValid.s, attr_valid_nsec: this.attrValid.ns, attr: this.fuseAttr(a) });
   }
 
-  private openOut(u: bigint, fh: number): Buffer {
-    return struct(u, { type: 'open_out', fh: BigInt(fh), open_flags: 0, backing_id: 0 });
+  private openOut(u: bigint, fh: number, flags: OpenReplyFlags = { open_flags: 0, backing_id: 0 }): Buffer {
+    return struct(u, { type: 'open_out', fh: BigInt(fh), ...flags });
   }
 
   private fuseAttr(a: Attr): FuseAttr {
@@ -469,6 +527,12 @@ export class FuseSession {
     const f = flags & ~O_APPEND;
     return (f & O_ACCMODE) === O_WRONLY ? (f & ~O_ACCMODE) | O_RDWR : f;
   }
+}
+
+/** libuv's thread pool size (UV_THREADPOOL_SIZE, read when the pool starts; 4 by default). */
+function threadPoolSize(): number {
+  const n = Number(process.env['UV_THREADPOOL_SIZE']);
+  return Number.isInteger(n) && n > 0 ? n : 4;
 }
 
 /**

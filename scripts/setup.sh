@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(diod qemu-system-x86 busybox-static uml-utilities socat cpio gcc libc6-dev fio python3 util-linux)
+APT_PACKAGES=(diod qemu-system-x86 busybox-static uml-utilities socat cpio gcc libc6-dev fio python3 util-linux fuse3)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -19,6 +19,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
+fi
+
+# The kernel makes /dev/fuse mode 0666 (devtmpfs); a container's hand-made /dev
+# may have 0600, which keeps users (fusermount3) out of FUSE.
+if [ -c /dev/fuse ] && [ "$(id -u)" -eq 0 ] && [ "$(stat -c %a /dev/fuse)" != 666 ]; then
+  chmod 0666 /dev/fuse
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

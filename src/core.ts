@@ -214,6 +214,13 @@ export class CoreVfs implements Vfs {
   fsync(handle: HandleId, datasync: boolean): Promise<void> {
     return this.run('fsync', 'free', () => files.fsync(this.ctx, handle, datasync));
   }
+  hostDescriptor(handle: HandleId): number | null {
+    return this.closed ? null : files.hostDescriptor(this.ctx, handle);
+  }
+  hostWritten(handle: HandleId): void {
+    const node = this.ctx.handles.peekFile(handle)?.node.id;
+    if (node !== undefined && this.changes.size > 0) this.changes.emit({ kind: 'data', node });
+  }
   release(handle: HandleId): Promise<void> {
     return this.run('release', 'free', () => files.release(this.ctx, handle));
   }

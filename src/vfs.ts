@@ -173,6 +173,21 @@ export interface Vfs {
    */
   copyRange(inHandle: HandleId, inOffset: bigint, outHandle: HandleId, outOffset: bigint, length: bigint): Promise<bigint>;
 
+  /**
+   * The host descriptor behind file handle `handle`, for a front end that
+   * lets the kernel do its I/O (FUSE passthrough), or null: no such file
+   * handle, a store that must see every write (humfs counts the bytes used
+   * in its superblock), or a setuid/setgid file (a write by another user
+   * clears those bits first). Decided per file, not per handle, so every
+   * handle of one file gets the same answer (the kernel asks that all opens
+   * of a passed-through file pass through). Writes made on it bypass the
+   * Vfs: the front end then calls hostWritten, so other clients' caches drop.
+   */
+  hostDescriptor(handle: HandleId): number | null;
+
+  /** Announces a `data` change of the file `handle` is open on, written through its host descriptor. */
+  hostWritten(handle: HandleId): void;
+
   /** Close a file handle and drop the byte-range locks taken through it. */
   release(handle: HandleId): Promise<void>;
 

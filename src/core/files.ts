@@ -183,6 +183,14 @@ export async function fsync(ctx: CoreContext, handle: HandleId, datasync: boolea
   await ctx.handles.use(h, (fd) => ctx.host.fsync(fd, datasync));
 }
 
+/** See Vfs.hostDescriptor. */
+export function hostDescriptor(ctx: CoreContext, handle: HandleId): number | null {
+  const h = ctx.handles.peekFile(handle);
+  // Decided per file, not per handle: a kernel that passes one handle of a file through wants every other one to.
+  if (h === undefined || ctx.store.resize !== undefined || h.node.setid === true) return null;
+  return h.fd;
+}
+
 export async function release(ctx: CoreContext, handle: HandleId): Promise<void> {
   const h = ctx.handles.file(handle);
   ctx.handles.remove(handle);

@@ -68,6 +68,13 @@ export class ReadOnlyVfs implements Vfs {
   fsync(handle: HandleId, datasync: boolean): Promise<void> {
     return this.inner.fsync(handle, datasync);
   }
+  hostDescriptor(handle: HandleId): number | null {
+    // Every handle here is read-only: the kernel may read the host file itself.
+    return this.inner.hostDescriptor(handle);
+  }
+  hostWritten(): void {
+    // Nothing is written through a read-only handle.
+  }
   release(handle: HandleId): Promise<void> {
     return this.inner.release(handle);
   }

@@ -327,11 +327,11 @@ test('-o entry_timeout and attr_timeout become seconds and nanoseconds', () => {
   assert.equal(validity(0), { s: 0n, ns: 0 });
 });
 
-gated(test, 'as a user who is not root: a clear error naming fusermount3 and the addon', firstMissing(missing, asUserMissing()), () => {
+gated(test, 'as a user who is not root: the mount goes through fusermount3, whose refusal is reported', firstMissing(missing, asUserMissing()), () => {
   fs.chmodSync(base, 0o755);
   const r = spawnNodeAsSync(NOBODY, 'dist/tools/humbridge.js', ['mount', '-f', exp, mnt], { timeout: 30_000 });
   assert.is(r.status, 1, r.stderr);
-  assert.match(r.stderr, /fusermount3.*native addon/);
+  assert.match(r.stderr, /fusermount3/);
 });
 
 gated(test, 'help lists mount and umount; mount --help lists the -o options', missing, async () => {

@@ -11,6 +11,7 @@ export const MOUNT_FLAGS: readonly FlagSpec[] = [
   { name: 'allow-other', kind: 'boolean', help: 'the same as -o allow_other' },
   { name: 'entry-timeout', kind: 'string', arg: 'S', help: 'the same as -o entry_timeout=S' },
   { name: 'attr-timeout', kind: 'string', arg: 'S', help: 'the same as -o attr_timeout=S' },
+  { name: 'no-passthrough', kind: 'boolean', help: 'never let the kernel read and write host files itself (passthrough is used where it can be: root, hostfs)' },
   { name: 'lazy-unmount-wait', kind: 'string', arg: 'S', help: 'on stop, a mount still in use is detached lazily; after S seconds more its connection is aborted (default 10)' },
 ];
 
@@ -91,6 +92,7 @@ export function mountSettingsFromArgs(args: ParsedArgs): MountSettings {
     }
   }
   if (getBool(args, 'allow-other')) m.allowOther = true;
+  if (getBool(args, 'no-passthrough')) m.passthrough = false;
   const entry = getString(args, 'entry-timeout');
   if (entry !== undefined) m.entryTimeout = seconds('--entry-timeout', entry);
   const attr = getString(args, 'attr-timeout');

@@ -1,0 +1,159 @@
+// humbridge's only native code: what Node cannot do for a FUSE mount.
+// (a) a unix socketpair, and receiving one descriptor over it (SCM_RIGHTS),
+//     which is how fusermount3 hands back /dev/fuse (_FUSE_COMMFD);
+// (b) FUSE_DEV_IOC_CLONE: another /dev/fuse descriptor for one connection;
+// (c) FUSE_DEV_IOC_BACKING_OPEN / _CLOSE for passthrough I/O.
+// Every failure throws an Error whose `code` is the errno name (EPERM, ...).
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <node_api.h>
+
+// From linux/fuse.h; Debian 12's headers predate the backing ioctls.
+struct hb_backing_map {
+  int32_t fd;
+  uint32_t flags;
+  uint64_t padding;
+};
+#define HB_IOC_MAGIC 229
+#define HB_IOC_CLONE _IOR(HB_IOC_MAGIC, 0, uint32_t)
+#define HB_IOC_BACKING_OPEN _IOW(HB_IOC_MAGIC, 1, struct hb_backing_map)
+#define HB_IOC_BACKING_CLOSE _IOW(HB_IOC_MAGIC, 2, uint32_t)
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall) {
+  const char *name = strerrorname_np(err);
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", syscall, strerror(err));
+  napi_value code, text, error, num, sc;
+  napi_create_string_utf8(env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
+  napi_create_error(env, code, text, &error);
+  napi_create_int32(env, -err, &num);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc);
+  napi_set_named_property(env, error, "errno", num);
+  napi_set_named_property(env, error, "syscall", sc);
+  napi_throw(env, error);
+  return NULL;
+}
+
+// Reads `n` int32 arguments; throws a TypeError and returns 0 when they are not numbers.
+static int int_args(napi_env env, napi_callback_info info, size_t n, int32_t *out) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < n) {
+    napi_throw_type_error(env, NULL, "missing argument");
+    return 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "arguments must be integers");
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static napi_value int_value(napi_env env, int32_t v) {
+  napi_value r;
+  napi_create_int32(env, v, &r);
+  return r;
+}
+
+// socketpair() -> [fd, fd]: AF_UNIX stream sockets, close-on-exec (spawn's stdio
+// entries are dup'ed, so a child still gets the end it is given).
+static napi_value js_socketpair(napi_env env, napi_callback_info info) {
+  (void)info;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return throw_errno(env, errno, "socketpair");
+  napi_value arr;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_set_element(env, arr, 0, int_value(env, sv[0]));
+  napi_set_element(env, arr, 1, int_value(env, sv[1]));
+  return arr;
+}
+
+// recvFd(sock) -> fd: one descriptor sent with SCM_RIGHTS, without waiting
+// (EAGAIN when none is queued; call it once the sender has finished).
+static napi_value js_recv_fd(napi_env env, napi_callback_info info) {
+  int32_t sock;
+  if (!int_args(env, info, 1, &sock)) return NULL;
+  char byte;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } ctl;
+  struct msghdr msg = {0};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl.buf;
+  msg.msg_controllen = sizeof ctl.buf;
+  ssize_t n;
+  do n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return throw_errno(env, errno, "recvmsg");
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (n == 0 || c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+    return throw_errno(env, n == 0 ? ECONNRESET : EPROTO, "recvmsg");
+  }
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return int_value(env, fd);
+}
+
+// cloneDevice(sessionFd) -> fd: a fresh /dev/fuse descriptor attached to the
+// connection of `sessionFd` (requests are then read from either).
+static napi_value js_clone(napi_env env, napi_callback_info info) {
+  int32_t session;
+  if (!int_args(env, info, 1, &session)) return NULL;
+  int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return throw_errno(env, errno, "open /dev/fuse");
+  uint32_t src = (uint32_t)session;
+  if (ioctl(fd, HB_IOC_CLONE, &src) != 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, err, "ioctl FUSE_DEV_IOC_CLONE");
+  }
+  return int_value(env, fd);
+}
+
+// backingOpen(devFd, fileFd) -> backing id for a FOPEN_PASSTHROUGH open reply.
+static napi_value js_backing_open(napi_env env, napi_callback_info info) {
+  int32_t a[2];
+  if (!int_args(env, info, 2, a)) return NULL;
+  struct hb_backing_map map = {.fd = a[1], .flags = 0, .padding = 0};
+  int id = ioctl(a[0], HB_IOC_BACKING_OPEN, &map);
+  if (id < 0) return throw_errno(env, errno, "ioctl FUSE_DEV_IOC_BACKING_OPEN");
+  return int_value(env, id);
+}
+
+// backingClose(devFd, id): the kernel drops its reference to the backing file.
+static napi_value js_backing_close(napi_env env, napi_callback_info info) {
+  int32_t a[2];
+  if (!int_args(env, info, 2, a)) return NULL;
+  uint32_t id = (uint32_t)a[1];
+  if (ioctl(a[0], HB_IOC_BACKING_CLOSE, &id) != 0) return throw_errno(env, errno, "ioctl FUSE_DEV_IOC_BACKING_CLOSE");
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"socketpair", NULL, js_socketpair, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"recvFd", NULL, js_recv_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"cloneDevice", NULL, js_clone, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"backingOpen", NULL, js_backing_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"backingClose", NULL, js_backing_close, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
