@@ -48,7 +48,9 @@ export async function mountFuse(vfs: Vfs, mountpoint: string, opts: MountOptions
   const fd = fs.openSync('/dev/fuse', fs.constants.O_RDWR);
   const session = new FuseSession(vfs, { log: opts.log, readers: opts.readers });
   try {
-    const options = 'fd=3,rootmode=40000,user_id=0,group_id=0,default_permissions,nosuid,nodev';
+    // allow_other: without it the kernel lets only uid 0 in, whatever the modes say;
+    // default_permissions then checks each caller against the modes the Vfs answers.
+    const options = 'fd=3,rootmode=40000,user_id=0,group_id=0,default_permissions,allow_other,nosuid,nodev';
     const r = await run('mount', ['-i', '-t', 'fuse.humbridge', '-o', options, 'humbridge', mountpoint], fd);
     if (r.code !== 0) throw new MountError(`mount of ${mountpoint} failed (exit ${r.code}): ${r.stderr.trim()}`);
   } catch (e) {

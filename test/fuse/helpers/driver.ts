@@ -1,5 +1,5 @@
 // A child process for the FUSE mount tests: `node driver.js SCRIPT`, with
-// SCRIPT the JSON {dir, ops}. It changes into dir itself (it is started in
+// SCRIPT the JSON {dir, ops} (or '-': read from stdin). It changes into dir itself (it is started in
 // /), runs every op with node:fs and prints one JSON result per op: {ok:
 // value} or {err: 'ENOENT'}. An error does not stop the script. Paths and
 // data are latin-1 strings, one char per byte, so any name round-trips.
@@ -136,7 +136,9 @@ function one(op: Op): unknown {
   }
 }
 
-const script = JSON.parse(process.argv[2] ?? '{}') as { dir: string; ops: Op[] };
+// SCRIPT '-' reads it from stdin (a long script would not fit in an argument).
+const arg = process.argv[2] ?? '-';
+const script = JSON.parse(arg === '-' ? fs.readFileSync(0, 'utf8') : arg) as { dir: string; ops: Op[] };
 process.chdir(script.dir);
 const results = script.ops.map((op) => {
   try {

@@ -86,9 +86,9 @@ function parseResults(o: Out): OpResult[] {
 /** Runs `ops` in `dir` in a node child (as `as` when given), one result per op. */
 export async function drive(dir: string, ops: readonly Op[], as?: User): Promise<OpResult[]> {
   const script = JSON.stringify({ dir, ops });
-  const child = as
-    ? spawnNodeAs(as, DRIVER_REL, [script], { env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, killSignal: 'SIGKILL' })
-    : spawn(process.execPath, [path.join(here, 'driver.js'), script], { cwd: '/', env: CHILD_ENV, timeout: 60_000, killSignal: 'SIGKILL' });
+  const opts = { env: CHILD_ENV, stdio: 'pipe' as const, timeout: 60_000, killSignal: 'SIGKILL' as const };
+  const child = as ? spawnNodeAs(as, DRIVER_REL, ['-'], opts) : spawn(process.execPath, [path.join(here, 'driver.js'), '-'], { cwd: '/', ...opts });
+  child.stdin?.end(script);
   return parseResults(await collect(child));
 }
 
@@ -101,6 +101,8 @@ export interface Mounted {
   mnt: string;
   vfs: Vfs;
   mount: FuseMount;
+  /** Unmounts and closes the Vfs now (idempotent; the export is still there to inspect). */
+  close(): Promise<void>;
 }
 
 /**
@@ -115,18 +117,29 @@ export async function withMount(mode: Mode, fill: (data: string) => void, fn: (m
   const data = mode === 'humfs' ? path.join(tmp.dir, 'data') : tmp.dir;
   let vfs: Vfs | undefined;
   let mount: FuseMount | undefined;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      try {
+        if (mount) await mount.unmount();
+      } finally {
+        await noMountAt(mnt);
+        await vfs?.close();
+      }
+    })());
   try {
+    // Other users (spawnNodeAs) must reach the mountpoint: mkdtemp made its parents 0700.
+    fs.chmodSync(path.dirname(tmp.outside), 0o755);
+    fs.chmodSync(tmp.outside, 0o755);
     if (mode === 'humfs') makeLayout(tmp.dir);
     fill(data);
     vfs = await openExport({ path: tmp.dir, mode });
     mount = await mountFuse(vfs, mnt, { log: nullLogger });
-    await fn({ mode, tmp, data, mnt, vfs, mount });
+    await fn({ mode, tmp, data, mnt, vfs, mount, close });
   } finally {
     try {
-      if (mount) await mount.unmount();
+      await close();
     } finally {
-      await noMountAt(mnt);
-      await vfs?.close();
       tmp.cleanup();
     }
   }
