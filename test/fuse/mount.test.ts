@@ -133,7 +133,7 @@ gated(test, 'a humfs export: files made through the mount keep their virtual own
     assert.is(r.stdout.toString(), 'f 1234 5678 3 regular file 644\nd 0 0 4096 directory 755\nabc');
     // On the host the file belongs to the server's user: the owner lives in humfs metadata.
     assert.is(fs.statSync(path.join(h.data, 'f')).uid, 0);
-  }, 'humbridge-fuse-mount-');
+  }, { prefix: 'humbridge-fuse-mount-' });
 });
 
 gated(test, 'symlink, link and fsync through the mount', missing, async () => {

@@ -29,7 +29,7 @@ function answered(m: Mounted, ...opcodes: string[]): void {
 
 for (const mode of MODES) {
   const on = (name: string, fn: (m: Mounted) => Promise<void>, missing = fuseMissing): void =>
-    register(`${mode}: ${name}`, missing, () => withMount(mode, () => undefined, fn, 'humbridge-fuse-pend-'));
+    register(`${mode}: ${name}`, missing, () => withMount(mode, () => undefined, fn, { prefix: 'humbridge-fuse-pend-' }));
 
   on(
     'xattrs: set, get, list, remove; ENODATA for a missing one',
@@ -121,7 +121,7 @@ for (const mode of MODES) {
           await noMountAt(mnt2);
         }
       },
-      'humbridge-fuse-pend-',
+      { prefix: 'humbridge-fuse-pend-' },
     ),
   );
 }

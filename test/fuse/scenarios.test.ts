@@ -121,7 +121,7 @@ const EVERY_OP: Op[] = [
 
 for (const mode of MODES) {
   const on = (name: string, fn: (m: Mounted) => Promise<void>, missing = fuseMissing, fill: (d: string) => void = () => undefined): void =>
-    gated(test, `${mode}: ${name}`, missing, () => withMount(mode, fill, fn, 'humbridge-fuse-scn-'));
+    gated(test, `${mode}: ${name}`, missing, () => withMount(mode, fill, fn, { prefix: 'humbridge-fuse-scn-' }));
 
   on('every operation and its errors answer as on a native directory', async (m) => {
     const got = await drive(m.mnt, EVERY_OP);

@@ -105,13 +105,20 @@ export interface Mounted {
   close(): Promise<void>;
 }
 
+export interface WithMountOptions {
+  /** Start of the temp folder's name. */
+  prefix?: string;
+  /** Makes the export from the filled data folder (e.g. the Perl humfsify) instead of an empty humfs layout. */
+  convert?: (exportDir: string) => void;
+}
+
 /**
  * Makes a temp export in `mode`, lets `fill` put files in its data folder
  * (as plain host files: for humfs they get records when first served),
  * mounts it, runs `fn` and always unmounts and removes everything.
  */
-export async function withMount(mode: Mode, fill: (data: string) => void, fn: (m: Mounted) => Promise<void>, prefix = 'humbridge-fuse-'): Promise<void> {
-  const tmp = tmpExport(prefix);
+export async function withMount(mode: Mode, fill: (data: string) => void, fn: (m: Mounted) => Promise<void>, opts: WithMountOptions = {}): Promise<void> {
+  const tmp = tmpExport(opts.prefix ?? 'humbridge-fuse-');
   const mnt = path.join(tmp.outside, 'mnt');
   fs.mkdirSync(mnt);
   const data = mode === 'humfs' ? path.join(tmp.dir, 'data') : tmp.dir;
@@ -131,8 +138,13 @@ export async function withMount(mode: Mode, fill: (data: string) => void, fn: (m
     // Other users (spawnNodeAs) must reach the mountpoint: mkdtemp made its parents 0700.
     fs.chmodSync(path.dirname(tmp.outside), 0o755);
     fs.chmodSync(tmp.outside, 0o755);
-    if (mode === 'humfs') makeLayout(tmp.dir);
-    fill(data);
+    if (opts.convert) {
+      fill(data);
+      opts.convert(tmp.dir);
+    } else {
+      if (mode === 'humfs') makeLayout(tmp.dir);
+      fill(data);
+    }
     vfs = await openExport({ path: tmp.dir, mode });
     mount = await mountFuse(vfs, mnt, { log: nullLogger });
     await fn({ mode, tmp, data, mnt, vfs, mount, close });
