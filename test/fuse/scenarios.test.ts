@@ -337,6 +337,24 @@ for (const mode of MODES) {
     firstMissing(fuseMissing, needProgram('python3', 'python3')),
   );
 
+  on('setuid and setgid bits: refused on a hostfs export (nosuid by default), kept virtual by humfs', async (m) => {
+    const got = await drive(m.mnt, [
+      { op: 'writeFile', p: 'f', data: 'x' },
+      { op: 'chmod', p: 'f', mode: 0o4755 },
+      { op: 'chmod', p: 'f', mode: 0o2755 },
+      { op: 'stat', p: 'f' },
+    ]);
+    const mode = (got[3]?.ok as Record<string, number>)['mode'] ?? 0;
+    if (m.mode === 'hostfs') {
+      assert.equal(got.slice(1, 3), [{ err: 'EPERM' }, { err: 'EPERM' }]);
+      assert.is(mode & 0o7777, 0o644);
+    } else {
+      assert.equal(got.slice(1, 3), [{ ok: null }, { ok: null }]);
+      assert.is(mode & 0o7777, 0o2755);
+      assert.is(fs.statSync(path.join(m.data, 'f')).mode & 0o6000, 0, 'no setid bit on the host');
+    }
+  });
+
   on('EXDEV: a rename off the mount', async (m) => {
     const away = fs.mkdtempSync(path.join(os.tmpdir(), 'humbridge-away-'));
     try {
