@@ -126,7 +126,8 @@ export async function link(ctx: CoreContext, cred: Cred, id: NodeId, parentId: N
         entry = ctx.lookupIn(parent, dirfd, name);
         if (entry.id !== node.id) throw vfsError('ESTALE', 'link');
         await ctx.nodes.withFd(node, (fd) => ctx.store.linked({ path: () => from, st: ctx.host.fstat(fd), fd }, [...ctx.nodes.pathOf(parent), name]));
-        return entry;
+        // The lookup above ran before the store recorded the new name (humfs: its record is written just now).
+        return { id: entry.id, attr: ctx.stat(node).attr };
       } catch (e) {
         if (entry !== undefined) ctx.unref(entry.id);
         // The new name goes again (only if it is still a link of this file).

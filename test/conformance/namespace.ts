@@ -76,6 +76,14 @@ export function registerNamespaceCases(test: Case): void {
     assert.is((await readAll(vfs, f.id)).toString(), 'shared');
   });
 
+  test('link answers the attributes of the file it links, not of a fresh name', async ({ vfs }) => {
+    const f = await writeFile(vfs, vfs.root, 'f', 'x');
+    const set = IS_ROOT ? { mode: 0o600, uid: 1234, gid: 5678 } : { mode: 0o600 };
+    const want = await vfs.setattr(ME, f.id, set);
+    const l = await vfs.link(ME, f.id, vfs.root, B('g'));
+    assert.equal([l.attr.mode, l.attr.uid, l.attr.gid, l.attr.nlink], [want.mode, want.uid, want.gid, 2]);
+  });
+
   test('rename across directories keeps the NodeId', async ({ vfs }) => {
     const a = await vfs.mkdir(ME, vfs.root, B('a'), 0o755);
     const b = await vfs.mkdir(ME, vfs.root, B('b'), 0o755);

@@ -6,42 +6,13 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { openExport, nullLogger, type Vfs } from '../../src/index.js';
 import { mountFuse, MountError, type FuseMount } from '../../fuse/mount.js';
-import { gated, firstMissing, needRoot, needFile } from '../helpers/gate.js';
+import { gated } from '../helpers/gate.js';
 import { tmpExport, type TmpExport } from '../helpers/tmp-export.js';
-import { openHumfsExport } from '../src/meta/humfs-helpers.js';
+import { fuseMissing as missing, noMountAt, run, sh, withMount } from './helpers/mount.js';
 
 const test = suite('fuse mount');
-const missing = firstMissing(needRoot('mount FUSE'), needFile('/dev/fuse', 'the kernel fuse module (modprobe fuse)'));
-
-interface Out {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-/**
- * Runs a shell script in `dir` with a timeout; never blocks this process.
- * The child starts in / and changes into `dir` itself: with `cwd` on the
- * mount, spawn() would wait here for a chdir only this process can answer.
- */
-function sh(script: string, dir: string, ...args: string[]): Promise<Out> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', `cd "$0" && ${script}`, dir, ...args], { cwd: '/', timeout: 30_000, killSignal: 'SIGKILL', env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LC_ALL: 'C', TZ: 'UTC' } });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
-  });
-}
-
-function run(cmd: string, args: string[], dir: string): Promise<Out> {
-  return sh('exec "$@"', dir, cmd, ...args);
-}
 
 async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
   try {
@@ -52,11 +23,6 @@ async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
     return;
   }
   assert.unreachable('expected a MountError');
-}
-
-/** Detaches a mount a failed test may have left, without ever touching the mount from this process. */
-async function noMountAt(dir: string): Promise<void> {
-  if (fs.readFileSync('/proc/mounts', 'utf8').includes(` ${dir} `)) await sh('umount -l "$1"', '/', dir);
 }
 
 const BIG = crypto.randomBytes(3 * 1024 * 1024 + 123);
@@ -161,27 +127,13 @@ gated(test, 'SETATTR: chmod, truncate and touch -d reach the source tree', missi
 });
 
 gated(test, 'a humfs export: files made through the mount keep their virtual owners', missing, async () => {
-  const h = tmpExport('humbridge-fuse-mount-');
-  const hm = path.join(h.outside, 'mnt');
-  fs.mkdirSync(hm);
-  const hv = await openHumfsExport(h.dir);
-  let mount: FuseMount | undefined;
-  try {
-    mount = await mountFuse(hv, hm, { log: nullLogger });
-    const r = await sh('printf abc > f && mkdir d && chown 1234:5678 f && stat -c "%n %u %g %s %F %a" f d && cat f', hm);
+  await withMount('humfs', () => undefined, async (h) => {
+    const r = await sh('printf abc > f && mkdir d && chown 1234:5678 f && stat -c "%n %u %g %s %F %a" f d && cat f', h.mnt);
     assert.is(r.code, 0, r.stderr);
     assert.is(r.stdout.toString(), 'f 1234 5678 3 regular file 644\nd 0 0 4096 directory 755\nabc');
     // On the host the file belongs to the server's user: the owner lives in humfs metadata.
-    assert.is(fs.statSync(path.join(h.dir, 'data', 'f')).uid, 0);
-  } finally {
-    try {
-      if (mount) await mount.unmount();
-    } finally {
-      await noMountAt(hm);
-      await hv.close();
-      h.cleanup();
-    }
-  }
+    assert.is(fs.statSync(path.join(h.data, 'f')).uid, 0);
+  }, { prefix: 'humbridge-fuse-mount-' });
 });
 
 gated(test, 'symlink, link and fsync through the mount', missing, async () => {
