@@ -14,11 +14,12 @@
 //
 //   node dist/tools/bench/fuse.js [--size 256M] [--files 10000] [--rounds 5]
 //     [--no-native] [--no-bindfs] [--no-passthrough] [--cases read,write,files]
-//     [--readers N] [--threadpool N] [--cpu-prof DIR] [--dir DIR] [--json]
+//     [--readers N] [--threadpool N] [--cpu-prof DIR] [--baseline DIST] [--dir DIR] [--json]
 //
 // --readers: the server's /dev/fuse readers; --threadpool: its
 // UV_THREADPOOL_SIZE; --cpu-prof: node --cpu-prof for the server processes,
-// profiles written to DIR. The passthrough row is "not available" until the
+// profiles written to DIR; --baseline: another build's dist/ served as one
+// more system, to measure a change before and after in one run. The passthrough row is "not available" until the
 // mount offers passthrough and the session reports it on. Needs root (mounts,
 // /proc/sys/vm/drop_caches); without root or /dev/fuse it says so and exits 0.
 // This prints; it asserts nothing (machines are noisy).
@@ -38,7 +39,7 @@ type CaseGroup = (typeof CASES)[number];
 /** The measured rows, in table order. */
 const MEASURES = ['read-cold', 'read-warm', 'write', 'create', 'stat', 'ls -l', 'unlink'] as const;
 type Measure = (typeof MEASURES)[number];
-const SYSTEMS = ['native', 'bindfs', 'humbridge', 'passthrough'] as const;
+const SYSTEMS = ['native', 'bindfs', 'humbridge', 'passthrough', 'baseline'] as const;
 type SystemName = (typeof SYSTEMS)[number];
 
 interface Config {
@@ -50,6 +51,8 @@ interface Config {
   readers: number | undefined;
   threadpool: number | undefined;
   cpuProf: string | undefined;
+  /** Another build's dist/ served as the 'baseline' system (before/after a change). */
+  baseline: string | undefined;
   dir: string;
   json: boolean;
 }
@@ -59,11 +62,12 @@ function parse(argv: readonly string[]): Config {
     size: 256 * MiB,
     files: 10_000,
     rounds: 5,
-    systems: new Set(SYSTEMS),
+    systems: new Set(SYSTEMS.filter((s) => s !== 'baseline')),
     cases: new Set(CASES),
     readers: undefined,
     threadpool: undefined,
     cpuProf: undefined,
+    baseline: undefined,
     dir: os.tmpdir(),
     json: false,
   };
@@ -94,7 +98,10 @@ function parse(argv: readonly string[]): Config {
     } else if (a === '--readers') c.readers = num();
     else if (a === '--threadpool') c.threadpool = num();
     else if (a === '--cpu-prof') c.cpuProf = path.resolve(next());
-    else if (a === '--dir') c.dir = next();
+    else if (a === '--baseline') {
+      c.baseline = path.resolve(next());
+      c.systems.add('baseline');
+    } else if (a === '--dir') c.dir = next();
     else if (a === '--json') c.json = true;
     else throw new Error(`unknown argument ${a}`);
   }
@@ -210,12 +217,13 @@ async function startBindfs(base: string, c: Config): Promise<System> {
   };
 }
 
-async function startHumbridge(base: string, c: Config, passthrough: boolean): Promise<System> {
-  const name: SystemName = passthrough ? 'passthrough' : 'humbridge';
+async function startHumbridge(base: string, c: Config, name: 'humbridge' | 'passthrough' | 'baseline'): Promise<System> {
+  const passthrough = name === 'passthrough';
+  const script = name === 'baseline' && c.baseline ? path.join(c.baseline, 'tools', 'bench', 'fuse-server.js') : path.join(here, 'fuse-server.js');
   const { src, mnt } = backing(base, name, c);
   const node: string[] = [];
   if (c.cpuProf) node.push('--cpu-prof', '--cpu-prof-dir', c.cpuProf, '--cpu-prof-name', `${name}-${Date.now()}.cpuprofile`);
-  const args = [...node, path.join(here, 'fuse-server.js'), src, mnt];
+  const args = [...node, script, src, mnt];
   if (c.readers !== undefined) args.push('--readers', String(c.readers));
   if (passthrough) args.push('--passthrough');
   const env = { ...process.env };
@@ -335,7 +343,7 @@ async function main(): Promise<void> {
       progress(`starting ${name}`);
       if (name === 'native') systems.push(await startNative(base, c));
       else if (name === 'bindfs') systems.push(await startBindfs(base, c));
-      else systems.push(await startHumbridge(base, c, name === 'passthrough'));
+      else systems.push(await startHumbridge(base, c, name));
     }
     const measured = systems.filter((s) => s.missing === undefined);
     const times = new Map<string, number[]>();
@@ -375,6 +383,7 @@ function report(c: Config, systems: readonly System[], times: ReadonlyMap<string
       humbridgeVsBindfs: ratio(rates.humbridge, rates.bindfs),
       humbridgeVsNative: ratio(rates.humbridge, rates.native),
       passthroughVsNative: ratio(rates.passthrough, rates.native),
+      humbridgeVsBaseline: ratio(rates.humbridge, rates.baseline),
     };
   });
   if (c.json) {
@@ -384,16 +393,18 @@ function report(c: Config, systems: readonly System[], times: ReadonlyMap<string
   }
   const shown = SYSTEMS.filter((s) => c.systems.has(s));
   const cell = (v: number | undefined, digits: number): string => (v === undefined ? 'n/a' : v.toFixed(digits));
-  const header = ['case', 'unit', ...shown.map((s) => (s === 'passthrough' ? 'hb+pt' : s)), 'hb/bindfs', 'hb/native', 'pt/native'];
-  const widths = [10, 6, ...shown.map(() => 10), 10, 10, 10];
+  const vsBase = c.baseline !== undefined;
+  const header = ['case', 'unit', ...shown.map((s) => (s === 'passthrough' ? 'hb+pt' : s)), 'hb/bindfs', 'hb/native', 'pt/native', ...(vsBase ? ['hb/base'] : [])];
+  const widths = [10, 6, ...shown.map(() => 10), 10, 10, 10, 10];
   const line = (cells: readonly string[]): string => cells.map((x, i) => (i < 2 ? x.padEnd(widths[i] ?? 10) : x.padStart(widths[i] ?? 10))).join(' ');
   const out = [
     `FUSE: ${c.size / MiB} MiB file (dd bs=1M), ${c.files} files, ${c.rounds} rounds after a warm-up, systems alternating, medians`,
     `machine: ${machine()}`,
+    ...(vsBase ? [`baseline: ${c.baseline}`] : []),
     `server: readers ${c.readers ?? 'default'}, UV_THREADPOOL_SIZE ${c.threadpool ?? process.env['UV_THREADPOOL_SIZE'] ?? 'default (4)'}`,
     line(header),
     ...rows.map((x) =>
-      line([x.measure, x.unit, ...shown.map((s) => cell(x.rates[s], 0)), cell(x.humbridgeVsBindfs, 2), cell(x.humbridgeVsNative, 2), cell(x.passthroughVsNative, 2)]),
+      line([x.measure, x.unit, ...shown.map((s) => cell(x.rates[s], 0)), cell(x.humbridgeVsBindfs, 2), cell(x.humbridgeVsNative, 2), cell(x.passthroughVsNative, 2), ...(vsBase ? [cell(x.humbridgeVsBaseline, 2)] : [])]),
     ),
     ...systems.filter((s) => s.missing).map((s) => `${s.name}: not available (${s.missing})`),
     'MB/s are 10^6 bytes per second; create, stat and unlink are timed inside one process doing all the calls; ls -l includes its process start.',
