@@ -106,6 +106,10 @@ function parse(argv: readonly string[]): Config {
     else throw new Error(`unknown argument ${a}`);
   }
   if (c.size < MiB || c.size % MiB !== 0) throw new Error('--size must be a whole number of MiB');
+  // Each reader holds a thread-pool thread in a blocking read of /dev/fuse: with none left, the Vfs's
+  // own file calls queue behind them and the mount hangs (seen with --readers 4 and a pool of 4).
+  const pool = c.threadpool ?? (Number(process.env['UV_THREADPOOL_SIZE']) || 4);
+  if ((c.readers ?? 2) >= pool) throw new Error(`--readers ${c.readers ?? 2} leaves none of the server's ${pool} thread-pool threads for file work: raise --threadpool`);
   return c;
 }
 
