@@ -26,6 +26,7 @@ const BENCHES: readonly Bench[] = [
   { name: 'dirs-locks', script: 'dirs-locks.js', about: 'one client listing a 50,000-entry directory through 300 handles, and 20,000 locks: server memory, CPU, another client\'s wait' },
   { name: 'humfs-vs-hostfs', script: 'humfs-vs-hostfs.js', about: 'humfs metadata layout against plain hostfs' },
   { name: 'humfsify-vs-perl', script: 'humfsify-vs-perl.js', about: 'humfsify against the Debian Perl original' },
+  { name: 'fuse', script: 'fuse.js', about: 'FUSE mount vs native and bindfs: dd read (cold, warm) and write, create/stat/ls -l/unlink of 10,000 files' },
   { name: 'ninep-limits', script: 'ninep-limits.js', about: "what one 9P client can make the server hold: xattr, read-ahead, open-file and half-frame floods" },
 ];
 

@@ -1,0 +1,33 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { median, parseSize, ratio } from '../../tools/bench/stats.js';
+
+test('median of odd and even counts, unsorted input left alone', () => {
+  const xs = [5, 1, 3];
+  assert.is(median(xs), 3);
+  assert.equal(xs, [5, 1, 3]);
+  assert.is(median([4, 1, 3, 2]), 2.5);
+  assert.is(median([7]), 7);
+  assert.ok(Number.isNaN(median([])));
+});
+
+test('ratio of medians is undefined for missing, zero or non-finite sides', () => {
+  assert.is(ratio(3, 2), 1.5);
+  assert.is(ratio(undefined, 2), undefined);
+  assert.is(ratio(2, undefined), undefined);
+  assert.is(ratio(2, 0), undefined);
+  assert.is(ratio(NaN, 2), undefined);
+  assert.is(ratio(2, Infinity), undefined);
+});
+
+test('sizes in bytes, k/M/G as powers of 1024', () => {
+  assert.is(parseSize('1G'), 1 << 30);
+  assert.is(parseSize('256M'), 256 << 20);
+  assert.is(parseSize('64k'), 64 << 10);
+  assert.is(parseSize('1GiB'), 1 << 30);
+  assert.is(parseSize('4096'), 4096);
+  assert.throws(() => parseSize('1T'), /not a size/);
+  assert.throws(() => parseSize('-1M'), /not a size/);
+});
+
+test.run();
