@@ -80,14 +80,14 @@ const RULES: Rule[] = [
     forbids: (t, f) => {
       if (t === 'node:child_process' && f !== 'fuse/mount.ts' && f !== 'fuse/run-program.ts') return 'only fuse/mount.ts and run-program.ts run mount(8), umount(8) and fusermount3';
       if ((t === 'node:fs' || t === 'node:fs/promises') && !FUSE_FS_USERS.has(f)) {
-        return 'node:fs is only for /dev/fuse (the session), the mountpoint (mount.ts), fuse.conf and the socket pair (user-mount.ts) and the addon file (native/index.ts)';
+        return 'node:fs is only for /dev/fuse (the session), the mountpoint and mountinfo (mount.ts, mountpoint.ts), fuse.conf and the socket pair (user-mount.ts) and the addon file (native/index.ts)';
       }
       return undefined;
     },
   },
 ];
 
-const FUSE_FS_USERS = new Set(['fuse/mount.ts', 'fuse/session.ts', 'fuse/user-mount.ts', 'fuse/native/index.ts']);
+const FUSE_FS_USERS = new Set(['fuse/mount.ts', 'fuse/mountpoint.ts', 'fuse/session.ts', 'fuse/user-mount.ts', 'fuse/native/index.ts']);
 
 const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 

@@ -18,6 +18,16 @@ function checkName(name: string, op: string): void {
   if (name.length === 0 || name.length > 255 || name.includes('\0')) throw vfsError(name.length > 255 ? 'ERANGE' : 'EINVAL', op);
 }
 
+/**
+ * POSIX ACLs are system.posix_acl_* attributes that the host applies to the
+ * file's own mode. In humfs the modes that count are the records' virtual
+ * ones, so an ACL would change the data file instead (cp -a setting a mode
+ * through an ACL left the record as it was): ACLs are not supported there.
+ */
+function checkAcl(ctx: CoreContext, name: string, op: string): void {
+  if (ctx.store.kind === 'humfs' && name.startsWith('system.posix_acl_')) throw vfsError('ENOTSUP', op);
+}
+
 function check(ctx: CoreContext, cred: Cred, s: Stated, name: string, write: boolean, op: string): void {
   if (!ctx.checkPermissions) return;
   if (name.startsWith('user.')) {
@@ -31,6 +41,7 @@ function check(ctx: CoreContext, cred: Cred, s: Stated, name: string, write: boo
 
 export async function getxattr(ctx: CoreContext, cred: Cred, id: NodeId, name: string): Promise<Buffer> {
   checkName(name, 'getxattr');
+  checkAcl(ctx, name, 'getxattr');
   const node = ctx.node(id);
   return ctx.nodes.withFd(node, (fd) => {
     check(ctx, cred, ctx.statFd(node, fd), name, false, 'getxattr');
@@ -40,6 +51,7 @@ export async function getxattr(ctx: CoreContext, cred: Cred, id: NodeId, name: s
 
 export async function setxattr(ctx: CoreContext, cred: Cred, id: NodeId, name: string, value: Buffer, flags: number): Promise<void> {
   checkName(name, 'setxattr');
+  checkAcl(ctx, name, 'setxattr');
   if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) !== 0 || flags === (XATTR_CREATE | XATTR_REPLACE)) throw vfsError('EINVAL', 'setxattr');
   ctx.limits.checkXattr(name, 'setxattr');
   const node = ctx.node(id);
@@ -57,7 +69,8 @@ export async function setxattr(ctx: CoreContext, cred: Cred, id: NodeId, name: s
 export async function listxattr(ctx: CoreContext, cred: Cred, id: NodeId): Promise<string[]> {
   const node = ctx.node(id);
   return ctx.nodes.withFd(node, async (fd) => {
-    const names = await ctx.xattr.list(fd);
+    const all = await ctx.xattr.list(fd);
+    const names = ctx.store.kind === 'humfs' ? all.filter((n) => !n.startsWith('system.posix_acl_')) : all;
     if (!ctx.checkPermissions || cred.uid === 0) return names;
     // Unprivileged callers do not see trusted.* (xattr(7)).
     return names.filter((n) => !n.startsWith('trusted.'));
@@ -66,6 +79,7 @@ export async function listxattr(ctx: CoreContext, cred: Cred, id: NodeId): Promi
 
 export async function removexattr(ctx: CoreContext, cred: Cred, id: NodeId, name: string): Promise<void> {
   checkName(name, 'removexattr');
+  checkAcl(ctx, name, 'removexattr');
   const node = ctx.node(id);
   await ctx.nodes.withFd(node, (fd) => {
     check(ctx, cred, ctx.statFd(node, fd), name, true, 'removexattr');
