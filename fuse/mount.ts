@@ -12,7 +12,7 @@ import { MountError } from './mount-error.js';
 import { runProgram } from './run-program.js';
 import { FuseSession } from './session.js';
 import { canonicalMountpoint, checkMountpoint, mountAt } from './mountpoint.js';
-import { fusermountAttach } from './user-mount.js';
+import { fusermountAttach, fusermountDetach } from './user-mount.js';
 
 export { MountError };
 
@@ -82,7 +82,7 @@ export async function mountFuse(vfs: Vfs, mountpoint: string, opts: MountOptions
   await checkMountpoint(abs, {
     nonempty: opts.nonempty,
     detach: async (p) => {
-      const r = method === 'mount' ? await detachRoot(p, true) : await runProgram('fusermount3', ['-u', '-z', '--', p]);
+      const r = await detach(method, p, true);
       if (r.code !== 0) throw new MountError(`${p} holds a stale FUSE mount and a lazy unmount failed: ${r.stderr.trim()}`);
     },
     recovered: (m) => opts.log.warn(m),
@@ -136,12 +136,17 @@ function detachRoot(abs: string, lazy: boolean): Promise<{ code: number; stderr:
   return runProgram('umount', lazy ? ['-l', abs] : [abs]);
 }
 
+/** Unmounts by the method that mounted. */
+function detach(method: FuseMount['method'], abs: string, lazy: boolean): Promise<{ code: number; stderr: string }> {
+  return method === 'mount' ? detachRoot(abs, lazy) : fusermountDetach(abs, lazy);
+}
+
 async function unmount(mountpoint: string, method: FuseMount['method'], session: FuseSession, ended: Promise<void>, conn: number | undefined, o: MountOptions): Promise<void> {
   if (!session.isEnded) {
-    const r = method === 'mount' ? await detachRoot(mountpoint, false) : await runProgram('fusermount3', ['-u', '--', mountpoint]);
+    const r = await detach(method, mountpoint, false);
     if (r.code !== 0 && !session.isEnded) {
       o.log.warn(`umount ${mountpoint} failed (${r.stderr.trim()}): detaching it lazily`);
-      const l = method === 'mount' ? await detachRoot(mountpoint, true) : await runProgram('fusermount3', ['-u', '-z', '--', mountpoint]);
+      const l = await detach(method, mountpoint, true);
       if (l.code !== 0 && !session.isEnded) throw new MountError(`umount -l ${mountpoint} failed: ${l.stderr.trim()}`);
       // Lazy: the connection lives on while a process still uses the mount. Wait for it, but not forever.
       const waitMs = o.lazyWaitMs ?? 10_000;

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { MountError } from './mount-error.js';
 import { loadNative } from './native/index.js';
-import { runProgram } from './run-program.js';
+import { runProgram, type ProgramResult } from './run-program.js';
 
 export const FUSE_CONF = '/etc/fuse.conf';
 
@@ -62,11 +62,7 @@ export async function fusermountAttach(mountpoint: string, allowOther: boolean):
   }
 }
 
-/** `fusermount3 -u` (then `-u -z`, lazily, when busy). */
-export async function fusermountDetach(mountpoint: string, warn: (msg: string) => void): Promise<void> {
-  const r = await runProgram('fusermount3', ['-u', '--', mountpoint]);
-  if (r.code === 0) return;
-  warn(`fusermount3 -u ${mountpoint} failed (${r.stderr.trim()}): detaching it lazily`);
-  const l = await runProgram('fusermount3', ['-u', '-z', '--', mountpoint]);
-  if (l.code !== 0) throw new MountError(`fusermount3 -u -z ${mountpoint} failed: ${l.stderr.trim()}`);
+/** The user method's unmount: `fusermount3 -u`, or `-u -z` (lazy: detached now, ended when the last user leaves). */
+export function fusermountDetach(mountpoint: string, lazy: boolean): Promise<ProgramResult> {
+  return runProgram('fusermount3', ['-u', ...(lazy ? ['-z'] : []), '--', mountpoint]);
 }
