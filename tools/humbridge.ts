@@ -2,11 +2,13 @@
 // humbridge: the command line. argv → typed options → one command.
 
 import { statSync } from 'node:fs';
+import path from 'node:path';
 import { formatFlags, getBool, getInt, getString, parseArgs, rejectFlags, UsageError, type FlagSpec } from './cli/args.js';
 import { EXPORT_FLAGS, exportOptionsFromArgs } from './cli/export-flags.js';
 import { runMain } from './cli/run.js';
 import { packageVersion } from './cli/version.js';
 import { stderrLogger } from '../src/log.js';
+import { fileLogger } from './cli/log-file.js';
 import { listCommand } from './commands/ls.js';
 import { ninepCommand } from './commands/ninep-client.js';
 import { HIDDEN_MOUNT_FLAGS, MOUNT_FLAGS, mountSettingsFromArgs, O_HELP, UMOUNT_FLAGS } from './cli/mount-options.js';
@@ -115,10 +117,12 @@ async function main(argv: string[]): Promise<number> {
       const settings = withAccess(mountSettingsFromArgs(args), exportOptions.access);
       if (!getBool(args, 'foreground')) return mountBackground(argv);
       const readyFd = getInt(args, 'ready-fd');
+      const logFile = getString(args, 'log');
+      const mountLogger = logFile === undefined ? logger : fileLogger(path.resolve(logFile), { debug: getBool(args, 'trace') });
       // A background server holds no folder busy.
       if (readyFd !== undefined) process.chdir('/');
       const options = settings.readonly ? { ...exportOptions, readonly: true } : exportOptions;
-      return mountForeground({ export: options, mountpoint, settings, logger, readyFd });
+      return mountForeground({ export: options, mountpoint, settings, logger: mountLogger, readyFd });
     }
     case 'umount': {
       const [mountpoint, ...extra] = rest;

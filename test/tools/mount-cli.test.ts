@@ -156,6 +156,23 @@ gated(test, 'background mount (mountpoint with a space) returns once live; humbr
   await waitUntil(() => !alive(pids[0] as number), 'the background server to exit');
 });
 
+gated(test, 'background mount with --log FILE: the server messages after it is live land in FILE', missing, async () => {
+  const log = path.join(base, 'mount.log');
+  const r = await hb('mount', exp, mnt, '--log', log);
+  assert.is(r.code, 0, r.stderr);
+  const pids = serverPids(mnt);
+  assert.is(pids.length, 1, 'one background server');
+  const u = await sh('umount "$1"', '/', mnt);
+  assert.is(u.code, 0, u.stderr);
+  await waitUntil(() => !alive(pids[0] as number), 'the background server to exit');
+  assert.match(fs.readFileSync(log, 'utf8'), /^\d{4}-\d\d-\d\dT[\d:.]+Z humbridge info: .*mount point: stopping \(unmounted from outside\)$/m);
+  assert.is(fs.statSync(log).mode & 0o777, 0o600);
+  const bad = await hb('mount', exp, mnt, '--log', path.join(base, 'no such dir', 'x.log'));
+  assert.is(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--log .*x\.log: ENOENT/);
+  assert.is(mountLine(mnt), undefined, 'nothing mounted when the log cannot be opened');
+});
+
 gated(test, 'foreground: SIGTERM unmounts and exits 0; so does an unmount from outside', missing, async () => {
   const f = foreground(exp, mnt);
   started.push(f.child);
@@ -278,7 +295,8 @@ gated(test, 'humbridge umount refuses what is not a humbridge mount; -l detaches
   assert.match(proc.stderr, /is not a humbridge mount \(it is proc/);
   assert.is((await hb('mount', exp, mnt)).code, 0);
   const pid = serverPids(mnt)[0] as number;
-  const holder = spawn('sh', ['-c', 'cd "$0" && echo in && exec sleep 2', mnt], { cwd: '/', stdio: ['ignore', 'pipe', 'ignore'] });
+  // Held until killed below: a holder that left by itself on a slow machine made the mount not busy.
+  const holder = spawn('sh', ['-c', 'cd "$0" && echo in && exec sleep 60', mnt], { cwd: '/', stdio: ['ignore', 'pipe', 'ignore'] });
   started.push(holder);
   await new Promise((r) => holder.stdout.once('data', r));
   holder.stdout.destroy();
@@ -288,7 +306,9 @@ gated(test, 'humbridge umount refuses what is not a humbridge mount; -l detaches
   const lazy = await hb('umount', '-l', mnt);
   assert.is(lazy.code, 0, lazy.stderr);
   assert.is(mountLine(mnt), undefined);
+  assert.ok(alive(pid), 'the server serves the detached mount while it is in use');
   // The server ends once the last user (the sleeping shell) has left.
+  holder.kill('SIGKILL');
   await waitUntil(() => !alive(pid), 'the background server to exit');
 });
 

@@ -12,6 +12,7 @@ export const MOUNT_FLAGS: readonly FlagSpec[] = [
   { name: 'entry-timeout', kind: 'string', arg: 'S', help: 'the same as -o entry_timeout=S' },
   { name: 'attr-timeout', kind: 'string', arg: 'S', help: 'the same as -o attr_timeout=S' },
   { name: 'no-passthrough', kind: 'boolean', help: 'never let the kernel read and write host files itself (passthrough is used where it can be: root, hostfs)' },
+  { name: 'log', kind: 'string', arg: 'FILE', help: "append the mount server's messages to FILE (a background mount's are otherwise dropped once it is live)" },
   { name: 'lazy-unmount-wait', kind: 'string', arg: 'S', help: 'on stop, a mount still in use is detached lazily; after S seconds more its connection is aborted (default 10)' },
 ];
 
