@@ -26,7 +26,7 @@
 
 import type { HandleId, Logger, Vfs } from '../src/index.js';
 import { FOPEN, INIT } from './codec/index.js';
-import { loadNative, type FuseNative } from './native/index.js';
+import { loadNative, type Native } from '../native/index.js';
 
 const O_ACCMODE = 3;
 
@@ -39,7 +39,7 @@ const NONE: OpenReplyFlags = { open_flags: 0, backing_id: 0 };
 const DIRECT: OpenReplyFlags = { open_flags: FOPEN.DIRECT_IO, backing_id: 0 };
 
 export class Passthrough {
-  private native: FuseNative | null = null;
+  private native: Native | null = null;
   private dev = -1;
   /** Negotiated in INIT and not given up since. */
   private on = false;

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import type { Cred, Attr, Entry, NodeId, SetAttr, Vfs } from '../src/index.js';
 import { linuxErrnoOf, O_ACCMODE, O_APPEND, O_RDWR, O_WRONLY, type Logger } from '../src/index.js';
 import { RefLedger } from '../src/ref-ledger.js';
-import { loadNative } from './native/index.js';
+import { loadNative } from '../native/index.js';
 import { Passthrough, type OpenReplyFlags } from './passthrough.js';
 import {
   FuseDecodeError,
@@ -450,8 +450,9 @@ export class FuseSession {
         if (v & FATTR.UID) set.uid = m.uid;
         if (v & FATTR.GID) set.gid = m.gid;
         if (v & FATTR.SIZE) set.size = m.size;
-        if (v & FATTR.ATIME) set.atime = v & FATTR.ATIME_NOW ? 'now' : m.atime * 1_000_000_000n + BigInt(m.atimensec);
-        if (v & FATTR.MTIME) set.mtime = v & FATTR.MTIME_NOW ? 'now' : m.mtime * 1_000_000_000n + BigInt(m.mtimensec);
+        // Seconds are the kernel's signed time64_t in a u64 field (times before 1970 are negative).
+        if (v & FATTR.ATIME) set.atime = v & FATTR.ATIME_NOW ? 'now' : BigInt.asIntN(64, m.atime) * 1_000_000_000n + BigInt(m.atimensec);
+        if (v & FATTR.MTIME) set.mtime = v & FATTR.MTIME_NOW ? 'now' : BigInt.asIntN(64, m.mtime) * 1_000_000_000n + BigInt(m.mtimensec);
         // CTIME, LOCKOWNER, KILL_SUIDGID: the Vfs sets ctime itself and clears setuid bits on its own rules.
         const fh = v & FATTR.FH ? Number(m.fh) : undefined;
         return this.attrOut(u, await this.vfs.setattr(cred, id(), set, fh));

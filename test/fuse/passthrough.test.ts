@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { openExport, nullLogger, type Vfs } from '../../src/index.js';
 import type { VfsChange } from '../../src/changes.js';
 import { mountFuse, type FuseMount } from '../../fuse/mount.js';
-import { loadNative } from '../../fuse/native/index.js';
+import { loadNative } from '../../native/index.js';
 import { gated, firstMissing, needRoot, needFile } from '../helpers/gate.js';
 import { tmpExport, type TmpExport } from '../helpers/tmp-export.js';
 import { openHumfsExport } from '../src/meta/humfs-helpers.js';
