@@ -214,6 +214,9 @@ export class CoreVfs implements Vfs {
   fsync(handle: HandleId, datasync: boolean): Promise<void> {
     return this.run('fsync', 'free', () => files.fsync(this.ctx, handle, datasync));
   }
+  seek(handle: HandleId, offset: bigint, whence: 'data' | 'hole'): Promise<bigint> {
+    return this.run('seek', 'free', () => files.seek(this.ctx, handle, offset, whence));
+  }
   hostDescriptor(handle: HandleId): number | null {
     return this.closed ? null : files.hostDescriptor(this.ctx, handle);
   }

@@ -9,6 +9,7 @@ import { setidToClear } from './host-limits.js';
 import { undoCreate } from './undo.js';
 import { fallocateArgs, fallocateFd, FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../host/fallocate.js';
 import { requireAccess } from './permissions.js';
+import { SEEK_DATA, SEEK_HOLE } from '../host/times.js';
 import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_EXEC_OPEN, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID } from '../types.js';
 
 /**
@@ -181,6 +182,12 @@ export async function write(ctx: CoreContext, handle: HandleId, offset: bigint, 
 export async function fsync(ctx: CoreContext, handle: HandleId, datasync: boolean): Promise<void> {
   const h = ctx.handles.file(handle);
   await ctx.handles.use(h, (fd) => ctx.host.fsync(fd, datasync));
+}
+
+/** See Vfs.seek. */
+export async function seek(ctx: CoreContext, handle: HandleId, offset: bigint, whence: 'data' | 'hole'): Promise<bigint> {
+  const h = ctx.handles.file(handle);
+  return ctx.handles.use(h, (fd) => ctx.host.seek(fd, offset, whence === 'data' ? SEEK_DATA : SEEK_HOLE));
 }
 
 /** See Vfs.hostDescriptor. */
