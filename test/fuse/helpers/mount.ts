@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openExport, nullLogger, type Vfs } from '../../../src/index.js';
-import { mountFuse, type FuseMount } from '../../../fuse/mount.js';
+import { mountFuse, type FuseMount, type MountOptions } from '../../../fuse/mount.js';
 import { firstMissing, needFile, needRoot, type Missing } from '../../helpers/gate.js';
 import { tmpExport, type TmpExport } from '../../helpers/tmp-export.js';
 import { spawnNodeAs, type User } from '../../helpers/as-user.js';
@@ -110,6 +110,8 @@ export interface WithMountOptions {
   prefix?: string;
   /** Makes the export from the filled data folder (e.g. the Perl humfsify) instead of an empty humfs layout. */
   convert?: (exportDir: string) => void;
+  /** Mount options besides the log and allowOther (e.g. `passthrough: false`). */
+  mount?: Omit<MountOptions, 'log'>;
 }
 
 /**
@@ -147,7 +149,7 @@ export async function withMount(mode: Mode, fill: (data: string) => void, fn: (m
     }
     vfs = await openExport({ path: tmp.dir, mode });
     // allow_other: other uids (65534 in the scenarios) may enter; default_permissions checks them.
-    mount = await mountFuse(vfs, mnt, { log: nullLogger, allowOther: true });
+    mount = await mountFuse(vfs, mnt, { log: nullLogger, allowOther: true, ...opts.mount });
     await fn({ mode, tmp, data, mnt, vfs, mount, close });
   } finally {
     try {
