@@ -19,6 +19,16 @@
 // superblock on every write, and a read passed through would force the
 // writers of that file through too.
 //
+// setuid/setgid files (mode & 06000) get none either (vfs.hostDescriptor
+// says null): a write by another user must clear the bits, and the Vfs
+// does that on WRITE. Such opens are FOPEN_DIRECT_IO, where the kernel
+// clears nothing itself and keeps the mode it cached, so the Vfs announces
+// the clearing as an `implied` change and invalidate.ts drops the cached
+// attributes before the WRITE is answered. (Measured on 6.18: a write
+// passed through does make the kernel send the clearing SETATTR itself,
+// as for cached writes; that covers a file made setuid while a backing
+// file was already open on it.)
+//
 // Coherence: writes through passthrough bypass the Vfs, so other clients
 // (9P read-aheads) hear of them only when the writer flushes (close),
 // fsyncs or releases: vfs.hostWritten raises the change then. Until then a

@@ -165,7 +165,10 @@ export class FuseSession {
   /** Starts reading requests from `fd` (an open /dev/fuse, already mounted). */
   start(fd: number): void {
     this.fd = fd;
-    this.invalidator.attach((msg) => this.notify(msg));
+    this.invalidator.attach(
+      (msg) => this.notify(msg),
+      (msg) => this.notifyNow(msg),
+    );
     this.passthrough.device = fd;
     for (let i = 0; i < this.readers; i++) this.readLoop(Buffer.allocUnsafe(READ_BUFFER), i === 0 ? fd : this.readerFd(fd));
   }
@@ -244,6 +247,17 @@ export class FuseSession {
     if (this.fd < 0) return;
     this.notices.set(msg.toString('latin1'), msg);
     if (!this.notifying) this.nextNotice();
+  }
+
+  /** A notice that must reach the kernel before the reply being prepared (one that waits on no request). */
+  private notifyNow(msg: Buffer): void {
+    if (this.fd < 0) return;
+    try {
+      fs.writeSync(this.fd, msg);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENODEV') this.log.debug(`fuse: notify failed: ${(e as Error).message}`);
+    }
   }
 
   private nextNotice(): void {

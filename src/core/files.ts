@@ -67,23 +67,25 @@ export function writeClearsSetid(ctx: CoreContext, handle: HandleId, length: num
  * name was removed through the Vfs has no record a humfs store can change:
  * it is left as it is, with a warning.
  */
-export async function clearSetidOf(ctx: CoreContext, handle: HandleId): Promise<void> {
-  await clearSetid(ctx, ctx.handles.file(handle));
+export async function clearSetidOf(ctx: CoreContext, handle: HandleId): Promise<boolean> {
+  return clearSetid(ctx, ctx.handles.file(handle));
 }
 
-async function clearSetid(ctx: CoreContext, h: FileHandle): Promise<void> {
-  await ctx.handles.use(h, async (fd) => {
+/** True when bits were cleared. */
+async function clearSetid(ctx: CoreContext, h: FileHandle): Promise<boolean> {
+  return ctx.handles.use(h, async (fd) => {
     const s = ctx.statFd(h.node, fd);
     const clear = setidToClear(s.v.mode);
-    if (clear === 0) return;
+    if (clear === 0) return false;
     try {
       await ctx.store.setattr(ctx.entry(h.node, fd, s.st), { mode: s.v.mode & 0o7777 & ~clear });
     } catch (e) {
       if (!h.node.detached) throw e;
       ctx.log.warn(`write: setuid/setgid left on a file whose name was removed: ${String(e)}`);
-      return;
+      return false;
     }
     h.node.setid = false;
+    return true;
   });
 }
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openExport, nullLogger, type Vfs } from '../../../src/index.js';
+import { openExport, nullLogger, type ExportOptions, type Vfs } from '../../../src/index.js';
 import { mountFuse, type FuseMount, type MountOptions } from '../../../fuse/mount.js';
 import { firstMissing, needFile, needRoot, type Missing } from '../../helpers/gate.js';
 import { tmpExport, type TmpExport } from '../../helpers/tmp-export.js';
@@ -112,6 +112,8 @@ export interface WithMountOptions {
   convert?: (exportDir: string) => void;
   /** Mount options besides the log and allowOther (e.g. `passthrough: false`). */
   mount?: Omit<MountOptions, 'log'>;
+  /** Export options besides the path and mode (e.g. `allowSetuid`). */
+  export?: Partial<ExportOptions>;
 }
 
 /**
@@ -147,7 +149,7 @@ export async function withMount(mode: Mode, fill: (data: string) => void, fn: (m
       if (mode === 'humfs') makeLayout(tmp.dir);
       fill(data);
     }
-    vfs = await openExport({ path: tmp.dir, mode });
+    vfs = await openExport({ ...opts.export, path: tmp.dir, mode });
     // allow_other: other uids (65534 in the scenarios) may enter; default_permissions checks them.
     mount = await mountFuse(vfs, mnt, { log: nullLogger, allowOther: true, ...opts.mount });
     await fn({ mode, tmp, data, mnt, vfs, mount, close });
