@@ -65,6 +65,15 @@ export async function noMountAt(dir: string): Promise<void> {
   if (fs.readFileSync('/proc/mounts', 'utf8').includes(` ${dir} `)) await run('umount', ['-l', dir], '/');
 }
 
+/** A test's after hook: unmounts `m` when it was made, and detaches whatever is still at `mnt` even when that fails. */
+export async function unmountAll(m: FuseMount | undefined, mnt: string): Promise<void> {
+  try {
+    if (m) await m.unmount();
+  } finally {
+    await noMountAt(mnt);
+  }
+}
+
 /** One operation of the driver (see driver.ts). Paths and data are latin-1 strings (one char per byte). */
 export type Op = Record<string, string | number | boolean | undefined> & { op: string };
 
@@ -132,9 +141,8 @@ export async function withMount(mode: Mode, fill: (data: string) => void, fn: (m
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       try {
-        if (mount) await mount.unmount();
+        await unmountAll(mount, mnt);
       } finally {
-        await noMountAt(mnt);
         await vfs?.close();
       }
     })());
