@@ -16,6 +16,7 @@ export const ownRequests = new AsyncLocalStorage<object>();
 
 export class Invalidator {
   private write: ((msg: Buffer) => void) | undefined;
+  private writeNow: ((msg: Buffer) => void) | undefined;
   private stop: (() => void) | undefined;
   /** Notifications written (tests, logs). */
   sent = 0;
@@ -29,14 +30,16 @@ export class Invalidator {
   ) {
   }
 
-  /** Notifications go through `write` from now on (the session's write to /dev/fuse). */
-  attach(write: (msg: Buffer) => void): void {
+  /** Notifications go through `write` from now on (the session's queued write to /dev/fuse), or `writeNow` (synchronous). */
+  attach(write: (msg: Buffer) => void, writeNow: (msg: Buffer) => void): void {
     this.write = write;
+    this.writeNow = writeNow;
     this.stop ??= this.vfs.onChange((c) => this.changed(c));
   }
 
   close(): void {
     this.write = undefined;
+    this.writeNow = undefined;
     this.stop?.();
     this.stop = undefined;
   }
@@ -46,8 +49,16 @@ export class Invalidator {
   }
 
   private changed(c: VfsChange): void {
-    if (this.write === undefined || ownRequests.getStore() === this.owner || !this.known(c.node)) return;
+    if (this.write === undefined || !this.known(c.node)) return;
     const ino = this.toNodeid(c.node);
+    if (ownRequests.getStore() === this.owner) {
+      // setuid/setgid cleared by a WRITE the kernel passed on (direct I/O:
+      // it clears nothing itself then): its cached mode must go before the
+      // WRITE's reply does, so the notice is written now, not queued. An
+      // attributes-only notice waits on no request, so this cannot block.
+      if (c.kind === 'attr' && c.implied === true) this.send({ type: 'inval_inode', ino, off: -1n, len: 0n }, this.writeNow);
+      return;
+    }
     if (c.kind === 'data') this.send({ type: 'inval_inode', ino, off: 0n, len: 0n });
     else if (c.kind === 'attr') this.send({ type: 'inval_inode', ino, off: -1n, len: 0n });
     else {
@@ -57,11 +68,11 @@ export class Invalidator {
     }
   }
 
-  private send(n: FuseNotify): void {
+  private send(n: FuseNotify, via = this.write): void {
     const w = new FuseWriter(Buffer.allocUnsafe(64 + (n.type === 'inval_entry' ? n.name.length : 0)));
     const len = encodeNotify(w, n);
     const buf = Buffer.from(w.buf.subarray(0, len));
     this.sent++;
-    this.write?.(buf);
+    via?.(buf);
   }
 }

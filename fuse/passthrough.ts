@@ -19,6 +19,16 @@
 // superblock on every write, and a read passed through would force the
 // writers of that file through too.
 //
+// setuid/setgid files (mode & 06000) get none either (vfs.hostDescriptor
+// says null): a write by another user must clear the bits, and the Vfs
+// does that on WRITE. Such opens are FOPEN_DIRECT_IO, where the kernel
+// clears nothing itself and keeps the mode it cached, so the Vfs announces
+// the clearing as an `implied` change and invalidate.ts drops the cached
+// attributes before the WRITE is answered. (Measured on 6.18: a write
+// passed through does make the kernel send the clearing SETATTR itself,
+// as for cached writes; that covers a file made setuid while a backing
+// file was already open on it.)
+//
 // Coherence: writes through passthrough bypass the Vfs, so other clients
 // (9P read-aheads) hear of them only when the writer flushes (close),
 // fsyncs or releases: vfs.hostWritten raises the change then. Until then a
@@ -26,7 +36,7 @@
 
 import type { HandleId, Logger, Vfs } from '../src/index.js';
 import { FOPEN, INIT } from './codec/index.js';
-import { loadNative, type FuseNative } from './native/index.js';
+import { loadNative, type Native } from '../native/index.js';
 
 const O_ACCMODE = 3;
 
@@ -39,7 +49,7 @@ const NONE: OpenReplyFlags = { open_flags: 0, backing_id: 0 };
 const DIRECT: OpenReplyFlags = { open_flags: FOPEN.DIRECT_IO, backing_id: 0 };
 
 export class Passthrough {
-  private native: FuseNative | null = null;
+  private native: Native | null = null;
   private dev = -1;
   /** Negotiated in INIT and not given up since. */
   private on = false;

@@ -7,9 +7,9 @@
 
 import fs from 'node:fs';
 import type { Cred, Attr, Entry, NodeId, SetAttr, Vfs } from '../src/index.js';
-import { linuxErrnoOf, O_ACCMODE, O_APPEND, O_RDWR, O_WRONLY, type Logger } from '../src/index.js';
+import { linuxErrnoOf, O_ACCMODE, O_APPEND, O_RDWR, O_WRONLY, VfsError, type Logger } from '../src/index.js';
 import { RefLedger } from '../src/ref-ledger.js';
-import { loadNative } from './native/index.js';
+import { loadNative } from '../native/index.js';
 import { Passthrough, type OpenReplyFlags } from './passthrough.js';
 import {
   FuseDecodeError,
@@ -53,6 +53,9 @@ const SUPPORTED =
   INIT.DO_READDIRPLUS |
   INIT.READDIRPLUS_AUTO |
   INIT.SETXATTR_EXT;
+/** lseek(2) whence values the kernel passes on in LSEEK. */
+const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
 /** FUSE_GETATTR_FH: getattr through the handle in `fh`. */
 const GETATTR_FH = 1;
 
@@ -162,7 +165,10 @@ export class FuseSession {
   /** Starts reading requests from `fd` (an open /dev/fuse, already mounted). */
   start(fd: number): void {
     this.fd = fd;
-    this.invalidator.attach((msg) => this.notify(msg));
+    this.invalidator.attach(
+      (msg) => this.notify(msg),
+      (msg) => this.notifyNow(msg),
+    );
     this.passthrough.device = fd;
     for (let i = 0; i < this.readers; i++) this.readLoop(Buffer.allocUnsafe(READ_BUFFER), i === 0 ? fd : this.readerFd(fd));
   }
@@ -241,6 +247,17 @@ export class FuseSession {
     if (this.fd < 0) return;
     this.notices.set(msg.toString('latin1'), msg);
     if (!this.notifying) this.nextNotice();
+  }
+
+  /** A notice that must reach the kernel before the reply being prepared (one that waits on no request). */
+  private notifyNow(msg: Buffer): void {
+    if (this.fd < 0) return;
+    try {
+      fs.writeSync(this.fd, msg);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENODEV') this.log.debug(`fuse: notify failed: ${(e as Error).message}`);
+    }
   }
 
   private nextNotice(): void {
@@ -423,9 +440,7 @@ export class FuseSession {
       case 'COPY_FILE_RANGE_64':
         return struct(u, { type: 'copy_file_range_out', bytes_copied: await this.vfs.copyRange(Number(m.fh_in), m.off_in, Number(m.fh_out), m.off_out, m.len) });
       case 'LSEEK':
-        // Node has no SEEK_DATA/SEEK_HOLE: ENOSYS makes the kernel use its generic lseek from now on.
-        this.unsupported.add(m.type);
-        return status(u, ENOSYS);
+        return this.lseek(u, m.fh, m.offset, m.whence);
       case 'CREATE': {
         // Without FUSE_DONT_MASK the kernel has applied the umask to `mode` already.
         const { entry, handle } = await this.vfs.create(cred, id(), Buffer.from(m.name), this.openFlags(m.flags), m.mode & 0o7777);
@@ -450,8 +465,9 @@ export class FuseSession {
         if (v & FATTR.UID) set.uid = m.uid;
         if (v & FATTR.GID) set.gid = m.gid;
         if (v & FATTR.SIZE) set.size = m.size;
-        if (v & FATTR.ATIME) set.atime = v & FATTR.ATIME_NOW ? 'now' : m.atime * 1_000_000_000n + BigInt(m.atimensec);
-        if (v & FATTR.MTIME) set.mtime = v & FATTR.MTIME_NOW ? 'now' : m.mtime * 1_000_000_000n + BigInt(m.mtimensec);
+        // Seconds are the kernel's signed time64_t in a u64 field (times before 1970 are negative).
+        if (v & FATTR.ATIME) set.atime = v & FATTR.ATIME_NOW ? 'now' : BigInt.asIntN(64, m.atime) * 1_000_000_000n + BigInt(m.atimensec);
+        if (v & FATTR.MTIME) set.mtime = v & FATTR.MTIME_NOW ? 'now' : BigInt.asIntN(64, m.mtime) * 1_000_000_000n + BigInt(m.mtimensec);
         // CTIME, LOCKOWNER, KILL_SUIDGID: the Vfs sets ctime itself and clears setuid bits on its own rules.
         const fh = v & FATTR.FH ? Number(m.fh) : undefined;
         return this.attrOut(u, await this.vfs.setattr(cred, id(), set, fh));
@@ -485,6 +501,26 @@ export class FuseSession {
         this.unsupported.add(m.type);
         this.log.debug(`fuse: ${m.type} answered ENOSYS`);
         return status(u, ENOSYS);
+    }
+  }
+
+  /**
+   * LSEEK: the kernel asks only SEEK_DATA (3) and SEEK_HOLE (4). Without
+   * the host call (no addon) the answer is ENOSYS, after which the kernel
+   * uses its generic lseek for this mount (the whole file as data) and
+   * asks no more; the session remembers it too.
+   */
+  private async lseek(u: bigint, fh: bigint, offset: bigint, whence: number): Promise<Buffer> {
+    if (this.unsupported.has('LSEEK')) return status(u, ENOSYS);
+    if (whence !== SEEK_DATA && whence !== SEEK_HOLE) return status(u, EINVAL);
+    try {
+      const at = await this.vfs.seek(Number(fh), BigInt.asIntN(64, offset), whence === SEEK_DATA ? 'data' : 'hole');
+      return struct(u, { type: 'lseek_out', offset: at });
+    } catch (e) {
+      if (!(e instanceof VfsError) || e.code !== 'ENOSYS') throw e;
+      this.unsupported.add('LSEEK');
+      this.log.debug(`fuse: LSEEK answered ENOSYS (${e.message})`);
+      return status(u, ENOSYS);
     }
   }
 

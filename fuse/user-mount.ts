@@ -2,12 +2,12 @@
 // /dev/fuse, mounts it at the mountpoint for the calling user, and sends the
 // descriptor back over the unix socket named by _FUSE_COMMFD (SCM_RIGHTS).
 // Node cannot make that socket pair nor receive a descriptor, so the small
-// addon (fuse/native) does both; without it a user mount is refused with
+// addon (native/) does both; without it a user mount is refused with
 // the reason.
 
 import fs from 'node:fs';
 import { MountError } from './mount-error.js';
-import { loadNative } from './native/index.js';
+import { loadNative } from '../native/index.js';
 import { runProgram, type ProgramResult } from './run-program.js';
 
 export const FUSE_CONF = '/etc/fuse.conf';
@@ -39,7 +39,7 @@ export function userMountOptions(allowOther: boolean): string {
  */
 export async function fusermountAttach(mountpoint: string, allowOther: boolean): Promise<number> {
   const { native, reason } = loadNative();
-  if (!native) throw new MountError(`mounting as a user needs fusermount3 and the FUSE addon, but ${reason}`);
+  if (!native) throw new MountError(`mounting as a user needs fusermount3 and the native addon, but ${reason}`);
   if (allowOther && process.getuid?.() !== 0 && !userAllowOther()) {
     throw new MountError(`allow_other as a user needs a line "user_allow_other" in ${FUSE_CONF}`);
   }

@@ -11,12 +11,14 @@ import type { NodeId } from './types.js';
  * - `data`: contents written or truncated (its size and times changed too).
  * - `attr`: attributes only (mode, owner, times, link count, xattrs); a
  *   node that lost a name to unlink or rmdir while still known hears this too.
+ *   `implied`: a change the caller did not ask for (setuid/setgid cleared
+ *   by its write), so even the caller's own cache does not know of it.
  * - `entry`: name `name` was added to or removed from directory `node` (a
  *   rename is a removal and an addition); the directory's own times changed too.
  */
 export type VfsChange =
   | { kind: 'data'; node: NodeId }
-  | { kind: 'attr'; node: NodeId }
+  | { kind: 'attr'; node: NodeId; implied?: boolean }
   | { kind: 'entry'; node: NodeId; name: Buffer; change: 'added' | 'removed' };
 
 export type ChangeListener = (change: VfsChange) => void;

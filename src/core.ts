@@ -184,8 +184,7 @@ export class CoreVfs implements Vfs {
       const wrote = this.run('write', 'free', () => files.write(this.ctx, handle, offset, data));
       return node === undefined ? wrote : this.announce(wrote, (n) => (n > 0 ? [{ kind: 'data', node }] : []));
     };
-    if (files.writeClearsSetid(this.ctx, handle, data.length)) return this.run('write', 'exclusive', () => files.clearSetidOf(this.ctx, handle)).then(put);
-    return put();
+    return files.writeClearsSetid(this.ctx, handle, data.length) ? this.clearSetid('write', handle).then(put) : put();
   }
   fallocate(handle: HandleId, mode: number, offset: bigint, length: bigint): Promise<void> {
     // The same rules as a write: setuid/setgid cleared first, the change announced.
@@ -194,8 +193,17 @@ export class CoreVfs implements Vfs {
       const done = this.run('fallocate', 'free', () => files.fallocate(this.ctx, handle, mode, offset, length));
       return node === undefined ? done : this.announce(done, () => [{ kind: 'data', node }]);
     };
-    if (files.writeClearsSetid(this.ctx, handle, 1)) return this.run('fallocate', 'exclusive', () => files.clearSetidOf(this.ctx, handle)).then(put);
-    return put();
+    return files.writeClearsSetid(this.ctx, handle, 1) ? this.clearSetid('fallocate', handle).then(put) : put();
+  }
+  /**
+   * Clears setuid/setgid before a change of contents by a non-root caller,
+   * announced as an `implied` attr change: the caller's own cache (a FUSE
+   * kernel) did not ask for it and must hear of it too.
+   */
+  private clearSetid(op: string, handle: HandleId): Promise<boolean> {
+    const node = this.ctx.handles.peekFile(handle)?.node.id;
+    const cleared = this.run(op, 'exclusive', () => files.clearSetidOf(this.ctx, handle));
+    return this.announce(cleared, (did) => (did && node !== undefined ? [{ kind: 'attr', node, implied: true }] : []));
   }
   async copyRange(inHandle: HandleId, inOffset: bigint, outHandle: HandleId, outOffset: bigint, length: bigint): Promise<bigint> {
     // A read and write loop: each write is a write (its rules, its change signal).
@@ -213,6 +221,9 @@ export class CoreVfs implements Vfs {
   }
   fsync(handle: HandleId, datasync: boolean): Promise<void> {
     return this.run('fsync', 'free', () => files.fsync(this.ctx, handle, datasync));
+  }
+  seek(handle: HandleId, offset: bigint, whence: 'data' | 'hole'): Promise<bigint> {
+    return this.run('seek', 'free', () => files.seek(this.ctx, handle, offset, whence));
   }
   hostDescriptor(handle: HandleId): number | null {
     return this.closed ? null : files.hostDescriptor(this.ctx, handle);

@@ -174,6 +174,17 @@ export interface Vfs {
   copyRange(inHandle: HandleId, inOffset: bigint, outHandle: HandleId, outOffset: bigint, length: bigint): Promise<bigint>;
 
   /**
+   * lseek(2) SEEK_DATA ('data') / SEEK_HOLE ('hole') through a file
+   * handle: where data or a hole starts at or after `offset` (the end of
+   * the file counts as a hole). ENXIO when `offset` is at or past the end
+   * (or, for 'data', only a hole follows); ENOSYS when the host call is not
+   * available (no native addon). Only FUSE asks: 9P has no lseek, and a
+   * v9fs client answers SEEK_DATA/SEEK_HOLE with its kernel's generic
+   * lseek (the whole file as data).
+   */
+  seek(handle: HandleId, offset: bigint, whence: 'data' | 'hole'): Promise<bigint>;
+
+  /**
    * The host descriptor behind file handle `handle`, for a front end that
    * lets the kernel do its I/O (FUSE passthrough), or null: no such file
    * handle, a store that must see every write (humfs counts the bytes used

@@ -26,9 +26,20 @@ const RULES: Rule[] = [
   {
     applies: (f) => under('src')(f) && !under('src/host')(f),
     forbids: (t) =>
-      t === 'node:fs' || t === 'node:fs/promises' || t === 'fs' || t === 'fs-xattr'
-        ? 'only src/host opens export paths'
+      t === 'node:fs' || t === 'node:fs/promises' || t === 'fs' || t === 'fs-xattr' || under('native')(t)
+        ? 'only src/host opens export paths and makes host calls'
         : undefined,
+  },
+  {
+    applies: (f) => under('src')(f) || under('fuse')(f),
+    forbids: (t) => (under('native')(t) && t !== 'native/index.ts' ? 'the addon is reached only through native/index.ts' : undefined),
+  },
+  {
+    applies: under('native'),
+    forbids: (t) =>
+      t === 'node:fs' || t === 'node:path' || t === 'node:module' || t === 'node:url'
+        ? undefined
+        : 'native/index.ts only loads the addon: it imports no layer of humbridge',
   },
   {
     applies: (f) => f === 'src/meta/humfs-format.ts',
@@ -80,14 +91,14 @@ const RULES: Rule[] = [
     forbids: (t, f) => {
       if (t === 'node:child_process' && f !== 'fuse/mount.ts' && f !== 'fuse/run-program.ts') return 'only fuse/mount.ts and run-program.ts run mount(8), umount(8) and fusermount3';
       if ((t === 'node:fs' || t === 'node:fs/promises') && !FUSE_FS_USERS.has(f)) {
-        return 'node:fs is only for /dev/fuse (the session), the mountpoint and mountinfo (mount.ts, mountpoint.ts), fuse.conf and the socket pair (user-mount.ts) and the addon file (native/index.ts)';
+        return 'node:fs is only for /dev/fuse (the session), the mountpoint and mountinfo (mount.ts, mountpoint.ts), fuse.conf and the socket pair (user-mount.ts)';
       }
       return undefined;
     },
   },
 ];
 
-const FUSE_FS_USERS = new Set(['fuse/mount.ts', 'fuse/mountpoint.ts', 'fuse/session.ts', 'fuse/user-mount.ts', 'fuse/native/index.ts']);
+const FUSE_FS_USERS = new Set(['fuse/mount.ts', 'fuse/mountpoint.ts', 'fuse/session.ts', 'fuse/user-mount.ts']);
 
 const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
@@ -148,10 +159,15 @@ test('the scanner catches a forbidden import', () => {
   assert.equal(violations('fuse/mount.ts', "import { spawn } from 'node:child_process';").length, 0);
   assert.equal(violations('fuse/handlers/x.ts', "import { spawn } from 'node:child_process';").length, 1);
   assert.equal(violations('fuse/handlers/x.ts', "import fs from 'node:fs';").length, 1);
+  assert.equal(violations('src/host/times.ts', "import { loadNative } from '../../native/index.js';").length, 0);
+  assert.equal(violations('src/core/attrs.ts', "import { loadNative } from '../../native/index.js';").length, 1);
+  assert.equal(violations('fuse/passthrough.ts', "import { loadNative } from '../native/index.js';").length, 0);
+  assert.equal(violations('fuse/passthrough.ts', "import x from '../native/build/Release/humbridge_native.node';").length, 1);
+  assert.equal(violations('native/index.ts', "import { Vfs } from '../src/vfs.js';").length, 1);
 });
 
 test('no module crosses a forbidden layer boundary', () => {
-  const files = ['src', 'ninep', 'fuse', 'tools'].flatMap(sources);
+  const files = ['src', 'native', 'ninep', 'fuse', 'tools'].flatMap(sources);
   assert.ok(files.length > 0, 'no sources found');
   const found = files.flatMap((f) => violations(f, fs.readFileSync(path.join(ROOT, f), 'utf8')));
   assert.equal(found, []);

@@ -1,19 +1,17 @@
 // lookup, parent, whereIs, getattr, setattr, access, readlink, statfs.
 //
-// Times: Node's utimes takes float seconds (a double: about 0.25 µs of
-// resolution at today's epoch), and libuv then cuts the nanoseconds to whole
-// microseconds before utimensat(2) (measured here: ...123456789 ns is stored
-// as ...123456000). So a time set through the Vfs is exact to the
-// microsecond, truncated. 'now' is the server's wall clock in milliseconds.
-// Node cannot pass UTIME_OMIT, so setting only one of atime/mtime writes the
-// other back from the current stat, with the same truncation.
+// Times: set with utimensat(2) from the native addon, exact to the
+// nanosecond, 'now' as UTIME_NOW and the time not being set as UTIME_OMIT
+// (one call: nothing to race with). Without the addon, Node's utimes:
+// exact to the microsecond (truncated), and the other time written back
+// from a stat (src/host/times.ts).
 
 import { vfsError } from '../errors.js';
-import type { Attr, Cred, Entry, HandleId, Nanos, NodeId, SetAttr, StatFs } from '../types.js';
+import type { Attr, Cred, Entry, HandleId, NodeId, SetAttr, StatFs } from '../types.js';
 import type { CoreContext } from './context.js';
 import { setidToClear } from './host-limits.js';
 import { allowed, requireAccess, requireChown, requireOwner, requireTimes } from './permissions.js';
-import { NS_PER_SEC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../types.js';
 
 /** Synchronous, as getattr: the two calls of every walk answer without promise hops of their own. */
 export function lookup(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buffer): Entry {
@@ -99,10 +97,6 @@ export async function statfs(ctx: CoreContext, id: NodeId): Promise<StatFs> {
   });
 }
 
-function seconds(ns: Nanos): number {
-  return Number(ns / NS_PER_SEC) + Number(ns % NS_PER_SEC) / 1e9;
-}
-
 export async function setattr(ctx: CoreContext, cred: Cred, id: NodeId, set: SetAttr, handle?: HandleId): Promise<Attr> {
   const node = ctx.node(id);
   const h = handle === undefined ? undefined : ctx.handles.file(handle, id);
@@ -136,11 +130,7 @@ export async function setattr(ctx: CoreContext, cred: Cred, id: NodeId, set: Set
       if (set.gid !== undefined) own.gid = set.gid;
       await ctx.store.setattr(ctx.entry(node, fd, before.st), own);
     }
-    if (set.atime !== undefined || set.mtime !== undefined) {
-      const now = Date.now() / 1000;
-      const pick = (t: Nanos | 'now' | undefined, old: Nanos): number => (t === undefined ? seconds(old) : t === 'now' ? now : seconds(t));
-      ctx.host.utimes(fd, pick(set.atime, before.st.atimeNs), pick(set.mtime, before.st.mtimeNs));
-    }
+    if (set.atime !== undefined || set.mtime !== undefined) ctx.host.utimens(fd, set.atime ?? 'omit', set.mtime ?? 'omit');
     return ctx.statFd(node, fd).attr;
   }));
 }

@@ -9,6 +9,7 @@ import { setidToClear } from './host-limits.js';
 import { undoCreate } from './undo.js';
 import { fallocateArgs, fallocateFd, FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../host/fallocate.js';
 import { requireAccess } from './permissions.js';
+import { SEEK_DATA, SEEK_HOLE } from '../host/times.js';
 import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_EXEC_OPEN, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID } from '../types.js';
 
 /**
@@ -66,23 +67,25 @@ export function writeClearsSetid(ctx: CoreContext, handle: HandleId, length: num
  * name was removed through the Vfs has no record a humfs store can change:
  * it is left as it is, with a warning.
  */
-export async function clearSetidOf(ctx: CoreContext, handle: HandleId): Promise<void> {
-  await clearSetid(ctx, ctx.handles.file(handle));
+export async function clearSetidOf(ctx: CoreContext, handle: HandleId): Promise<boolean> {
+  return clearSetid(ctx, ctx.handles.file(handle));
 }
 
-async function clearSetid(ctx: CoreContext, h: FileHandle): Promise<void> {
-  await ctx.handles.use(h, async (fd) => {
+/** True when bits were cleared. */
+async function clearSetid(ctx: CoreContext, h: FileHandle): Promise<boolean> {
+  return ctx.handles.use(h, async (fd) => {
     const s = ctx.statFd(h.node, fd);
     const clear = setidToClear(s.v.mode);
-    if (clear === 0) return;
+    if (clear === 0) return false;
     try {
       await ctx.store.setattr(ctx.entry(h.node, fd, s.st), { mode: s.v.mode & 0o7777 & ~clear });
     } catch (e) {
       if (!h.node.detached) throw e;
       ctx.log.warn(`write: setuid/setgid left on a file whose name was removed: ${String(e)}`);
-      return;
+      return false;
     }
     h.node.setid = false;
+    return true;
   });
 }
 
@@ -181,6 +184,12 @@ export async function write(ctx: CoreContext, handle: HandleId, offset: bigint, 
 export async function fsync(ctx: CoreContext, handle: HandleId, datasync: boolean): Promise<void> {
   const h = ctx.handles.file(handle);
   await ctx.handles.use(h, (fd) => ctx.host.fsync(fd, datasync));
+}
+
+/** See Vfs.seek. */
+export async function seek(ctx: CoreContext, handle: HandleId, offset: bigint, whence: 'data' | 'hole'): Promise<bigint> {
+  const h = ctx.handles.file(handle);
+  return ctx.handles.use(h, (fd) => ctx.host.seek(fd, offset, whence === 'data' ? SEEK_DATA : SEEK_HOLE));
 }
 
 /** See Vfs.hostDescriptor. */

@@ -68,6 +68,9 @@ export class ReadOnlyVfs implements Vfs {
   fsync(handle: HandleId, datasync: boolean): Promise<void> {
     return this.inner.fsync(handle, datasync);
   }
+  seek(handle: HandleId, offset: bigint, whence: 'data' | 'hole'): Promise<bigint> {
+    return this.inner.seek(handle, offset, whence);
+  }
   hostDescriptor(handle: HandleId): number | null {
     // Every handle here is read-only: the kernel may read the host file itself.
     return this.inner.hostDescriptor(handle);

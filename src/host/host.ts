@@ -14,6 +14,8 @@ import { fromNodeError, vfsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { childPath, fdPath, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from './paths.js';
 import { Semaphore } from './semaphore.js';
+import { loadNative, type Native } from '../../native/index.js';
+import { seekData, setTimes, type HostTime, type SEEK_DATA, type SEEK_HOLE } from './times.js';
 import { toHostStat, type HostStat } from './stat.js';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../types.js';
 
@@ -36,6 +38,8 @@ export class Host {
   constructor(
     private readonly log: Logger,
     maxMknodProcesses = DEFAULT_MKNOD_PROCESSES,
+    /** The addon's utimensat and lseek (times.ts); null: Node's utimes, and lseek ENOSYS. */
+    private readonly native: Native | null = loadNative().native,
   ) {
     this.mknodSlots = new Semaphore(maxMknodProcesses);
   }
@@ -275,14 +279,24 @@ export class Host {
   }
 
   /**
-   * Times (float seconds, see core/attrs.ts) of exactly the inode `fd`
-   * holds; for a symlink's descriptor that is the link itself (checked here).
+   * Times of exactly the inode `fd` holds; for a symlink's descriptor that
+   * is the link itself (checked here). Exact to the nanosecond with the
+   * addon, to the microsecond without (times.ts).
    */
-  utimes(fd: number, atime: number, mtime: number): void {
+  utimens(fd: number, atime: HostTime, mtime: HostTime): void {
     try {
-      fs.utimesSync(fdPath(fd), atime, mtime);
+      setTimes(this.native, fd, atime, mtime);
     } catch (e) {
       this.fail(e, 'utimes');
+    }
+  }
+
+  /** lseek(2) SEEK_DATA/SEEK_HOLE on the open file `fd`: ENXIO past the end, ENOSYS without the addon. */
+  seek(fd: number, offset: bigint, whence: typeof SEEK_DATA | typeof SEEK_HOLE): bigint {
+    try {
+      return seekData(this.native, fd, offset, whence);
+    } catch (e) {
+      this.fail(e, 'lseek');
     }
   }
 

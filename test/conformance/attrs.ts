@@ -3,6 +3,7 @@
 import * as assert from 'uvu/assert';
 import { S_IFDIR, S_IFMT, S_IFREG, F_OK, R_OK, W_OK, X_OK } from '../../src/types.js';
 import { B, IS_ROOT, ME, NEEDS_ROOT, rejects, walk, writeFile, type Case, type Env } from './vfs.js';
+import { loadNative } from '../../native/index.js';
 
 const NS = 1_000_000_000n;
 
@@ -121,6 +122,21 @@ export function registerAttrCases(test: Case): void {
     assert.ok(a.mtime > before && a.mtime < after, 'mtime now');
     assert.ok(a.atime > before && a.atime < after, 'atime now');
   });
+
+  test(
+    'setattr: nanoseconds exactly, and setting one time leaves the other exactly as it was',
+    async ({ vfs }) => {
+      const f = await writeFile(vfs, vfs.root, 'f', '');
+      let a = await vfs.setattr(ME, f.id, { atime: 1_000_000_000n * NS + 123_456_789n, mtime: 1_600_000_000n * NS + 987_654_321n });
+      assert.equal([a.atime, a.mtime], [1_000_000_000n * NS + 123_456_789n, 1_600_000_000n * NS + 987_654_321n]);
+      a = await vfs.setattr(ME, f.id, { mtime: 5n * NS + 1n });
+      assert.equal([a.atime, a.mtime], [1_000_000_000n * NS + 123_456_789n, 5n * NS + 1n]);
+      a = await vfs.setattr(ME, f.id, { atime: 'now' });
+      assert.is(a.mtime, 5n * NS + 1n, 'mtime kept when only atime is set to now');
+      assert.ok(a.atime > 1_600_000_000n * NS);
+    },
+    loadNative().reason,
+  );
 
   asRoot('setattr: owner and group (as root)', async ({ vfs }) => {
     const f = await writeFile(vfs, vfs.root, 'f', '');

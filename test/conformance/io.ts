@@ -4,6 +4,7 @@
 import * as assert from 'uvu/assert';
 import { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFIFO, XATTR_CREATE, XATTR_REPLACE } from '../../src/types.js';
 import { B, ME, readAll, rejects, writeFile, type Case } from './vfs.js';
+import { loadNative } from '../../native/index.js';
 
 const GiB = 1n << 30n;
 
@@ -46,6 +47,21 @@ export function registerIoCases(test: Case): void {
     await rejects(vfs.open(ME, p.id, O_RDONLY), 'ENXIO', 'FIFO');
     await rejects(vfs.read(424242, 0n, Buffer.alloc(1)), 'EBADF', 'unknown handle');
   });
+
+  test(
+    'seek: SEEK_DATA and SEEK_HOLE in a sparse file, ENXIO past the end',
+    async ({ vfs }) => {
+      const { handle } = await vfs.create(ME, vfs.root, B('sparse'), O_CREAT | O_RDWR, 0o644);
+      assert.is(await vfs.write(handle, GiB, Buffer.alloc(4096, 1)), 4096);
+      assert.is(await vfs.seek(handle, 0n, 'data'), GiB);
+      assert.is(await vfs.seek(handle, 0n, 'hole'), 0n);
+      assert.is(await vfs.seek(handle, GiB, 'hole'), GiB + 4096n, 'the end of the file is a hole');
+      await rejects(vfs.seek(handle, GiB + 4096n, 'data'), 'ENXIO');
+      await vfs.release(handle);
+      await rejects(vfs.seek(handle, 0n, 'data'), 'EBADF', 'a released handle');
+    },
+    loadNative().reason,
+  );
 
   test('read and write at offsets above 4 GiB (sparse)', async ({ vfs }) => {
     const { entry, handle } = await vfs.create(ME, vfs.root, B('big'), O_CREAT | O_RDWR, 0o644);

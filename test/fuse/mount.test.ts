@@ -10,7 +10,7 @@ import { openExport, nullLogger, type Vfs } from '../../src/index.js';
 import { mountFuse, MountError, type FuseMount } from '../../fuse/mount.js';
 import { gated } from '../helpers/gate.js';
 import { tmpExport, type TmpExport } from '../helpers/tmp-export.js';
-import { fuseMissing as missing, noMountAt, run, sh, withMount } from './helpers/mount.js';
+import { fuseMissing as missing, run, sh, unmountAll, withMount } from './helpers/mount.js';
 
 const test = suite('fuse mount');
 
@@ -54,9 +54,8 @@ test.before.each(async () => {
 });
 test.after.each(async () => {
   try {
-    if (m) await m.unmount();
+    await unmountAll(m, mnt);
   } finally {
-    await noMountAt(mnt);
     await vfs.close();
     tmp.cleanup();
   }

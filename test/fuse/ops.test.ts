@@ -13,12 +13,13 @@ import { mountFuse, type FuseMount } from '../../fuse/mount.js';
 import { INIT } from '../../fuse/codec/index.js';
 import { P9_DOTL_RDWR, P9_LOCK_BLOCKED, P9_LOCK_SUCCESS, P9_LOCK_TYPE_UNLCK, P9_LOCK_TYPE_WRLCK } from '../../ninep/index.js';
 import { walkPath, type Client } from '../../ninep/client/index.js';
-import { gated, firstMissing, needRoot, needFile, needProgram } from '../helpers/gate.js';
+import { gated, firstMissing, needProgram } from '../helpers/gate.js';
 import { waitFor } from '../helpers/tmp-export.js';
 import { serve, type Served } from '../ninep/e2e/harness.js';
+import { fuseMissing, unmountAll } from './helpers/mount.js';
 
 const test = suite('fuse ops');
-const missing = firstMissing(needRoot('mount FUSE'), needFile('/dev/fuse', 'the kernel fuse module (modprobe fuse)'), needProgram('python3', 'python3'), needProgram('flock', 'util-linux'));
+const missing = firstMissing(fuseMissing, needProgram('python3', 'python3'), needProgram('flock', 'util-linux'));
 const missingFallocate = missing ?? needProgram('fallocate', 'util-linux');
 const ENV = { PATH: `/usr/bin:/bin:/usr/sbin:/sbin:${process.env['PATH'] ?? ''}`, LC_ALL: 'C', TZ: 'UTC' };
 
@@ -64,10 +65,6 @@ function sh(script: string, dir: string, ...args: string[]): Promise<Out> {
   return r.done;
 }
 
-async function noMountAt(dir: string): Promise<void> {
-  if (fs.readFileSync('/proc/mounts', 'utf8').includes(` ${dir} `)) await sh('umount -l "$1"', '/', dir);
-}
-
 /** A python3 child on the mount holding an fcntl write lock on `file` until its stdin closes. */
 const PY_HOLD = `exec python3 -c 'import fcntl,sys; f=open(sys.argv[1],"r+"); fcntl.lockf(f, fcntl.LOCK_EX); print("locked", flush=True); sys.stdin.read()' "$1"`;
 /** Tries a non-blocking fcntl write lock: prints "got" or "busy". */
@@ -93,9 +90,8 @@ test.before.each(async () => {
 });
 test.after.each(async () => {
   try {
-    if (m) await m.unmount();
+    await unmountAll(m, mnt);
   } finally {
-    await noMountAt(mnt);
     await srv.stop();
   }
 });

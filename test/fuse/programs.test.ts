@@ -21,7 +21,7 @@ let scratch = '';
 /**
  * The source tree: this checkout's src/ plus binary files, symlinks, an
  * empty dir, files of other owners and odd modes. Times are whole seconds:
- * the Vfs keeps microseconds (src/core/attrs.ts), a native copy nanoseconds.
+ * without the addon the Vfs keeps microseconds (src/host/times.ts), a native copy nanoseconds.
  */
 function makeSource(dir: string): void {
   fs.cpSync(path.join(checkout, 'src'), path.join(dir, 'src'), { recursive: true });

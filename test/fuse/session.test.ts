@@ -5,10 +5,12 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { openExport, nullLogger, type Vfs } from '../../src/index.js';
+import { openExport, nullLogger, vfsError, type Vfs } from '../../src/index.js';
 import { FuseSession } from '../../fuse/session.js';
 import { decodeOutHeader, decodeReply, encodeRequest, unpackDirentsPlus, OUT_HEADER_SIZE, type FuseRequest } from '../../fuse/codec/index.js';
 import { tmpExport, type TmpExport } from '../helpers/tmp-export.js';
+import { gated } from '../helpers/gate.js';
+import { loadNative } from '../../native/index.js';
 
 let tmp: TmpExport;
 let vfs: Vfs;
@@ -151,6 +153,39 @@ test('READDIRPLUS hands out node ids as lookups, not for . and ..', async () => 
   assert.is(named, 52);
   assert.is(s.ledger.stats.refs, 52);
   await ask(1n, { type: 'RELEASEDIR', fh: o.fh, flags: 0, release_flags: 0, lock_owner: 0n });
+});
+
+gated(test, 'LSEEK answers SEEK_DATA and SEEK_HOLE from the host file; ENXIO past the end', loadNative().reason, async () => {
+  const f = path.join(tmp.dir, 'sparse');
+  const fd = fs.openSync(f, 'w');
+  fs.writeSync(fd, Buffer.alloc(4096, 1), 0, 4096, 1 << 20);
+  fs.ftruncateSync(fd, 2 << 20);
+  fs.closeSync(fd);
+  const e = decodeReply('entry_out', await ask(1n, { type: 'LOOKUP', name: Buffer.from('sparse') })).reply;
+  const o = decodeReply('open_out', await ask(e.nodeid, { type: 'OPEN', flags: 0, open_flags: 0 })).reply;
+  const seek = async (offset: bigint, whence: number): Promise<bigint | number> => {
+    const r = await ask(e.nodeid, { type: 'LSEEK', fh: o.fh, offset, whence });
+    const h = decodeOutHeader(r);
+    return h.error !== 0 ? h.error : decodeReply('lseek_out', r).reply.offset;
+  };
+  assert.is(await seek(0n, 3), 1n << 20n, 'SEEK_DATA from 0: the written block');
+  assert.is(await seek(1n << 20n, 4), (1n << 20n) + 4096n, 'SEEK_HOLE after it');
+  assert.is(await seek(2n << 20n, 3), -os.constants.errno.ENXIO);
+  assert.is(await seek(0n, 1), -os.constants.errno.EINVAL, 'SEEK_CUR is the kernel\'s own');
+  await ask(e.nodeid, { type: 'RELEASE', fh: o.fh, flags: 0, release_flags: 0, lock_owner: 0n });
+});
+
+test('LSEEK without the host call (no addon) is ENOSYS once, then without asking the Vfs again', async () => {
+  let asked = 0;
+  const noSeek = { root: vfs.root, seek: () => (asked++, Promise.reject(vfsError('ENOSYS', 'lseek'))) } as unknown as Vfs;
+  const ns = new FuseSession(noSeek, { log: nullLogger });
+  for (const unique of [1n, 2n]) {
+    const r = await ns.handle(encodeRequest({ unique, nodeid: 2n, uid: 0, gid: 0, pid: 1 }, { type: 'LSEEK', fh: 0n, offset: 0n, whence: 3 }));
+    assert.ok(r);
+    assert.is(decodeOutHeader(r).error, -os.constants.errno.ENOSYS);
+  }
+  assert.is(asked, 1);
+  assert.ok(ns.unsupported.has('LSEEK'));
 });
 
 test('a handler that throws something unexpected answers EIO', async () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { gated, firstMissing, needRoot, needFile, needProgram, type Missing } from '../helpers/gate.js';
 import { NOBODY, readablePath, spawnNodeAs, type User } from '../helpers/as-user.js';
-import { loadNative, loadNativeFrom } from '../../fuse/native/index.js';
+import { loadNative, loadNativeFrom } from '../../native/index.js';
 import { userAllowOther, userMountOptions } from '../../fuse/user-mount.js';
 
 const test = suite('fuse user mount');
@@ -167,7 +167,7 @@ gated(test, 'allow_other as a user follows user_allow_other in /etc/fuse.conf (r
 const noAddonMissing = firstMissing(needRoot('start the mount as another user'), needProgram('fusermount3', 'fuse3'));
 
 gated(test, 'a user mount without the built addon fails, naming the missing addon, and mounts nothing', noAddonMissing, async () => {
-  // A readable copy of the checkout's dist without fuse/native/build: what a machine without a compiler installs.
+  // A readable copy of the checkout's dist without native/build: what a machine without a compiler installs.
   const copy = path.join(base, 'copy');
   for (const rel of ['dist', 'package.json', 'node_modules']) fs.cpSync(readablePath(rel), path.join(copy, rel), { recursive: true });
   const child = spawn(process.execPath, [path.join(copy, 'dist/test/fuse/user-mount-server.js'), dir, mnt], { cwd: '/', uid: NOBODY.uid, gid: NOBODY.gid, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -175,7 +175,7 @@ gated(test, 'a user mount without the built addon fails, naming the missing addo
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.is(code, 1);
-  assert.match(out, /^failed mounting as a user needs fusermount3 and the FUSE addon, but the FUSE addon is not built \(\S+\/fuse\/native\/build\/Release\/humbridge_fuse\.node is missing: run `npm rebuild humbridge`/);
+  assert.match(out, /^failed mounting as a user needs fusermount3 and the native addon, but the native addon is not built \(\S+\/native\/build\/Release\/humbridge_native\.node is missing: run `npm rebuild humbridge`/);
   assert.not.ok(fs.readFileSync('/proc/mounts', 'utf8').includes(` ${mnt} `));
 });
 
@@ -195,9 +195,9 @@ test('user_allow_other is read from fuse.conf lines; the options fusermount3 get
 });
 
 test('without the addon, the reason names the missing file and how to build it', () => {
-  const r = loadNativeFrom('/nonexistent/humbridge_fuse.node');
+  const r = loadNativeFrom('/nonexistent/humbridge_native.node');
   assert.is(r.native, null);
-  assert.match(r.reason ?? '', /FUSE addon is not built \(\/nonexistent\/humbridge_fuse\.node is missing: run `npm rebuild humbridge`/);
+  assert.match(r.reason ?? '', /native addon is not built \(\/nonexistent\/humbridge_native\.node is missing: run `npm rebuild humbridge`/);
 });
 
 gated(test, 'the addon: recvFd never waits, and its errors carry errno code names', loadNative().reason, () => {

@@ -2,7 +2,7 @@
 // root and drop to, say, 65534). The checkout may live where that user
 // cannot enter (a clone in /root, mode 0700), so the child runs from a
 // world-readable copy of what it needs: dist/, package.json (which makes
-// dist ES modules), the FUSE addon, and the packages it imports (the runtime dependencies
+// dist ES modules), the native addon, and the packages it imports (the runtime dependencies
 // and uvu, with theirs). The copy is made once per process in a fresh temp
 // folder and removed when the process exits.
 //
@@ -108,8 +108,8 @@ function makeCopy(): string {
   });
   fs.cpSync(path.join(checkout, 'dist'), path.join(dir, 'dist'), { recursive: true });
   fs.copyFileSync(path.join(checkout, 'package.json'), path.join(dir, 'package.json'));
-  // The FUSE addon, where dist/fuse/native/index.js looks for it (when it was built).
-  const addon = path.join('fuse', 'native', 'build', 'Release', 'humbridge_fuse.node');
+  // The native addon, where dist/native/index.js looks for it (when it was built).
+  const addon = path.join('native', 'build', 'Release', 'humbridge_native.node');
   if (fs.existsSync(path.join(checkout, addon))) {
     fs.mkdirSync(path.join(dir, path.dirname(addon)), { recursive: true });
     fs.copyFileSync(path.join(checkout, addon), path.join(dir, addon));

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openExport, nullLogger, type Vfs } from '../../../src/index.js';
-import { mountFuse, type FuseMount } from '../../../fuse/mount.js';
+import { openExport, nullLogger, type ExportOptions, type Vfs } from '../../../src/index.js';
+import { mountFuse, type FuseMount, type MountOptions } from '../../../fuse/mount.js';
 import { firstMissing, needFile, needRoot, type Missing } from '../../helpers/gate.js';
 import { tmpExport, type TmpExport } from '../../helpers/tmp-export.js';
 import { spawnNodeAs, type User } from '../../helpers/as-user.js';
@@ -65,6 +65,15 @@ export async function noMountAt(dir: string): Promise<void> {
   if (fs.readFileSync('/proc/mounts', 'utf8').includes(` ${dir} `)) await run('umount', ['-l', dir], '/');
 }
 
+/** A test's after hook: unmounts `m` when it was made, and detaches whatever is still at `mnt` even when that fails. */
+export async function unmountAll(m: FuseMount | undefined, mnt: string): Promise<void> {
+  try {
+    if (m) await m.unmount();
+  } finally {
+    await noMountAt(mnt);
+  }
+}
+
 /** One operation of the driver (see driver.ts). Paths and data are latin-1 strings (one char per byte). */
 export type Op = Record<string, string | number | boolean | undefined> & { op: string };
 
@@ -110,6 +119,10 @@ export interface WithMountOptions {
   prefix?: string;
   /** Makes the export from the filled data folder (e.g. the Perl humfsify) instead of an empty humfs layout. */
   convert?: (exportDir: string) => void;
+  /** Mount options besides the log and allowOther (e.g. `passthrough: false`). */
+  mount?: Omit<MountOptions, 'log'>;
+  /** Export options besides the path and mode (e.g. `allowSetuid`). */
+  export?: Partial<ExportOptions>;
 }
 
 /**
@@ -128,9 +141,8 @@ export async function withMount(mode: Mode, fill: (data: string) => void, fn: (m
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       try {
-        if (mount) await mount.unmount();
+        await unmountAll(mount, mnt);
       } finally {
-        await noMountAt(mnt);
         await vfs?.close();
       }
     })());
@@ -145,9 +157,9 @@ export async function withMount(mode: Mode, fill: (data: string) => void, fn: (m
       if (mode === 'humfs') makeLayout(tmp.dir);
       fill(data);
     }
-    vfs = await openExport({ path: tmp.dir, mode });
+    vfs = await openExport({ ...opts.export, path: tmp.dir, mode });
     // allow_other: other uids (65534 in the scenarios) may enter; default_permissions checks them.
-    mount = await mountFuse(vfs, mnt, { log: nullLogger, allowOther: true });
+    mount = await mountFuse(vfs, mnt, { log: nullLogger, allowOther: true, ...opts.mount });
     await fn({ mode, tmp, data, mnt, vfs, mount, close });
   } finally {
     try {

@@ -1,11 +1,17 @@
-// humbridge's only native code: what Node cannot do for a FUSE mount.
+// humbridge's only native code: the host calls Node does not have.
+// For the FUSE mount:
 // (a) a unix socketpair, and receiving one descriptor over it (SCM_RIGHTS),
 //     which is how fusermount3 hands back /dev/fuse (_FUSE_COMMFD);
 // (b) FUSE_DEV_IOC_CLONE: another /dev/fuse descriptor for one connection;
 // (c) FUSE_DEV_IOC_BACKING_OPEN / _CLOSE for passthrough I/O.
+// For the VFS core (both front ends):
+// (d) utimensat with nanoseconds, UTIME_NOW and UTIME_OMIT (Node's utimes
+//     takes float seconds, cuts them to microseconds and has no OMIT);
+// (e) lseek with SEEK_DATA / SEEK_HOLE and 64-bit offsets.
 // Every failure throws an Error whose `code` is the errno name (EPERM, ...).
 
 #define _GNU_SOURCE
+#define _FILE_OFFSET_BITS 64
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -13,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <node_api.h>
 
@@ -144,6 +151,81 @@ static napi_value js_backing_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// One time argument of futimens: a bigint of nanoseconds since the epoch
+// (negative before it), or the string "now" or "omit".
+static int time_arg(napi_env env, napi_value v, struct timespec *ts) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_string) {
+    char s[8];
+    size_t n;
+    napi_get_value_string_utf8(env, v, s, sizeof s, &n);
+    if (strcmp(s, "now") == 0) ts->tv_nsec = UTIME_NOW;
+    else if (strcmp(s, "omit") == 0) ts->tv_nsec = UTIME_OMIT;
+    else goto bad;
+    ts->tv_sec = 0;
+    return 1;
+  }
+  if (t == napi_bigint) {
+    int64_t ns;
+    bool lossless;
+    napi_get_value_bigint_int64(env, v, &ns, &lossless);
+    if (!lossless) goto bad;
+    int64_t sec = ns / 1000000000, rem = ns % 1000000000;
+    if (rem < 0) rem += 1000000000, sec--;
+    ts->tv_sec = sec;
+    ts->tv_nsec = rem;
+    return 1;
+  }
+bad:
+  napi_throw_type_error(env, NULL, "a time is a bigint of nanoseconds, 'now' or 'omit'");
+  return 0;
+}
+
+// futimens(fd, atime, mtime): the times of exactly the inode `fd` holds,
+// O_PATH descriptors included (a symlink's is the link itself): utimensat
+// with an empty name and AT_EMPTY_PATH (Linux 5.8+), else through
+// /proc/self/fd/N, whose magic link ends at the inode and follows nothing.
+static napi_value js_futimens(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  struct timespec ts[2];
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, "futimens(fd, atime, mtime)");
+    return NULL;
+  }
+  if (!time_arg(env, argv[1], &ts[0]) || !time_arg(env, argv[2], &ts[1])) return NULL;
+  if (utimensat(fd, "", ts, AT_EMPTY_PATH) == 0) return NULL;
+  if (errno != EINVAL && errno != ENOENT) return throw_errno(env, errno, "utimensat");
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  if (utimensat(AT_FDCWD, path, ts, 0) != 0) return throw_errno(env, errno, "utimensat");
+  return NULL;
+}
+
+// lseek(fd, offset, whence) -> the new offset (bigint). SEEK_DATA (3) and
+// SEEK_HOLE (4) answer where data or a hole starts; ENXIO past the end.
+static napi_value js_lseek(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, whence;
+  int64_t off;
+  bool lossless;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_bigint_int64(env, argv[1], &off, &lossless) != napi_ok ||
+      !lossless || napi_get_value_int32(env, argv[2], &whence) != napi_ok) {
+    napi_throw_type_error(env, NULL, "lseek(fd, offset: bigint, whence)");
+    return NULL;
+  }
+  off_t r = lseek(fd, (off_t)off, whence);
+  if (r < 0) return throw_errno(env, errno, "lseek");
+  napi_value v;
+  napi_create_bigint_int64(env, (int64_t)r, &v);
+  return v;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"socketpair", NULL, js_socketpair, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -151,6 +233,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"cloneDevice", NULL, js_clone, NULL, NULL, NULL, napi_enumerable, NULL},
       {"backingOpen", NULL, js_backing_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"backingClose", NULL, js_backing_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"futimens", NULL, js_futimens, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lseek", NULL, js_lseek, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

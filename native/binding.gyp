@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "humbridge_native",
+      "sources": ["humbridge_native.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}
