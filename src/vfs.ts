@@ -277,6 +277,14 @@ export interface Vfs {
    */
   onChange(listener: ChangeListener): () => void;
 
+  /**
+   * Optional: whether edits made on the host behind the Vfs to node `id`
+   * (its name, attributes, contents) are announced through onChange too,
+   * because a watcher covers the directory holding it (ExportOptions.watch).
+   * A front end may then let its clients cache the node for long.
+   */
+  hostChangesSeen?(id: NodeId): boolean;
+
   /** Close every handle and drop every node; the Vfs is unusable after. */
   close(): Promise<void>;
 }
