@@ -13,11 +13,13 @@ import type { NodeId } from './types.js';
  *   node that lost a name to unlink or rmdir while still known hears this too.
  * - `entry`: name `name` was added to or removed from directory `node` (a
  *   rename is a removal and an addition); the directory's own times changed too.
+ *   `child`: the node the removed name led to, when known (host removals
+ *   seen by the watcher), so a front end can say that node lost it.
  */
 export type VfsChange =
   | { kind: 'data'; node: NodeId }
   | { kind: 'attr'; node: NodeId }
-  | { kind: 'entry'; node: NodeId; name: Buffer; change: 'added' | 'removed' };
+  | { kind: 'entry'; node: NodeId; name: Buffer; change: 'added' | 'removed'; child?: NodeId };
 
 export type ChangeListener = (change: VfsChange) => void;
 

@@ -183,7 +183,8 @@ export class HostWatcher {
           out.push({ kind: 'attr', node: old.id });
         }
         entries = true;
-        out.push({ kind: 'entry', node: dirId, name, change: st === null ? 'removed' : 'added' });
+        if (st === null) out.push({ kind: 'entry', node: dirId, name, change: 'removed', ...(old === undefined ? {} : { child: old.id }) });
+        else out.push({ kind: 'entry', node: dirId, name, change: 'added' });
       }
       if (entries) this.ctx.listings.changed(dirId);
     } finally {
