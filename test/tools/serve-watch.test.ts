@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, connectAddress, openFid, readdirAll, readFile, statPath, walkPath } from '../../ninep/client/index.js';
+import { inotifyWatches } from '../helpers/inotify.js';
 import { tmpExport, type TmpExport } from '../helpers/tmp-export.js';
 import { makeLayout } from '../src/meta/humfs-helpers.js';
 import { cliPath as humfsifyCli } from './humfsify-helpers.js';
@@ -19,19 +20,6 @@ import { startServe, stopServe, type Running } from './serve-process.js';
 /** Never seen within this long is a failure (no assertion on how fast). */
 const DEADLINE_MS = 10_000;
 const CHUNK = 64 * 1024;
-
-/** Inotify watches process `pid` holds (/proc/PID/fdinfo). */
-function inotifyWatches(pid: number): number {
-  let n = 0;
-  for (const fd of fs.readdirSync(`/proc/${pid}/fdinfo`)) {
-    try {
-      n += fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1').split('\n').filter((l) => l.startsWith('inotify wd:')).length;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return n;
-}
 
 async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
   const end = Date.now() + DEADLINE_MS;
