@@ -60,17 +60,38 @@ function allDirs(root: string): string[] {
   return out;
 }
 
+// The two packages are not dependencies (humbridge uses neither): what is used of them.
+interface Chokidar {
+  watch(root: string, o: { ignoreInitial: boolean }): {
+    on(e: 'all', f: (event: string, p: string) => void): void;
+    once(e: 'ready', f: () => void): void;
+  };
+}
+interface Parcel {
+  subscribe(root: string, f: (err: Error | null, events: { path: string }[]) => void): Promise<unknown>;
+}
+
+/** A package that may be absent; its name in a variable, so the compiler does not look for it. */
+async function optional(name: string): Promise<unknown> {
+  try {
+    return await import(name);
+  } catch {
+    process.stdout.write(`${JSON.stringify({ error: `${name} is not installed (npm install --no-save ${name})` })}\n`);
+    process.exit(0);
+  }
+}
+
 /** Starts watcher `kind` on `root`; `onEvent` gets the changed path's base name. Resolves once it is ready. */
 async function start(kind: string, root: string, onEvent: (name: string) => void): Promise<void> {
   if (kind === 'fs-watch') {
     for (const dir of allDirs(root)) fs.watch(dir, { persistent: false }, (_t, name) => onEvent(String(name)));
   } else if (kind === 'chokidar') {
-    const chokidar = await import('chokidar');
+    const chokidar = (await optional('chokidar')) as Chokidar;
     const w = chokidar.watch(root, { ignoreInitial: true });
     w.on('all', (_e: string, p: string) => onEvent(path.basename(p)));
     await new Promise<void>((resolve) => w.once('ready', () => resolve()));
   } else if (kind === 'parcel') {
-    const parcel = await import('@parcel/watcher');
+    const parcel = (await optional('@parcel/watcher')) as Parcel;
     await parcel.subscribe(root, (_err, events) => {
       for (const e of events) onEvent(path.basename(e.path));
     });
@@ -129,7 +150,8 @@ function runChild(kind: string, root: string): Promise<Result | string> {
     c.stderr.on('data', (d: Buffer) => (err += d.toString()));
     c.on('exit', () => {
       try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as Result);
+        const r = JSON.parse(out.trim().split('\n').pop() ?? '') as Result | { error: string };
+        resolve('error' in r ? r.error : r);
       } catch {
         resolve(err.split('\n')[0] ?? 'failed');
       }
