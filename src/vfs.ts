@@ -272,7 +272,8 @@ export interface Vfs {
   /**
    * Hear of every change made through this Vfs, by any front end (see
    * changes.ts for the kinds): data written or truncated, attributes,
-   * names added or removed. Not changes made on the host behind its back.
+   * names added or removed. Changes made on the host behind its back only
+   * when it watches the host (ExportOptions.watch; see hostChangesSeen).
    * Returns the function that stops listening.
    */
   onChange(listener: ChangeListener): () => void;
