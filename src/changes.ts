@@ -13,8 +13,9 @@ import type { NodeId } from './types.js';
  *   node that lost a name to unlink or rmdir while still known hears this too.
  * - `entry`: name `name` was added to or removed from directory `node` (a
  *   rename is a removal and an addition); the directory's own times changed too.
- *   `child`: the node the removed name led to, when known (host removals
- *   seen by the watcher), so a front end can say that node lost it.
+ *   `child`: the node the removed name led to, when it is known to have no
+ *   name left (host removals seen by the watcher), so a front end can say
+ *   that node is gone.
  */
 export type VfsChange =
   | { kind: 'data'; node: NodeId }

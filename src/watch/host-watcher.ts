@@ -178,12 +178,12 @@ export class HostWatcher {
           out.push({ kind: 'data', node: (old as Node).id });
           continue;
         }
-        if (old !== undefined) {
-          this.lost(old);
-          out.push({ kind: 'attr', node: old.id });
-        }
+        // Named as the removed name's node only when that file is gone for good:
+        // a file or directory moved elsewhere on the host lives on under its new name.
+        const gone = old !== undefined && this.lost(old);
+        if (old !== undefined) out.push({ kind: 'attr', node: old.id });
         entries = true;
-        if (st === null) out.push({ kind: 'entry', node: dirId, name, change: 'removed', ...(old === undefined ? {} : { child: old.id }) });
+        if (st === null) out.push({ kind: 'entry', node: dirId, name, change: 'removed', ...(gone ? { child: (old as Node).id } : {}) });
         else out.push({ kind: 'entry', node: dirId, name, change: 'added' });
       }
       if (entries) this.ctx.listings.changed(dirId);
@@ -192,8 +192,8 @@ export class HostWatcher {
     }
   }
 
-  /** The old node's name now leads elsewhere or nowhere; a file with no name left is gone for good. */
-  private lost(old: Node): void {
+  /** The old node's name now leads elsewhere or nowhere; true when it has no name left (gone for good). */
+  private lost(old: Node): boolean {
     const nodes = this.ctx.nodes;
     let st: HostStat | null = null;
     if (old.fd >= 0) {
@@ -204,7 +204,9 @@ export class HostWatcher {
       }
     }
     nodes.lostName(old);
-    if (st !== null && st.nlink === 0) nodes.removed(st);
+    if (st === null || st.nlink !== 0) return false;
+    nodes.removed(st);
+    return true;
   }
 
   /** lstat of `name` in the directory, through an O_PATH open (never following a symlink); null when absent. */

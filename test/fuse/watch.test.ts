@@ -147,6 +147,9 @@ gated(test, 'every kind of host edit shows through a mount with 60 s timeouts; a
   fs.mkdirSync(host('made-dir'));
   fs.writeFileSync(host('made-dir', 'inside'), 'x');
   await until('ls made-dir', 'inside\n');
+  // A directory moved on the host, its entry cached: the same directory lives on under its new name.
+  fs.renameSync(host('made-dir'), host('moved-dir'));
+  await until('test -e made-dir || echo absent; cat moved-dir/inside; ls moved-dir', 'absent\nxinside\n');
   fs.rmdirSync(host('gone-dir'));
   await until('test -d gone-dir || echo absent', 'absent\n');
 
