@@ -45,6 +45,8 @@ export class SpaceAccount {
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
   private remeasure: NodeJS.Timeout | null = null;
+  /** How long the last walk of data/ took (ms). */
+  private measureMs = 0;
   private readonly chains = new Map<string, Promise<void>>();
   /** Sizes still counted for files with no name left but open somewhere, by host inode. */
   private readonly unlinked = new Map<string, bigint>();
@@ -146,13 +148,16 @@ export class SpaceAccount {
   /**
    * The host changed files in data/ behind the server (the watcher saw it):
    * `used` is measured again by `measure` (a walk of data/), once for a burst
-   * of changes, REMEASURE_MS after the first. Files still counted while
-   * open without a name stay counted.
+   * of changes, REMEASURE_MS after the first, and never more than a tenth
+   * of the time (the walk blocks: a big tree under a busy host build must
+   * not keep the server walking). Files still counted while open without a
+   * name stay counted.
    */
   hostChanged(measure: () => bigint): void {
     if (this.remeasure !== null) return;
     this.remeasure = setTimeout(() => {
       this.remeasure = null;
+      const start = Date.now();
       try {
         let open = 0n;
         for (const size of this.unlinked.values()) open += size;
@@ -160,7 +165,8 @@ export class SpaceAccount {
       } catch (e) {
         this.log.warn(`humfs: measuring data/ after host changes failed: ${String(e)}`);
       }
-    }, REMEASURE_MS);
+      this.measureMs = Date.now() - start;
+    }, Math.max(REMEASURE_MS, 10 * this.measureMs));
     this.remeasure.unref();
   }
 
