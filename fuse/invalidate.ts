@@ -4,6 +4,8 @@
 // timeouts. The session's own requests run inside `ownRequests`: a change
 // heard in that context is one the kernel made itself and already knows.
 // Only nodes the kernel holds (the ledger's, and the root) are named.
+// Host edits reach here too: the Vfs's watcher (src/watch/) raises them as
+// changes, so a host edit costs the mount the same notices.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { NodeId, Vfs } from '../src/index.js';
@@ -62,14 +64,16 @@ export class Invalidator {
     if (c.kind === 'data') this.send({ type: 'inval_inode', ino, off: 0n, len: 0n });
     else if (c.kind === 'attr') this.send({ type: 'inval_inode', ino, off: -1n, len: 0n });
     else {
-      this.send({ type: 'inval_entry', parent: ino, name: c.name, flags: 0 });
+      // A name the host removed from under a node the kernel holds: that dentry goes even if in use (a cwd).
+      if (c.change === 'removed' && c.child !== undefined && this.known(c.child)) this.send({ type: 'delete', parent: ino, child: this.toNodeid(c.child), name: c.name });
+      else this.send({ type: 'inval_entry', parent: ino, name: c.name, flags: 0 });
       // The directory's size, times and cached listing changed too.
       this.send({ type: 'inval_inode', ino, off: 0n, len: 0n });
     }
   }
 
   private send(n: FuseNotify, via = this.write): void {
-    const w = new FuseWriter(Buffer.allocUnsafe(64 + (n.type === 'inval_entry' ? n.name.length : 0)));
+    const w = new FuseWriter(Buffer.allocUnsafe(64 + (n.type === 'inval_entry' || n.type === 'delete' ? n.name.length : 0)));
     const len = encodeNotify(w, n);
     const buf = Buffer.from(w.buf.subarray(0, len));
     this.sent++;

@@ -14,6 +14,7 @@ import { Passthrough, type OpenReplyFlags } from './passthrough.js';
 import {
   FuseDecodeError,
   FATTR,
+  FOPEN,
   INIT,
   beginData,
   decodeRequest,
@@ -56,6 +57,15 @@ const SUPPORTED =
 /** lseek(2) whence values the kernel passes on in LSEEK. */
 const SEEK_DATA = 3;
 const SEEK_HOLE = 4;
+/**
+ * Entry and attribute timeout (s) when the Vfs watches the host: host edits
+ * arrive as invalidations, so the timeout only bounds what an unseen edit
+ * (a hard link's other name in an unwatched directory) may cost.
+ */
+export const WATCHED_TIMEOUT = 60;
+/** The most an unwatched node is trusted (s): revalidated on access, as without a watcher. */
+const UNWATCHED_TIMEOUT = 1;
+
 /** FUSE_GETATTR_FH: getattr through the handle in `fh`. */
 const GETATTR_FH = 1;
 
@@ -79,9 +89,14 @@ export interface SessionOptions {
    * not read.
    */
   writeback?: boolean;
-  /** How long the kernel may trust a looked-up name, seconds (fractions allowed). Default 1. */
+  /**
+   * How long the kernel may trust a looked-up name, seconds (fractions
+   * allowed). Default: WATCHED_TIMEOUT when the Vfs watches the host tree
+   * (host edits then reach the kernel as invalidations), else 1. A node the
+   * watcher does not cover (its watch budget spent) gets at most 1.
+   */
   entryTimeout?: number;
-  /** How long the kernel may trust attributes, seconds (fractions allowed). Default 1. */
+  /** How long the kernel may trust attributes, seconds; defaults as entryTimeout. */
   attrTimeout?: number;
   /**
    * Give each reader after the first its own /dev/fuse descriptor
@@ -111,6 +126,11 @@ export class FuseSession {
   private readonly readers: number;
   private readonly entryValid: { s: bigint; ns: number };
   private readonly attrValid: { s: bigint; ns: number };
+  /** The Vfs watches the host tree: covered nodes get the long timeouts and keep their page cache. */
+  private readonly watching: boolean;
+  /** Timeouts of a node the watcher does not cover. */
+  private readonly entryShort: { s: bigint; ns: number };
+  private readonly attrShort: { s: bigint; ns: number };
   private readonly cloneReaders: boolean;
   /** Descriptors cloned for readers, closed when the session ends. */
   private clones: number[] = [];
@@ -144,8 +164,12 @@ export class FuseSession {
     if (want > most) this.log.warn(`fuse: ${want} readers would take every thread of the pool (UV_THREADPOOL_SIZE=${threadPoolSize()}): using ${most}`);
     this.readers = Math.min(want, most);
     this.cloneReaders = opts.cloneReaders ?? false;
-    this.entryValid = validity(opts.entryTimeout ?? 1);
-    this.attrValid = validity(opts.attrTimeout ?? 1);
+    this.watching = vfs.hostChangesSeen?.(vfs.root) === true;
+    const longest = this.watching ? WATCHED_TIMEOUT : UNWATCHED_TIMEOUT;
+    this.entryValid = validity(opts.entryTimeout ?? longest);
+    this.attrValid = validity(opts.attrTimeout ?? longest);
+    this.entryShort = validity(Math.min(opts.entryTimeout ?? longest, UNWATCHED_TIMEOUT));
+    this.attrShort = validity(Math.min(opts.attrTimeout ?? longest, UNWATCHED_TIMEOUT));
     this.ledger = new RefLedger(vfs);
     this.writeback = opts.writeback ?? false;
     this.locks = new FuseLocks(vfs);
@@ -376,7 +400,10 @@ export class FuseSession {
         return this.openOut(u, await this.ledger.opendir(cred, id()));
       case 'OPEN': {
         const fh = await this.ledger.open(cred, id(), this.openFlags(m.flags));
-        return this.openOut(u, fh, this.passthrough.opened(fh, h.nodeid, m.flags));
+        const how = this.passthrough.opened(fh, h.nodeid, m.flags);
+        // Watched: pages stay cached across opens; a host edit drops them (an invalidation).
+        const keep = this.watching && how.open_flags === 0 && this.covered(id());
+        return this.openOut(u, fh, keep ? { ...how, open_flags: FOPEN.KEEP_CACHE } : how);
       }
       case 'READ': {
         const out = Buffer.allocUnsafe(16 + m.size);
@@ -533,20 +560,29 @@ export class FuseSession {
     return { vfs: this.vfs, ledger: this.ledger, entryOut: (e) => this.entryOut(e), toVfs: (n) => this.toVfs(n) };
   }
 
+  /** Whether host edits of node `id` reach the kernel as invalidations (with no watcher, timeouts are as configured). */
+  private covered(id: NodeId): boolean {
+    return !this.watching || this.vfs.hostChangesSeen?.(id) === true;
+  }
+
   private entryOut(e: Entry): EntryOut {
+    const covered = this.covered(e.id);
+    const ev = covered ? this.entryValid : this.entryShort;
+    const av = covered ? this.attrValid : this.attrShort;
     return {
       nodeid: this.toNodeid(e.id),
       generation: 0n,
-      entry_valid: this.entryValid.s,
-      attr_valid: this.attrValid.s,
-      entry_valid_nsec: this.entryValid.ns,
-      attr_valid_nsec: this.attrValid.ns,
+      entry_valid: ev.s,
+      attr_valid: av.s,
+      entry_valid_nsec: ev.ns,
+      attr_valid_nsec: av.ns,
       attr: this.fuseAttr(e.attr),
     };
   }
 
   private attrOut(u: bigint, a: Attr): Buffer {
-    return struct(u, { type: 'attr_out', attr_valid: this.attrValid.s, attr_valid_nsec: this.attrValid.ns, attr: this.fuseAttr(a) });
+    const av = this.covered(a.ino) ? this.attrValid : this.attrShort;
+    return struct(u, { type: 'attr_out', attr_valid: av.s, attr_valid_nsec: av.ns, attr: this.fuseAttr(a) });
   }
 
   private openOut(u: bigint, fh: number, flags: OpenReplyFlags = { open_flags: 0, backing_id: 0 }): Buffer {

@@ -15,11 +15,14 @@ import type { NodeId } from './types.js';
  *   by its write), so even the caller's own cache does not know of it.
  * - `entry`: name `name` was added to or removed from directory `node` (a
  *   rename is a removal and an addition); the directory's own times changed too.
+ *   `child`: the node the removed name led to, when it is known to have no
+ *   name left (host removals seen by the watcher), so a front end can say
+ *   that node is gone.
  */
 export type VfsChange =
   | { kind: 'data'; node: NodeId }
   | { kind: 'attr'; node: NodeId; implied?: boolean }
-  | { kind: 'entry'; node: NodeId; name: Buffer; change: 'added' | 'removed' };
+  | { kind: 'entry'; node: NodeId; name: Buffer; change: 'added' | 'removed'; child?: NodeId };
 
 export type ChangeListener = (change: VfsChange) => void;
 

@@ -20,6 +20,7 @@ import { LockTable } from './locks.js';
 import type { Logger } from './log.js';
 import type { MetadataStore } from './meta/store.js';
 import { NodeTable } from './nodes.js';
+import { HostWatcher } from './watch/host-watcher.js';
 import { O_TRUNC, RENAME_EXCHANGE, type Attr, type Cred, type DirEntry, type Entry, type HandleId, type NodeId, type SetAttr, type StatFs } from './types.js';
 import type { AccessModel, LockConflict, LockQuota, LockRange, Vfs } from './vfs.js';
 
@@ -37,6 +38,8 @@ export interface CoreOptions {
   limits?: HostLimitsOptions;
   /** How many mknod(1) children run at once (see ExportOptions.maxMknodProcesses). */
   maxMknodProcesses?: number;
+  /** Watch the host tree (ExportOptions.watch, maxWatches); absent: not watched. */
+  watch?: { maxWatches: number } | undefined;
 }
 
 export class CoreVfs implements Vfs {
@@ -47,6 +50,8 @@ export class CoreVfs implements Vfs {
   private readonly gate: Gate | undefined;
   private closed = false;
   private readonly changes: ChangeFeed;
+  /** Present when the host tree is watched (src/watch/). */
+  readonly watcher: HostWatcher | undefined;
 
   constructor(opts: CoreOptions) {
     const host = new Host(opts.logger, opts.maxMknodProcesses);
@@ -75,6 +80,11 @@ export class CoreVfs implements Vfs {
     this.accessModel = opts.access;
     this.changes = new ChangeFeed(opts.logger);
     this.gate = this.ctx.store.ordered ? new Gate() : undefined;
+    this.watcher = opts.watch === undefined ? undefined : new HostWatcher(this.ctx, this.changes, { maxWatches: opts.watch.maxWatches, exclusive: (fn) => this.run('watch', 'exclusive', fn) });
+  }
+
+  hostChangesSeen(id: NodeId): boolean {
+    return this.watcher?.covers(id) ?? false;
   }
 
   /** Live nodes and cached descriptors, for tests and measurements. */
@@ -304,6 +314,7 @@ export class CoreVfs implements Vfs {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.watcher?.close();
     for (const h of this.ctx.handles.all()) {
       this.ctx.handles.remove(h.id);
       this.ctx.locks.releaseHandle(h.id);

@@ -31,6 +31,7 @@ export async function openExport(options: Partial<ExportOptions> & { path: strin
     access: o.access,
     logger: o.logger,
     maxMknodProcesses: o.maxMknodProcesses,
+    watch: o.watch ? { maxWatches: o.maxWatches } : undefined,
   };
   let core: CoreVfs;
   const serverUid = process.getuid?.() ?? 0;

@@ -73,7 +73,15 @@ export interface Node {
   setid?: boolean;
 }
 
+/** Told when a directory node comes and goes (the host watcher watches exactly these). */
+export interface DirNodeHooks {
+  added(node: Node): void;
+  dropped(node: Node): void;
+}
+
 export class NodeTable {
+  /** Set by the host watcher (src/watch/); the root is added by it directly. */
+  dirHooks: DirNodeHooks | undefined;
   private readonly ids: NodeIds;
   private readonly byId = new Map<NodeId, Node>();
   private readonly byIdentity = new Map<string, Node>();
@@ -115,6 +123,7 @@ export class NodeTable {
     };
     this.byId.set(node.id, node);
     this.byIdentity.set(key, node);
+    if (node.hostType === S_IFDIR) this.dirHooks?.added(node);
     return node;
   }
 
@@ -123,6 +132,11 @@ export class NodeTable {
     const node = this.byId.get(id);
     if (node === undefined) throw vfsError('ESTALE', 'node', String(id));
     return node;
+  }
+
+  /** Every live node (the root included), for a scan. */
+  live(): IterableIterator<Node> {
+    return this.byId.values();
   }
 
   /** The live node for a host inode, if any (and if it is still the same life of that inode). */
@@ -237,6 +251,18 @@ export class NodeTable {
     if (live !== undefined && live !== this.root) this.retire(live);
   }
 
+  /**
+   * The host removed or replaced `node`'s name behind the Vfs (the watcher
+   * saw it): like detach, but without resolving the name, which now leads
+   * elsewhere or nowhere. A later lookup that finds the same inode under
+   * any name attaches it there again (adopt).
+   */
+  lostName(node: Node): void {
+    if (node === this.root || node.detached) return;
+    node.detached = true;
+    this.lru.delete(node.id);
+  }
+
   /** No lookup finds `node` again; it lives on for the references it has. */
   private retire(node: Node): void {
     // Detached without re-resolving: its name leads elsewhere now. A
@@ -347,6 +373,7 @@ export class NodeTable {
     this.lru.delete(node.id);
     if (this.byIdentity.get(node.key) === node) this.byIdentity.delete(node.key);
     if (!node.gone) this.ids.remember(node, node.id);
+    if (node.hostType === S_IFDIR) this.dirHooks?.dropped(node);
     if (node.fd >= 0) this.host.close(node.fd);
     node.fd = -1;
     const parent = this.byId.get(node.parent);

@@ -63,6 +63,21 @@ export interface ExportOptions {
    * run at once for this export; further requests wait their turn.
    */
   maxMknodProcesses: number;
+  /**
+   * Watch the host tree (src/watch/): edits made on the host behind the
+   * server reach every cache (FUSE kernel caches, 9P read-aheads, listings,
+   * nodes, humfs records). Off here by default (a library user may serve a
+   * tree nothing else changes); `humbridge serve` and `mount` turn it on
+   * unless --watch=off.
+   */
+  watch: boolean;
+  /**
+   * Inotify watches the export may hold (one per directory a client has
+   * looked up). Past it, or when the kernel's fs.inotify.max_user_watches
+   * is reached, a warning is logged once and further directories are
+   * revalidated on access instead.
+   */
+  maxWatches: number;
   logger: Logger;
 }
 
@@ -80,6 +95,8 @@ export const DEFAULT_EXPORT_OPTIONS: Omit<ExportOptions, 'path'> = {
   allowSetuid: false,
   allowDevices: false,
   maxMknodProcesses: 4,
+  watch: false,
+  maxWatches: 65_536,
   logger: nullLogger,
 };
 
@@ -101,7 +118,8 @@ export function resolveExportOptions(partial: Partial<ExportOptions> & { path: s
   if (!Number.isInteger(o.maxMknodProcesses) || o.maxMknodProcesses < 1 || o.maxMknodProcesses > 1024) {
     throw new OptionsError('maxMknodProcesses must be an integer from 1 to 1024');
   }
-  for (const k of ['allowSetuid', 'allowDevices'] as const) {
+  if (!Number.isInteger(o.maxWatches) || o.maxWatches < 0) throw new OptionsError('maxWatches must be an integer >= 0');
+  for (const k of ['allowSetuid', 'allowDevices', 'watch'] as const) {
     if (typeof o[k] !== 'boolean') throw new OptionsError(`${k} must be true or false`);
   }
   if (!['host', 'default', 'hide'].includes(o.missingMetadata)) {

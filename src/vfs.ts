@@ -283,10 +283,19 @@ export interface Vfs {
   /**
    * Hear of every change made through this Vfs, by any front end (see
    * changes.ts for the kinds): data written or truncated, attributes,
-   * names added or removed. Not changes made on the host behind its back.
+   * names added or removed. Changes made on the host behind its back only
+   * when it watches the host (ExportOptions.watch; see hostChangesSeen).
    * Returns the function that stops listening.
    */
   onChange(listener: ChangeListener): () => void;
+
+  /**
+   * Optional: whether edits made on the host behind the Vfs to node `id`
+   * (its name, attributes, contents) are announced through onChange too,
+   * because a watcher covers the directory holding it (ExportOptions.watch).
+   * A front end may then let its clients cache the node for long.
+   */
+  hostChangesSeen?(id: NodeId): boolean;
 
   /** Close every handle and drop every node; the Vfs is unusable after. */
   close(): Promise<void>;

@@ -93,7 +93,8 @@ async function main(argv: string[]): Promise<number> {
       if (exportPath === undefined) throw new UsageError('ls needs an EXPORT directory');
       if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
       requireDirectory(exportPath);
-      await listCommand(exportOptionsFromArgs(args, exportPath, logger), target, process.stdout);
+      // One listing and out: nothing to watch.
+      await listCommand({ ...exportOptionsFromArgs(args, exportPath, logger), watch: false }, target, process.stdout);
       return 0;
     }
     case 'serve': {

@@ -132,6 +132,9 @@ export class ReadOnlyVfs implements Vfs {
   setlk(handle: HandleId, owner: string, lock: LockRange, quota?: LockQuota): Promise<boolean> {
     return this.inner.setlk(handle, owner, lock, quota);
   }
+  hostChangesSeen(id: NodeId): boolean {
+    return this.inner.hostChangesSeen?.(id) ?? false;
+  }
   onChange(listener: ChangeListener): () => void {
     return this.inner.onChange(listener);
   }

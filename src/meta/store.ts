@@ -121,6 +121,15 @@ export interface MetadataStore {
    */
   closedUnlinked?(st: HostStat): void;
 
+  /**
+   * Optional: the host made or changed the entry `e` behind the Vfs (the
+   * watcher saw it): give it what the store needs (a record) if it has none.
+   */
+  hostAdded?(e: StoreEntry): Promise<void>;
+
+  /** Optional: the host removed the name `path` behind the Vfs: drop what the store keeps for it. */
+  hostRemoved?(path: Buffer[]): Promise<void>;
+
   /** Optional: write out what the store keeps in memory; Vfs.close calls it once, last. */
   close?(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gated, firstMissing, needRoot, needFile } from '../helpers/gate.js';
+import { inotifyWatches } from '../helpers/inotify.js';
 import { NOBODY, spawnNodeAsSync, asUserMissing } from '../helpers/as-user.js';
 import { makeLayout, TIB } from '../src/meta/humfs-helpers.js';
 import { parseArgs } from '../../tools/cli/args.js';
@@ -363,6 +364,33 @@ gated(test, 'help lists mount and umount; mount --help lists the -o options', mi
   assert.match(m.stdout, /entry_timeout=S/);
   assert.match(m.stdout, /nosuid \/ suid/);
   assert.match(m.stdout, /--foreground/);
+});
+
+gated(test, 'watching by default: a host edit shows through the long default timeouts; --watch=off holds no inotify watch', missing, async () => {
+  const f = foreground(exp, mnt);
+  started.push(f.child);
+  await f.ready;
+  assert.ok(inotifyWatches(f.child.pid as number) >= 1, 'the export root is watched');
+  assert.is((await sh('cat hello.txt', mnt)).stdout, 'hello\n');
+  fs.writeFileSync(path.join(exp, '.hello.tmp'), 'edited\n');
+  fs.renameSync(path.join(exp, '.hello.tmp'), path.join(exp, 'hello.txt'));
+  const end = Date.now() + 10_000;
+  let seen = '';
+  while (seen !== 'edited\n' && Date.now() < end) {
+    seen = (await sh('cat hello.txt', mnt)).stdout;
+    if (seen !== 'edited\n') await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.is(seen, 'edited\n', 'the renamed-over file shows through the mount');
+  f.child.kill('SIGTERM');
+  assert.is(await f.exited, 0, f.stderr());
+
+  const g = foreground(exp, mnt, '--watch=off');
+  started.push(g.child);
+  await g.ready;
+  assert.is((await sh('cat hello.txt', mnt)).stdout, 'edited\n');
+  assert.is(inotifyWatches(g.child.pid as number), 0);
+  g.child.kill('SIGTERM');
+  assert.is(await g.exited, 0, g.stderr());
 });
 
 test.run();

@@ -18,6 +18,8 @@ export const EXPORT_FLAGS: readonly FlagSpec[] = [
   { name: 'default-dir-mode', kind: 'integer', arg: 'MODE', help: 'humfs: directory mode for --missing-metadata default (0755)' },
   { name: 'allow-setuid', kind: 'boolean', help: 'hostfs: let clients make setuid/setgid files that run as another user or root (default: refused, like nosuid)' },
   { name: 'allow-devices', kind: 'boolean', help: 'hostfs: let clients make real character and block devices (default: refused, like nodev)' },
+  { name: 'watch', kind: 'string', arg: 'on|off', help: 'see host edits at once: caches (FUSE kernel caches, 9P read-aheads, humfs records) follow them (default on; off for trees only the server changes)' },
+  { name: 'max-watches', kind: 'integer', arg: 'N', help: 'inotify watches (one per directory a client looked up); past it, warned once, directories are revalidated on access (default 65536)' },
   { name: 'max-mknod-processes', kind: 'integer', arg: 'N', help: 'hostfs: mknod(1) children run at once for FIFOs and devices (default 4)' },
 ];
 
@@ -51,6 +53,12 @@ export function exportOptionsFromArgs(args: ParsedArgs, path: string, logger: Lo
   if (dirMode !== undefined) partial.defaultDirMode = dirMode;
   if (getBool(args, 'allow-setuid')) partial.allowSetuid = true;
   if (getBool(args, 'allow-devices')) partial.allowDevices = true;
+  // On unless --watch=off: the commands serve trees people edit (the library default is off).
+  const watch = getString(args, 'watch') ?? 'on';
+  if (watch !== 'on' && watch !== 'off') throw new UsageError(`--watch wants on or off, not "${watch}"`);
+  partial.watch = watch === 'on';
+  const watches = getInt(args, 'max-watches');
+  if (watches !== undefined) partial.maxWatches = watches;
   const mknods = getInt(args, 'max-mknod-processes');
   if (mknods !== undefined) partial.maxMknodProcesses = mknods;
   return resolveExportOptions(partial);

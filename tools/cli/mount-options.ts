@@ -33,8 +33,9 @@ export const O_HELP = `  ro / rw                read-only (EROFS, checked by the
   nosuid / suid          ignore (default) / honour setuid and setgid bits
   nodev / dev            ignore (default) / honour device nodes
   exec / noexec          allow (default) / refuse running programs
-  entry_timeout=S        seconds the kernel trusts a looked-up name (default 1; fractions allowed)
-  attr_timeout=S         seconds the kernel trusts attributes (default 1)
+  entry_timeout=S        seconds the kernel trusts a looked-up name (default 60 while watching
+                         the host, 1 with --watch=off or where no watch covers it; fractions allowed)
+  attr_timeout=S         seconds the kernel trusts attributes (defaults as entry_timeout)
   fsname=NAME            the mount's source in /proc/mounts (default: the export's path)
   subtype=NAME           the type shows as fuse.NAME (default humbridge)
   nonempty               mount over a folder that has entries (they are hidden while mounted)`;

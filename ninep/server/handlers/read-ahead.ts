@@ -10,7 +10,9 @@
 // changes (a write, a truncate, any change through any client, export or
 // front end of the same Vfs; the Vfs announces it before the writing call
 // returns), so a client never reads around a completed write. Writers on
-// the host itself are not seen, exactly as with any read that raced them.
+// the host itself are seen when the export watches the host (the watcher
+// raises the same change, within milliseconds); otherwise not, exactly as
+// with any read that raced them.
 //
 // Memory: a read-ahead buffer is as large as the read (up to msize) and
 // would stay on an open fid its client left idle. The server keeps all of

@@ -36,12 +36,17 @@ import type { StatFs } from '../../types.js';
 import { HUMFS_LAYOUT, printSuperblock, type Superblock } from '../humfs-format.js';
 
 const SUPERBLOCK = Buffer.from(HUMFS_LAYOUT.superblock);
+/** How long after a host change data/ is measured again (ms): one walk for a burst. */
+const REMEASURE_MS = 500;
 
 export class SpaceAccount {
   private usedBytes: bigint;
   private readonly totalBytes: bigint;
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
+  private remeasure: NodeJS.Timeout | null = null;
+  /** How long the last walk of data/ took (ms). */
+  private measureMs = 0;
   private readonly chains = new Map<string, Promise<void>>();
   /** Sizes still counted for files with no name left but open somewhere, by host inode. */
   private readonly unlinked = new Map<string, bigint>();
@@ -140,6 +145,31 @@ export class SpaceAccount {
     });
   }
 
+  /**
+   * The host changed files in data/ behind the server (the watcher saw it):
+   * `used` is measured again by `measure` (a walk of data/), once for a burst
+   * of changes, REMEASURE_MS after the first, and never more than a tenth
+   * of the time (the walk blocks: a big tree under a busy host build must
+   * not keep the server walking). Files still counted while open without a
+   * name stay counted.
+   */
+  hostChanged(measure: () => bigint): void {
+    if (this.remeasure !== null) return;
+    this.remeasure = setTimeout(() => {
+      this.remeasure = null;
+      const start = Date.now();
+      try {
+        let open = 0n;
+        for (const size of this.unlinked.values()) open += size;
+        this.adjust(measure() + open - this.usedBytes);
+      } catch (e) {
+        this.log.warn(`humfs: measuring data/ after host changes failed: ${String(e)}`);
+      }
+      this.measureMs = Date.now() - start;
+    }, Math.max(REMEASURE_MS, 10 * this.measureMs));
+    this.remeasure.unref();
+  }
+
   /** The last name of the regular file `st` (its lstat before) was removed: its size stays counted while it is open. */
   nameless(st: { dev: bigint; ino: bigint; size: bigint }): void {
     this.unlinked.set(identityKey(st), st.size);
@@ -179,6 +209,8 @@ export class SpaceAccount {
 
   /** Stop the timer and write out what is pending. */
   close(): void {
+    if (this.remeasure !== null) clearTimeout(this.remeasure);
+    this.remeasure = null;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.flush();

@@ -38,7 +38,9 @@
 import { vfsError } from '../../errors.js';
 import type { Host } from '../../host/host.js';
 import { identityKey, type HostStat } from '../../host/stat.js';
-import { closeMeta } from '../../host/meta-files.js';
+import { closeMeta, listNamesAt } from '../../host/meta-files.js';
+import { walkBeneath } from '../../host/tree.js';
+import { fileBytesBelow } from '../../host/usage.js';
 import type { Logger } from '../../log.js';
 import { RENAME_EXCHANGE, S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type StatFs, major, makedev, minor } from '../../types.js';
 import {
@@ -177,6 +179,56 @@ export class HumfsStore implements MetadataStore {
     this.cache.drop(st);
     this.forgetName(path, st);
     this.records.remove(path, isDirStat(st));
+  }
+
+  /**
+   * A name in data/ that the host made or changed behind the Vfs (the
+   * watcher saw it): one without a record gets it as the missing-record
+   * policy says (nothing under `hide`), and a new directory's whole subtree
+   * too. The bytes may have changed: `used` is measured again soon.
+   */
+  async hostAdded(e: StoreEntry): Promise<void> {
+    this.space.hostChanged(() => this.measureData());
+    this.cache.drop(e.st);
+    const isDir = isDirStat(e.st);
+    const path = e.path();
+    if (isDir && !hasDirFolder(path)) return;
+    if (this.records.read(path, isDir).kind !== 'missing') return;
+    const v = this.missing.attr(e.st, showPath(path), false, null);
+    if (v === null) return;
+    if (isDir) this.records.ensureMirror(path);
+    this.records.write(path, isDir, recordOf(v), false);
+    this.missing.settled(e.st);
+    if (!isDir) return;
+    for (const name of listNamesAt(e.fd)) {
+      let fd: number;
+      try {
+        fd = this.host.openAt(e.fd, name);
+      } catch {
+        continue; // gone again meanwhile
+      }
+      try {
+        await this.hostAdded({ path: () => [...path, name], st: this.host.fstat(fd), fd });
+      } finally {
+        this.host.close(fd);
+      }
+    }
+  }
+
+  /** The host removed `path` from data/ behind the Vfs: its records (a directory's subtrees) go too. */
+  async hostRemoved(path: Buffer[]): Promise<void> {
+    this.space.hostChanged(() => this.measureData());
+    if (path.length === 0) return;
+    this.records.remove(path, true);
+  }
+
+  private measureData(): bigint {
+    const fd = walkBeneath(this.parts.exportFd, [Buffer.from(HUMFS_LAYOUT.data)]);
+    try {
+      return fileBytesBelow(fd).bytes;
+    } finally {
+      closeMeta(fd);
+    }
   }
 
   /**
