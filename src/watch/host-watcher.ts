@@ -27,7 +27,7 @@ import type { CoreContext } from '../core/context.js';
 import type { HostStat } from '../host/stat.js';
 import type { Node } from '../nodes.js';
 import type { NodeId } from '../types.js';
-import { DirWatches, type DirEvents } from './dir-watches.js';
+import { DirWatches, type DirEvents } from '../host/dir-watches.js';
 
 /** A host event this soon after the Vfs's own change of the same name is its echo (ms). */
 const ECHO_MS = 100;
