@@ -27,6 +27,7 @@ const BENCHES: readonly Bench[] = [
   { name: 'humfs-vs-hostfs', script: 'humfs-vs-hostfs.js', about: 'humfs metadata layout against plain hostfs' },
   { name: 'humfsify-vs-perl', script: 'humfsify-vs-perl.js', about: 'humfsify against the Debian Perl original' },
   { name: 'fuse', script: 'fuse.js', about: 'FUSE mount vs native and bindfs: dd read (cold, warm) and write, create/stat/ls -l/unlink of 10,000 files' },
+  { name: 'cow-disk', script: 'cow-disk.js', about: 'disk used by ten copy-on-write layers on one base, each changing a few files' },
   { name: 'ninep-limits', script: 'ninep-limits.js', about: "what one 9P client can make the server hold: xattr, read-ahead, open-file and half-frame floods" },
 ];
 
