@@ -9,6 +9,7 @@ import path from 'node:path';
 import { getAttributeSync } from 'fs-xattr';
 import { applyToView, copyTree, cow, makeScenario, tempDir, whiteout } from './cow-helpers.js';
 import { treeDifferences } from '../helpers/tree-compare.js';
+import { gated, needProgram } from '../helpers/gate.js';
 
 const dirs: string[] = [];
 function scratch(tag: string): { dir: string; state: string } {
@@ -259,6 +260,23 @@ test('cow merge refuses while other layers depend on the base, names them, and -
   assert.is(cow(state, 'new', '--base', base2, path.join(dir, 'l2')).status, 0);
   assert.is(cow(state, 'merge', path.join(dir, 'l1')).status, 1);
   assert.is(cow(state, 'merge', '--force', path.join(dir, 'l1')).status, 0);
+});
+
+gated(test, 'cow merge draws a progress line on a terminal only', needProgram('script', 'util-linux'), () => {
+  const { dir, state } = scratch('progress');
+  const { layer } = makeScenario(dir, state);
+  const plain = cow(state, 'diff', layer);
+  assert.not.match(plain.stderr, /\r/);
+  // script(1) gives the command a terminal.
+  const cli = path.join(path.dirname(new URL(import.meta.url).pathname), '../../tools/humbridge.js');
+  const r = spawnSync('script', ['-qec', `${process.execPath} ${cli} cow merge ${layer}`, '/dev/null'], {
+    encoding: 'utf8',
+    cwd: '/',
+    env: { ...process.env, XDG_STATE_HOME: state },
+  });
+  assert.is(r.status, 0, r.stdout);
+  assert.match(r.stdout, /\r\x1b\[Khumbridge cow: merging: \d+\/31 entries/);
+  assert.match(r.stdout, /merged .* into /);
 });
 
 test.run();

@@ -66,7 +66,7 @@ function prepare(o: MergeOptions, layer: string, progress: MergeProgress): Journ
   }
   const target = into ?? base;
   const upper = Buffer.from(path.resolve(upperOf(layer)));
-  progress.start('planning', m.base.entries);
+  progress.start('planning', 0);
   const steps = planMerge(upper, Buffer.from(base), into !== undefined, () => progress.tick());
   writeJournal(layer, { format: 1, base, target, into: into !== undefined, steps: steps.length }, steps);
   return { header: { format: 1, base, target, into: into !== undefined, steps: steps.length }, steps, done: 0 };
