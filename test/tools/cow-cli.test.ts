@@ -186,6 +186,14 @@ test('cow merge: the base becomes what the layer shows; the layer is empty and m
   const { base, layer } = makeScenario(dir, state);
   const view = path.join(dir, 'view');
   copyTree(base, view);
+  // A sparse file: 64 MiB with one byte of data.
+  for (const p of [path.join(layer, 'upper/sparse.bin'), path.join(view, 'sparse.bin')]) {
+    fs.writeFileSync(p, '');
+    fs.truncateSync(p, 64 << 20);
+    const fd = fs.openSync(p, 'r+');
+    fs.writeSync(fd, 'x', 32 << 20);
+    fs.closeSync(fd);
+  }
   applyToView(view, path.join(layer, 'upper'));
   const r = cow(state, 'merge', layer);
   assert.is(r.status, 0, r.stderr);
@@ -193,6 +201,7 @@ test('cow merge: the base becomes what the layer shows; the layer is empty and m
   assert.equal(treeDifferences(base, view), []);
   assert.is(fs.statSync(path.join(base, 'hl1')).ino, fs.statSync(path.join(base, 'newdir/hl2')).ino);
   assert.is(getAttributeSync(path.join(base, 'x.txt'), 'user.t').toString(), 'two');
+  assert.ok(fs.statSync(path.join(base, 'sparse.bin')).blocks * 512 < 1 << 20, 'the sparse file stays sparse');
   assert.equal(fs.readdirSync(path.join(layer, 'upper')), []);
   assert.equal(fs.readdirSync(layer).sort(), ['cow.json', 'upper', 'work']);
   const d = cow(state, 'diff', layer);

@@ -53,9 +53,38 @@ function fsyncFile(p: Buffer): void {
 const MAKE_SOCKET = `const s=require('net').createServer();const fs=require('fs');const n=process.argv[1];
 s.listen(n,()=>{fs.renameSync(n,n+'s');s.close(()=>fs.renameSync(n+'s',n));});`;
 
+/**
+ * A sparse file's copy stays sparse: blocks of zeros become holes (as
+ * `cp --sparse=always`); the kernel's copy paths would write the zeros.
+ */
+function copySparse(from: Buffer, to: Buffer, size: bigint): void {
+  const src = fs.openSync(from, 'r');
+  try {
+    const dst = fs.openSync(to, 'wx', 0o600);
+    try {
+      const buf = Buffer.alloc(1 << 16);
+      let pos = 0;
+      for (;;) {
+        const n = fs.readSync(src, buf, 0, buf.length, pos);
+        if (n === 0) break;
+        if (buf.subarray(0, n).some((b) => b !== 0)) fs.writeSync(dst, buf, 0, n, pos);
+        pos += n;
+      }
+      fs.ftruncateSync(dst, Number(size));
+      fs.fsyncSync(dst);
+    } finally {
+      fs.closeSync(dst);
+    }
+  } finally {
+    fs.closeSync(src);
+  }
+}
+
 /** A new node at `tmp` like the layer's entry at `from` (contents, not attributes). */
 function makeLike(from: Buffer, st: fs.BigIntStats, tmp: Buffer, scratch: string): void {
-  if (st.isFile()) {
+  if (st.isFile() && st.blocks * 512n < st.size) {
+    copySparse(from, tmp, st.size);
+  } else if (st.isFile()) {
     fs.copyFileSync(from, tmp, fs.constants.COPYFILE_FICLONE);
     fsyncFile(tmp);
   } else if (st.isSymbolicLink()) {
