@@ -80,4 +80,25 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
   });
 }
 
+test('a second merge of a layer while one runs is refused', async () => {
+  const dir = tempDir('twice');
+  dirs.push(dir);
+  const state = path.join(dir, 'state');
+  const a = makeScenario(dir, state);
+  const child = cowChild(state, { HUMBRIDGE_COW_MERGE_STEP_DELAY_MS: '200' }, 'merge', a.layer);
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  try {
+    while (!fs.existsSync(path.join(a.layer, 'merge.journal'))) await sleep(3);
+    const second = cow(state, 'merge', a.layer);
+    assert.is(second.status, 1);
+    assert.match(second.stderr, new RegExp(`another merge of .* is running \\(process ${child.pid}\\)`));
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  const rerun = cow(state, 'merge', a.layer);
+  assert.is(rerun.status, 0, rerun.stderr);
+  assert.match(rerun.stderr, /resuming the merge into .* at step \d+ of 31/);
+});
+
 test.run();

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { baseIdentity, baseMismatch, COW_LAYOUT, readManifest, upperOf, writeManifest } from '../../src/cow/layout.js';
 import { CowError } from './errors.js';
-import { finishJournal, ProgressLog, readJournal, writeJournal, type Journal } from './journal.js';
+import { finishJournal, lockMerge, ProgressLog, readJournal, writeJournal, type Journal } from './journal.js';
 import { makeUpper, within } from './new.js';
 import { planMerge } from './plan.js';
 import { dependentLayers } from './registry.js';
@@ -75,6 +75,16 @@ function prepare(o: MergeOptions, layer: string, progress: MergeProgress): Journ
 /** Runs the merge to its end; returns a one-line summary. */
 export function mergeLayer(o: MergeOptions, progress: MergeProgress): string {
   const layer = path.resolve(o.layer);
+  readManifest(layer);
+  const unlock = lockMerge(layer);
+  try {
+    return merge(o, layer, progress);
+  } finally {
+    unlock();
+  }
+}
+
+function merge(o: MergeOptions, layer: string, progress: MergeProgress): string {
   const j = prepare(o, layer, progress);
   const { base, target } = j.header;
   const upper = upperOf(layer);
