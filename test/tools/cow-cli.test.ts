@@ -114,6 +114,23 @@ test('cow new: clear errors and exit statuses', () => {
   }
 });
 
+test('cow --help, and a layer whose base is gone', () => {
+  const { dir, state } = scratch('gone');
+  const help = cow(state, '--help');
+  assert.is(help.status, 0);
+  assert.match(help.stdout, /cow merge LAYER \[--into NEWBASE\]/);
+  const base = path.join(dir, 'base');
+  fs.mkdirSync(base);
+  const layer = path.join(dir, 'layer');
+  assert.is(cow(state, 'new', '--base', base, layer).status, 0);
+  fs.rmdirSync(base);
+  for (const verb of ['diff', 'merge']) {
+    const r = cow(state, verb, layer);
+    assert.is(r.status, 1, verb);
+    assert.match(r.stderr, new RegExp(`^humbridge: cow ${verb}: the layer's base .*base is gone\n$`));
+  }
+});
+
 const EXPECTED_TEXT = `changed  /a.txt (content, mtime)
 deleted  /b.txt
 changed  /big.bin (content, mtime)

@@ -4,7 +4,8 @@
 // or failed (one line on stderr), 2 bad usage.
 
 import { formatFlags, getBool, getString, parseArgs, UsageError, type FlagSpec } from '../cli/args.js';
-import { CowLayoutError, readManifest, baseMismatch } from '../../src/cow/layout.js';
+import { CowLayoutError, readManifest } from '../../src/cow/layout.js';
+import { checkBase } from '../cow/base-check.js';
 import { Progress, processOutput } from '../humfsify/report.js';
 import { changesJson, layerChanges, printChanges } from '../cow/diff.js';
 import { CowError } from '../cow/errors.js';
@@ -89,8 +90,7 @@ function run(verb: string, layer: string, args: ReturnType<typeof parseArgs>, io
     case 'diff': {
       if (readJournal(layer) !== undefined) throw new CowError(`a merge of ${layer} is under way: run \`humbridge cow merge ${layer}\` again to finish it`);
       const m = readManifest(layer);
-      const why = baseMismatch(m, m.base.path);
-      if (why !== undefined && !getBool(args, 'force')) throw new CowError(`${why}. --force shows the differences against the base as it is now`);
+      checkBase(m, getBool(args, 'force'), '--force shows the differences against the base as it is now');
       progress.start('reading the layer', 0);
       const list = layerChanges(layer, m, () => progress.tick());
       progress.clear();

@@ -6,7 +6,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { baseIdentity, baseMismatch, COW_LAYOUT, readManifest, upperOf, writeManifest } from '../../src/cow/layout.js';
+import { baseIdentity, COW_LAYOUT, readManifest, upperOf, writeManifest } from '../../src/cow/layout.js';
+import { checkBase } from './base-check.js';
 import { CowError } from './errors.js';
 import { finishJournal, lockMerge, ProgressLog, readJournal, writeJournal, type Journal } from './journal.js';
 import { makeUpper, within } from './new.js';
@@ -47,11 +48,7 @@ function prepare(o: MergeOptions, layer: string, progress: MergeProgress): Journ
   }
   const m = readManifest(layer);
   const base = m.base.path;
-  if (!fs.statSync(base, { throwIfNoEntry: false })?.isDirectory()) throw new CowError(`the layer's base ${base} is gone`);
-  const why = baseMismatch(m, base);
-  if (why !== undefined && !o.force) {
-    throw new CowError(`${why}. Refusing to merge; --force merges anyway: entries the base changed since may be overwritten or deleted by the layer's older view of them`);
-  }
+  checkBase(m, o.force, "Refusing to merge; --force merges anyway: entries the base changed since may be overwritten or deleted by the layer's older view of them");
   if (into === undefined) {
     const others = dependentLayers(m.base, fs.realpathSync(layer));
     if (others.length > 0 && !o.force) {
