@@ -39,6 +39,11 @@ function run(program: string, args: string[], cwd?: string): void {
   if (r.status !== 0) throw new CowError(`${program} ${args.join(' ')} failed: ${r.stderr.trim() || `exit status ${r.status}`}`);
 }
 
+/** The folder holding `p` (a step path) in `root`. */
+function parentIn(root: string, p: string): Buffer {
+  return at(root, p.slice(0, Math.max(0, p.lastIndexOf('/'))));
+}
+
 function fsyncFile(p: Buffer): void {
   const fd = fs.openSync(p, 'r');
   try {
@@ -98,7 +103,16 @@ function makeLike(from: Buffer, st: fs.BigIntStats, tmp: Buffer, scratch: string
   }
 }
 
+/**
+ * Runs step `i`; a step that changed a folder's entries fsyncs that folder,
+ * so "done" in the progress log never gets ahead of the disk.
+ */
 export function runStep(s: Step, i: number, c: StepContext): void {
+  doStep(s, i, c);
+  if (s.op === 'remove' || s.op === 'mkdir' || s.op === 'copy' || s.op === 'link') fsyncFile(parentIn(c.target, s.p));
+}
+
+function doStep(s: Step, i: number, c: StepContext): void {
   const scratch = path.join(c.target, SCRATCH);
   const tmp = Buffer.from(path.join(scratch, `s${i}`));
   switch (s.op) {
