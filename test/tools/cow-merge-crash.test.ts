@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cow, cowChild, makeScenario, tempDir } from './cow-helpers.js';
+import { copyTree, cow, cowChild, makeScenario, tempDir } from './cow-helpers.js';
 import { treeDifferences } from '../helpers/tree-compare.js';
 import { below, prng } from '../helpers/prng.js';
 
@@ -33,8 +33,8 @@ function planned(layer: string): number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts a slowed merge and kills it once `after` steps are done, plus up to one step's time. */
-async function killPartWay(state: string, layer: string, after: number, extraMs: number): Promise<string> {
-  const child = cowChild(state, { HUMBRIDGE_COW_MERGE_STEP_DELAY_MS: '40' }, 'merge', layer);
+async function killPartWay(state: string, layer: string, after: number, extraMs: number, ...more: string[]): Promise<string> {
+  const child = cowChild(state, { HUMBRIDGE_COW_MERGE_STEP_DELAY_MS: '40' }, 'merge', layer, ...more);
   const exited = new Promise<string>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
   let finished = false;
   void exited.then(() => (finished = true));
@@ -77,6 +77,30 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
     const d = cow(path.join(dir, 'state-a'), 'diff', a.layer);
     assert.is(d.status, 0, d.stderr);
     assert.is(d.stdout, '');
+  });
+}
+
+for (const seed of [7, 8, 9]) {
+  test(`merge --into killed at random points (seed ${seed}) then rerun: the copy as an uninterrupted merge, the base untouched`, async () => {
+    const rand = prng(seed);
+    const dir = tempDir(`crashinto${seed}`);
+    dirs.push(dir);
+    const a = makeScenario(path.join(dir, 'a'), path.join(dir, 'state-a'));
+    const b = makeScenario(path.join(dir, 'b'), path.join(dir, 'state-b'));
+    const before = path.join(dir, 'before');
+    copyTree(a.base, before);
+    assert.is(cow(path.join(dir, 'state-b'), 'merge', b.layer).status, 0);
+    const out = path.join(dir, 'out');
+    // The --into plan has 30 steps: a clone first, no layer reset.
+    const after = below(rand, 31) - 1;
+    const end = await killPartWay(path.join(dir, 'state-a'), a.layer, after, below(rand, 40), '--into', out);
+    console.log(`--into seed ${seed}: killed ${end} after ${stepsDone(a.layer)}/${planned(a.layer)} steps`);
+    const rerun = cow(path.join(dir, 'state-a'), 'merge', '--into', out, a.layer);
+    assert.is(rerun.status, 0, rerun.stderr);
+    assert.equal(treeDifferences(out, b.base), []);
+    assert.equal(treeDifferences(a.base, before), []);
+    assert.not.ok(fs.existsSync(`${out}.humbridge-partial`));
+    assert.equal(fs.readdirSync(a.layer).sort(), ['cow.json', 'upper', 'work']);
   });
 }
 
