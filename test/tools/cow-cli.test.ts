@@ -139,10 +139,12 @@ replaced /file2dir/
 added    /file2dir/child
 added    /hl1
 changed  /link (content, mtime)
+added    /newdev
 added    /newdir/
 added    /newdir/deep/
 added    /newdir/deep/f
 added    /newdir/hl2
+added    /newfifo
 deleted  /olddir/
 replaced /opq/
 added    /opq/new1
@@ -162,7 +164,8 @@ test('cow diff lists a hand-made layer\'s changes in path order, as text and --j
   const doc = JSON.parse(j.stdout) as DiffJson;
   assert.is(doc.format, 1);
   assert.is(doc.mode, 'hostfs');
-  assert.equal(doc.counts, { added: 8, changed: 5, deleted: 2, replaced: 3 });
+  assert.equal(doc.counts, { added: 10, changed: 5, deleted: 2, replaced: 3 });
+  assert.equal(doc.changes.find((c) => c.path === '/newdev'), { path: '/newdev', change: 'added', type: 'char', fields: [] });
   assert.equal(doc.changes.map((c) => c.path), EXPECTED_TEXT.trim().split('\n').map((l) => l.split(/ +/)[1]?.replace(/\/$/, '')));
   assert.equal(doc.changes.find((c) => c.path === '/sub/mode.txt'), { path: '/sub/mode.txt', change: 'changed', type: 'file', fields: ['mode'] });
   assert.equal(doc.changes.find((c) => c.path === '/olddir'), { path: '/olddir', change: 'deleted', type: 'dir', fields: [] });
@@ -301,7 +304,7 @@ gated(test, 'cow merge draws a progress line on a terminal only', needProgram('s
     env: { ...process.env, XDG_STATE_HOME: state },
   });
   assert.is(r.status, 0, r.stdout);
-  assert.match(r.stdout, /\r\x1b\[Khumbridge cow: merging: \d+\/31 entries/);
+  assert.match(r.stdout, /\r\x1b\[Khumbridge cow: merging: \d+\/33 entries/);
   assert.match(r.stdout, /merged .* into /);
 });
 

@@ -151,6 +151,8 @@ export function fillUpper(upper: string, base: string): void {
   const big = bigContent();
   big[100_000] = 0;
   fs.writeFileSync(u('big.bin'), big);
+  mknod(u('newfifo'), 'p');
+  mknod(u('newdev'), 'c', '1', '3');
   stampLayer(upper, ['sub/mode.txt', 'x.txt']);
 }
 
@@ -158,7 +160,7 @@ export function fillUpper(upper: string, base: string): void {
 function stampLayer(upper: string, keep: readonly string[]): void {
   for (const rel of allPaths(upper)) {
     const st = fs.lstatSync(rel === '' ? upper : path.join(upper, rel));
-    if (st.isCharacterDevice() || keep.includes(rel)) continue;
+    if ((st.isCharacterDevice() && st.rdev === 0) || keep.includes(rel)) continue;
     stamp(upper, rel, stampOf(rel, 'layer'));
   }
 }
@@ -188,10 +190,13 @@ export function applyToView(view: string, upper: string): void {
   const fd = fs.openSync(v('big.bin'), 'r+');
   fs.writeSync(fd, Buffer.from([0]), 0, 1, 100_000);
   fs.closeSync(fd);
+  mknod(v('newfifo'), 'p');
+  mknod(v('newdev'), 'c', '1', '3');
   // The times the layer's entries carry (the layer keeps the directories' own).
   for (const rel of allPaths(upper)) {
     const from = rel === '' ? upper : path.join(upper, rel);
-    if (!fs.lstatSync(from).isCharacterDevice()) sameTimes(from, rel === '' ? view : v(rel));
+    const st = fs.lstatSync(from);
+    if (!(st.isCharacterDevice() && st.rdev === 0)) sameTimes(from, rel === '' ? view : v(rel));
   }
 }
 
