@@ -4,7 +4,7 @@
 // makes it read-only); times last, as every other change moves ctime only.
 
 import fs from 'node:fs';
-import { setXattrs } from '../../src/cow/xattrs.js';
+import { setXattrs } from './xattrs.js';
 
 /**
  * Seconds for utimes from nanoseconds, exact to the microsecond: libuv cuts

@@ -1,7 +1,7 @@
 // Whether a layer entry differs from the base entry it covers, and in what.
 
 import fs from 'node:fs';
-import { readXattrs, sameXattrs } from '../../src/cow/xattrs.js';
+import { readXattrs, sameXattrs } from './xattrs.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
 

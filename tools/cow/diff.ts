@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { comparePaths, walkLayer, type LayerEntry } from '../../src/cow/changes.js';
+import { comparePaths, walkLayer, type LayerEntry } from './changes.js';
 import { upperOf, type CowManifest } from '../../src/cow/layout.js';
 import { HUMFS_LAYOUT, parseMetadata, type MetadataRecord } from '../../src/meta/humfs-format.js';
 import { changedFields, entryType, type ChangeField, type EntryType } from './compare.js';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { baseIdentity, COW_FORMAT, COW_LAYOUT, writeManifest, type CowMode } from '../../src/cow/layout.js';
-import { readXattrs } from '../../src/cow/xattrs.js';
+import { readXattrs } from './xattrs.js';
 import { HUMFS_LAYOUT } from '../../src/meta/humfs-format.js';
 import { applyAttrs } from './attrs.js';
 import { CowError } from './errors.js';

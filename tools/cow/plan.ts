@@ -1,4 +1,4 @@
-// The steps of a merge, read off the layer walk (src/cow/changes.ts), in the
+// The steps of a merge, read off the layer walk (changes.ts), in the
 // order that keeps every step valid: a base entry is moved away before what
 // replaces it is made, a directory is made before its contents, and a
 // directory's attributes (times above all) are set after its contents
@@ -6,7 +6,7 @@
 // gone. Names that share an inode in the layer are merged as one file and
 // hard links to it.
 
-import { walkLayer } from '../../src/cow/changes.js';
+import { walkLayer } from './changes.js';
 import type { Step } from './journal.js';
 
 export function planMerge(upper: Buffer, base: Buffer, into: boolean, tick: () => void): Step[] {

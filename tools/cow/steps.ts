@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { readXattrs } from '../../src/cow/xattrs.js';
+import { readXattrs } from './xattrs.js';
 import { applyAttrs } from './attrs.js';
 import { CowError } from './errors.js';
 import type { Step } from './journal.js';

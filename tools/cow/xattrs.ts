@@ -7,7 +7,7 @@
 
 import fs from 'node:fs';
 import { getAttributeSync, listAttributesSync, removeAttributeSync, setAttributeSync } from 'fs-xattr';
-import { OPAQUE_XATTR, OPAQUE_VALUE } from './layout.js';
+import { OPAQUE_XATTR, OPAQUE_VALUE } from '../../src/cow/layout.js';
 
 /** overlayfs's own marks (`userxattr` and privileged spellings): format, not data. */
 export function isOverlayXattr(name: string): boolean {

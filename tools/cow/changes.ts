@@ -9,7 +9,7 @@
 // Below a directory that hides the base, nothing of the base shows.
 
 import fs from 'node:fs';
-import { isWhiteout } from './layout.js';
+import { isWhiteout } from '../../src/cow/layout.js';
 import { isOpaqueDir } from './xattrs.js';
 
 const SLASH = Buffer.from('/');
