@@ -11,6 +11,7 @@ import { stderrLogger } from '../src/log.js';
 import { fileLogger } from './cli/log-file.js';
 import { listCommand } from './commands/ls.js';
 import { ninepCommand } from './commands/ninep-client.js';
+import { cowCommand } from './commands/cow.js';
 import { HIDDEN_MOUNT_FLAGS, MOUNT_FLAGS, mountSettingsFromArgs, O_HELP, UMOUNT_FLAGS } from './cli/mount-options.js';
 import { mountBackground, mountForeground, mountPaths, umountCommand, withAccess } from './commands/mount.js';
 import { namedExports, parseListen, peerPolicyFromArgs, serveCommand, serverOptionsFromArgs, SERVE_FLAGS } from './commands/serve.js';
@@ -29,6 +30,7 @@ Usage:
   humbridge serve DIR [options]          serve DIR over 9P (9P2000.L, 9P2000.u, 9P2000)
   humbridge mount EXPORT MOUNTPOINT [options]   mount EXPORT here with FUSE (root; mount --help)
   humbridge umount [-l] MOUNTPOINT       unmount a humbridge mount
+  humbridge cow new|diff|merge ...       copy-on-write layers over a base tree (cow --help)
 
 Export options:
 ${formatFlags(EXPORT_FLAGS)}
@@ -70,8 +72,9 @@ ${formatFlags(COMMON_FLAGS)}
 `;
 
 async function main(argv: string[]): Promise<number> {
-  // `9p` parses its own flags: its --version names a protocol dialect.
+  // `9p` parses its own flags: its --version names a protocol dialect; `cow` has its own.
   if (argv[0] === '9p') return ninepCommand(argv.slice(1), process);
+  if (argv[0] === 'cow') return cowCommand(argv.slice(1), process);
   const args = parseArgs(argv, [...COMMON_FLAGS, ...EXPORT_FLAGS, ...SERVE_FLAGS, ...MOUNT_FLAGS, ...UMOUNT_FLAGS, ...HIDDEN_MOUNT_FLAGS]);
   if (getBool(args, 'help')) {
     const first = args.positionals[0];

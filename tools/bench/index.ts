@@ -29,6 +29,7 @@ const BENCHES: readonly Bench[] = [
   { name: 'fuse', script: 'fuse.js', about: 'FUSE mount vs native and bindfs: dd read (cold, warm) and write, create/stat/ls -l/unlink of 10,000 files' },
   { name: 'watchers', script: 'watchers.js', about: 'host watchers on 10,000 and 100,000 entries: chokidar, fs.watch, @parcel/watcher, humbridge: start-up, RSS, inotify watches, edit latency' },
   { name: 'fuse-watch', script: 'fuse-watch.js', about: 'FUSE stat and read rates with the watcher (60 s timeouts, invalidations) against timeouts of zero; host edit to mount latency' },
+  { name: 'cow-disk', script: 'cow-disk.js', about: 'disk used by ten copy-on-write layers on one base, each changing a few files' },
   { name: 'ninep-limits', script: 'ninep-limits.js', about: "what one 9P client can make the server hold: xattr, read-ahead, open-file and half-frame floods" },
 ];
 

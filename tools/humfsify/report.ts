@@ -33,6 +33,8 @@ export class Progress {
   constructor(
     private readonly io: Output,
     private readonly enabled: boolean,
+    /** The name the line starts with. */
+    private readonly program = 'humfsify',
   ) {}
 
   start(phase: string, total: number): void {
@@ -65,7 +67,7 @@ export class Progress {
     const rate = secs > 0 ? this.done / secs : 0;
     const left = rate > 0 && this.total > this.done ? ` ~${formatSecs((this.total - this.done) / rate)} left` : '';
     const of = this.total > 0 ? `/${this.total}` : '';
-    this.io.err(`\r\x1b[Khumfsify: ${this.phase}: ${this.done}${of} entries, ${Math.round(rate)}/s${left}`);
+    this.io.err(`\r\x1b[K${this.program}: ${this.phase}: ${this.done}${of} entries, ${Math.round(rate)}/s${left}`);
     this.drawn = true;
   }
 }
