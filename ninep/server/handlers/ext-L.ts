@@ -200,6 +200,7 @@ async function getattr(ctx: RequestContext, msg: Msg<'Tgetattr'>): Promise<Reply
  */
 async function setattr(ctx: RequestContext, msg: Msg<'Tsetattr'>): Promise<Reply> {
   const f = ctx.session.fids.get(msg.fid, 'setattr');
+  await followName(f, ctx.session.refs, 'setattr');
   const v = msg.valid;
   const set: SetAttr = {};
   if (v & P9_SETATTR_MODE) set.mode = msg.mode & 0o7777;

@@ -8,13 +8,14 @@
 // file for as long as the dentry is in use. Path-based servers (diod, QEMU)
 // answer for the name instead, which is what the guest's dentry means.
 //
-// So, before answering a getattr or a clone walk of an unopened fid, the
-// name where the Vfs last saw its node is looked up again: when it leads to
-// another file now, the fid moves there; when it leads nowhere, ENOENT. A
-// node removed or replaced through the Vfs (by this or another client) is
-// "detached" and keeps its identity: a guest that unlinked an open file
-// itself still stats it. Open fids are never moved (POSIX: an open file
-// stays the file it was). The cost is one lookup per such request.
+// So, before answering a getattr (.u: stat), a setattr or a clone walk of
+// an unopened fid, the name where the Vfs last saw its node is looked up
+// again: when it leads to another file now, the fid moves there; when it
+// leads nowhere, ENOENT. A node removed or replaced through the Vfs (by
+// this or another client) is "detached" and keeps its identity: a guest
+// that unlinked an open file itself still stats it. Open fids are never
+// moved (POSIX: an open file stays the file it was). The cost is one lookup
+// per such request.
 
 import type { Entry } from '../../../src/types.js';
 import { followFile, type Fid, type NodeRefs } from '../fids.js';

@@ -60,6 +60,31 @@ test('a file deleted on the host: getattr and clone walk of an unopened fid are 
   }
 });
 
+test('setattr of an unopened fid acts on the file the name holds now; 9P2000.u stat follows too', async () => {
+  const h = await startHarness();
+  try {
+    const f = path.join(h.tmp.dir, 'f');
+    fs.writeFileSync(f, 'old');
+    const c = await h.session();
+    await c.walk(0, 1, 'f');
+    fs.writeFileSync(`${f}.swp`, 'saved!');
+    fs.renameSync(`${f}.swp`, f);
+    const base = { type: 'Tsetattr', fid: 1, valid: 0x1, mode: 0o100600, uid: 0, gid: 0, size: 0n, atime_sec: 0n, atime_nsec: 0n, mtime_sec: 0n, mtime_nsec: 0n } as const;
+    await c.ok(base, 'Rsetattr');
+    assert.is(fs.statSync(f).mode & 0o777, 0o600);
+    fs.unlinkSync(f);
+    assert.is(await c.err(base), E.ENOENT);
+    fs.writeFileSync(path.join(h.tmp.dir, 'u'), 'old');
+    const u = await h.session('9P2000.u');
+    await u.walk(0, 1, 'u');
+    fs.writeFileSync(path.join(h.tmp.dir, 'u.swp'), 'saved!');
+    fs.renameSync(path.join(h.tmp.dir, 'u.swp'), path.join(h.tmp.dir, 'u'));
+    assert.is((await u.ok({ type: 'Tstat', fid: 1 }, 'Rstat')).stat.length, 6n);
+  } finally {
+    await h.stop();
+  }
+});
+
 test('changes made through the server keep the fid on its file: own unlink, own rename', async () => {
   const h = await startHarness();
   try {
