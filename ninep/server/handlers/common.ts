@@ -11,6 +11,7 @@ import { qidOf } from '../qid.js';
 import { protocolError } from '../replies.js';
 import type { FrameReply, HandlerTable, Msg, Reply, RequestContext } from './types.js';
 import { readDirStats } from './dir-stats.js';
+import { followName } from './follow-name.js';
 import { afterRead, takeReadAhead } from './read-ahead.js';
 
 /** XATTR_SIZE_MAX of Linux: no value is larger. */
@@ -139,6 +140,8 @@ async function walk(ctx: RequestContext, msg: Msg<'Twalk'>): Promise<Reply> {
   const f = msg.newfid === msg.fid ? plainFid(ctx, msg.fid, 'walk') : s.fids.get(msg.fid, 'walk');
   if (f.xattr !== undefined) throw protocolError('EBUSY', 'walk', `fid ${msg.fid} is an xattr fid`);
   if (msg.newfid !== msg.fid) s.fids.checkFree(msg.newfid, 'walk');
+  // A clone is how the Linux client starts every open of a dentry it holds.
+  if (msg.wname.length === 0) await followName(f, s.refs, 'walk');
   const { exp } = f;
   const vfs = exp.vfs;
   let cur = s.refs.share(exp, f.node);

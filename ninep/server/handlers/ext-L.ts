@@ -29,6 +29,7 @@ import { changeFid, followFile, releaseFid, releaseOpen, type Fid, type OpenStat
 import { qidOf, qidTypeOfDtype } from '../qid.js';
 import { protocolError } from '../replies.js';
 import { dirFid, handleOf, nameInParent, newFid, plainFid, withOpenSlot, XATTR_SIZE_MAX } from './common.js';
+import { followName } from './follow-name.js';
 import { LOCK_HANDLERS } from './locks.js';
 import type { FrameReply, HandlerTable, Msg, Reply, RequestContext } from './types.js';
 
@@ -159,6 +160,7 @@ async function readlink(ctx: RequestContext, msg: Msg<'Treadlink'>): Promise<Rep
  */
 async function getattr(ctx: RequestContext, msg: Msg<'Tgetattr'>): Promise<Reply> {
   const f = ctx.session.fids.get(msg.fid, 'getattr');
+  await followName(f, ctx.session.refs, 'getattr');
   const a = await f.exp.vfs.getattr(f.node, handleOf(f));
   const [atime_sec, atime_nsec] = splitNs(a.atime);
   const [mtime_sec, mtime_nsec] = splitNs(a.mtime);
@@ -198,6 +200,7 @@ async function getattr(ctx: RequestContext, msg: Msg<'Tgetattr'>): Promise<Reply
  */
 async function setattr(ctx: RequestContext, msg: Msg<'Tsetattr'>): Promise<Reply> {
   const f = ctx.session.fids.get(msg.fid, 'setattr');
+  await followName(f, ctx.session.refs, 'setattr');
   const v = msg.valid;
   const set: SetAttr = {};
   if (v & P9_SETATTR_MODE) set.mode = msg.mode & 0o7777;

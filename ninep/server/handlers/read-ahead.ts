@@ -10,9 +10,11 @@
 // changes (a write, a truncate, any change through any client, export or
 // front end of the same Vfs; the Vfs announces it before the writing call
 // returns), so a client never reads around a completed write. Writers on
-// the host itself are seen when the export watches the host (the watcher
-// raises the same change, within milliseconds); otherwise not, exactly as
-// with any read that raced them.
+// the host itself are announced when the export watches the host (the
+// watcher raises the same change, within milliseconds); and whether watched
+// or not, the file's ctime, taken before reading ahead, is compared when the
+// read comes (one fstat), and a read-ahead of a file changed meanwhile is
+// read again.
 //
 // Memory: a read-ahead buffer is as large as the read (up to msize) and
 // would stay on an open fid its client left idle. The server keeps all of
@@ -41,6 +43,8 @@ export interface ReadAhead {
   release: (() => void) | undefined;
   /** Bytes read; rejects as the read would. */
   done: Promise<number>;
+  /** The file's ctime before the read started; undefined when it could not be taken. */
+  ctime: Promise<bigint | undefined>;
 }
 
 /** The read-aheads of the whole server, oldest first, within a byte limit. */
@@ -133,10 +137,21 @@ export async function takeReadAhead(open: FileOpen, tag: number, offset: bigint,
     a.release?.();
     return undefined; // read again, and report that read's error
   }
+  if (await changedOnHost(a, open)) {
+    a.release?.();
+    return undefined;
+  }
   beginRread(a.buf, tag); // the header of this request; the data is in place
   const reply: FrameReply = { frame: finishData(a.buf, n) };
   if (a.release !== undefined) reply.release = a.release;
   return reply;
+}
+
+/** Whether the file's ctime moved since the read-ahead began (a write made on the host). */
+async function changedOnHost(a: ReadAhead, open: FileOpen): Promise<boolean> {
+  const before = await a.ctime;
+  const now = await a.vfs.getattr(a.node, open.handle).then((x) => x.ctime, () => undefined);
+  return before === undefined || now === undefined || now !== before;
 }
 
 /** After a read of [offset, offset+n): remember where it ended, and read ahead if it continued the last one. */
@@ -150,8 +165,9 @@ export function afterRead(s: Session, f: Fid, open: FileOpen, offset: bigint, co
   if (!owner.admit(s.dataBufferSize(DATA_REPLY_HEADER + count))) return;
   const { buf, release } = s.dataBuffer(DATA_REPLY_HEADER + count);
   const at = open.nextOffset;
+  const ctime = f.exp.vfs.getattr(f.node, open.handle).then((x) => x.ctime, () => undefined);
   const done = f.exp.vfs.read(open.handle, at, buf.subarray(DATA_REPLY_HEADER, DATA_REPLY_HEADER + count));
   done.catch(() => {}); // a failed read-ahead is reported by the real read, if one comes
-  open.ahead = { owner, offset: at, count, vfs: f.exp.vfs, node: f.node, buf, release, done };
+  open.ahead = { owner, offset: at, count, vfs: f.exp.vfs, node: f.node, buf, release, done, ctime };
   owner.add(open.ahead, open);
 }
