@@ -27,7 +27,7 @@ import {
   type FuseRequest,
   type InHeader,
 } from './codec/index.js';
-import { EINVAL, EIO, ENOSYS, ERANGE, data, fuseAttr, status, struct } from './reply.js';
+import { EINVAL, EIO, ENODEV, ENOENT, ENOSYS, ERANGE, data, fuseAttr, status, struct } from './reply.js';
 import { FuseLocks } from './locks.js';
 import { readdirPlus, type DirHost } from './readdir.js';
 import { Invalidator, ownRequests } from './invalidate.js';
@@ -88,6 +88,13 @@ export interface SessionOptions {
   cloneReaders?: boolean;
   /** Let the kernel read and write host files itself where it can (root only; see passthrough.ts). Default true. */
   passthrough?: boolean;
+  /**
+   * Read /dev/fuse on the event loop (the addon's `startReader`) instead of
+   * with `readers` blocking reads on the thread pool. Default true where the
+   * addon has it: a pool read hands every request from a pool thread to the
+   * event loop, which was most of a LOOKUP's round trip (fuse/README.md).
+   */
+  loopReader?: boolean;
 }
 
 /** Seconds (a float) as FUSE's whole seconds and nanoseconds. */
@@ -109,6 +116,11 @@ export class FuseSession {
   private readonly entryValid: { s: bigint; ns: number };
   private readonly attrValid: { s: bigint; ns: number };
   private readonly cloneReaders: boolean;
+  private readonly loopReader: boolean;
+  /** The event-loop reader (loopReader), while it runs. */
+  private reader: { stop(): void } | undefined;
+  /** How requests are read: on the event loop, or by thread-pool reads (known once started). */
+  readMode: 'loop' | 'pool' | undefined;
   /** Descriptors cloned for readers, closed when the session ends. */
   private clones: number[] = [];
   private fd = -1;
@@ -141,6 +153,7 @@ export class FuseSession {
     if (want > most) this.log.warn(`fuse: ${want} readers would take every thread of the pool (UV_THREADPOOL_SIZE=${threadPoolSize()}): using ${most}`);
     this.readers = Math.min(want, most);
     this.cloneReaders = opts.cloneReaders ?? false;
+    this.loopReader = opts.loopReader ?? true;
     this.entryValid = validity(opts.entryTimeout ?? 1);
     this.attrValid = validity(opts.attrTimeout ?? 1);
     this.ledger = new RefLedger(vfs);
@@ -164,7 +177,46 @@ export class FuseSession {
     this.fd = fd;
     this.invalidator.attach((msg) => this.notify(msg));
     this.passthrough.device = fd;
+    if (this.loopReader && this.startLoopReader(fd)) return;
+    this.readMode = 'pool';
     for (let i = 0; i < this.readers; i++) this.readLoop(Buffer.allocUnsafe(READ_BUFFER), i === 0 ? fd : this.readerFd(fd));
+  }
+
+  /** Reads `fd` on the event loop through the addon; false when the addon cannot. */
+  private startLoopReader(fd: number): boolean {
+    const { native, reason } = loadNative();
+    if (!native?.startReader || !native.stopReader) {
+      this.log.debug(`fuse: requests read on the thread pool (${native ? 'the addon predates startReader: rebuild it' : reason})`);
+      return false;
+    }
+    const buf = Buffer.allocUnsafe(READ_BUFFER);
+    let handle: object;
+    try {
+      handle = native.startReader(fd, buf, (n) => this.loopRead(buf, n, fd));
+    } catch (e) {
+      this.log.debug(`fuse: requests read on the thread pool (startReader: ${(e as Error).message})`);
+      return false;
+    }
+    const stop = native.stopReader.bind(native);
+    this.reader = { stop: () => stop(handle) };
+    this.readMode = 'loop';
+    this.running++;
+    return true;
+  }
+
+  /** One event-loop read: `n` bytes of a request in `buf`, or -errno. */
+  private loopRead(buf: Buffer, n: number, fd: number): void {
+    if (n > 0) {
+      // `buf` is read into again right after this returns: the request keeps a copy.
+      void this.handle(Buffer.from(buf.subarray(0, n))).then((reply) => this.send(reply, fd));
+      return;
+    }
+    // ENOENT: the request was interrupted before it was read.
+    if (n === -ENOENT) return;
+    if (n !== -ENODEV) this.log.warn(`fuse: read of /dev/fuse failed: errno ${-n}`);
+    this.reader?.stop();
+    this.reader = undefined;
+    this.readerDone();
   }
 
   /** True once every read of /dev/fuse failed for good. */
@@ -223,12 +275,20 @@ export class FuseSession {
     for (const w of this.endWaiters.splice(0)) w();
   }
 
+  /**
+   * A reply is written at once, synchronously: the kernel takes it without
+   * waiting (unlike a notice), and a write through the thread pool cost a
+   * hand-off to a pool thread per request.
+   */
   private send(reply: Buffer | null, fd: number): void {
     if (!reply || fd < 0) return;
-    fs.write(fd, reply, 0, reply.length, null, (err) => {
+    try {
+      fs.writeSync(fd, reply, 0, reply.length);
+    } catch (e) {
       // ENOENT: the kernel gave up on the request (interrupted); ENODEV: unmounted.
-      if (err && err.code !== 'ENOENT' && err.code !== 'ENODEV') this.log.warn(`fuse: reply write failed: ${err.message}`);
-    });
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENODEV') this.log.warn(`fuse: reply write failed: ${(e as Error).message}`);
+    }
   }
 
   /**

@@ -18,6 +18,13 @@ export interface FuseNative {
   /** Registers `fileFd` as a passthrough backing file (needs CAP_SYS_ADMIN); the backing id. */
   backingOpen(devFd: number, fileFd: number): number;
   backingClose(devFd: number, id: number): void;
+  /**
+   * Makes `fd` non-blocking and reads it on the event loop whenever it is
+   * readable: each request read into `buffer` (reused) is handed to
+   * `onRead(n)`, a failure as `onRead(-errno)`. Older builds lack it.
+   */
+  startReader?(fd: number, buffer: Buffer, onRead: (n: number) => void): object;
+  stopReader?(reader: object): void;
 }
 
 export type NativeLoad = { native: FuseNative; reason?: undefined } | { native: null; reason: string };
