@@ -14,6 +14,7 @@ import { Passthrough, type OpenReplyFlags } from './passthrough.js';
 import {
   FuseDecodeError,
   FATTR,
+  FOPEN,
   INIT,
   beginData,
   decodeRequest,
@@ -31,6 +32,7 @@ import { EINVAL, EIO, ENODEV, ENOENT, ENOSYS, ERANGE, data, fuseAttr, status, st
 import { FuseLocks } from './locks.js';
 import { readdirPlus, type DirHost } from './readdir.js';
 import { Invalidator, ownRequests } from './invalidate.js';
+import { KeepCache } from './keep-cache.js';
 
 export const FUSE_ROOT_ID = 1n;
 /** Largest WRITE payload negotiated; reads of /dev/fuse use buffers this big plus headers. */
@@ -53,6 +55,7 @@ const SUPPORTED =
   INIT.DO_READDIRPLUS |
   INIT.READDIRPLUS_AUTO |
   INIT.SETXATTR_EXT;
+const KEEP: OpenReplyFlags = { open_flags: FOPEN.KEEP_CACHE, backing_id: 0 };
 /** FUSE_GETATTR_FH: getattr through the handle in `fh`. */
 const GETATTR_FH = 1;
 
@@ -95,6 +98,12 @@ export interface SessionOptions {
    * event loop, which was most of a LOOKUP's round trip (fuse/README.md).
    */
   loopReader?: boolean;
+  /**
+   * Let the kernel keep a file's cached pages across opens while its mtime
+   * and size stay the same (FOPEN_KEEP_CACHE, libfuse's auto_cache; see
+   * keep-cache.ts). Default true.
+   */
+  keepCache?: boolean;
 }
 
 /** Seconds (a float) as FUSE's whole seconds and nanoseconds. */
@@ -111,6 +120,7 @@ export class FuseSession {
   /** Requests received, by opcode name, for reports and tests. */
   readonly counts = new Map<string, number>();
   readonly passthrough: Passthrough;
+  private readonly keepCache: KeepCache;
   private readonly log: Logger;
   private readonly readers: number;
   private readonly entryValid: { s: bigint; ns: number };
@@ -161,6 +171,7 @@ export class FuseSession {
     this.locks = new FuseLocks(vfs);
     this.invalidator = new Invalidator(vfs, this, this.ledger, (id) => this.toNodeid(id), (id) => id === vfs.root);
     this.passthrough = new Passthrough(vfs, opts.log, opts.passthrough ?? true);
+    this.keepCache = new KeepCache(opts.keepCache ?? true);
   }
 
   /** FUSE nodeid of a Vfs node: the root is 1, others are offset past it so 1 never repeats. */
@@ -385,10 +396,10 @@ export class FuseSession {
         this.locks.interrupt(m.unique);
         return null;
       case 'FORGET':
-        if (h.nodeid !== FUSE_ROOT_ID) this.ledger.forget(id(), Number(m.nlookup));
+        this.forget(h.nodeid, m.nlookup);
         return null;
       case 'BATCH_FORGET':
-        for (const f of m.forgets) if (f.nodeid !== FUSE_ROOT_ID) this.ledger.forget(this.toVfs(f.nodeid), Number(f.nlookup));
+        for (const f of m.forgets) this.forget(f.nodeid, f.nlookup);
         return null;
       case 'LOOKUP':
         return this.entry(u, await this.ledger.lookup(cred, id(), Buffer.from(m.name)));
@@ -419,7 +430,10 @@ export class FuseSession {
         return this.openOut(u, await this.ledger.opendir(cred, id()));
       case 'OPEN': {
         const fh = await this.ledger.open(cred, id(), this.openFlags(m.flags));
-        return this.openOut(u, fh, this.passthrough.opened(fh, h.nodeid, m.flags));
+        const pt = this.passthrough.opened(fh, h.nodeid, m.flags);
+        // Pages cached by the kernel stay when the file is as it was at its last open.
+        if (pt.open_flags === 0 && this.keepCache.opened(h.nodeid, await this.vfs.getattr(id(), fh))) return this.openOut(u, fh, KEEP);
+        return this.openOut(u, fh, pt);
       }
       case 'READ': {
         const out = Buffer.allocUnsafe(16 + m.size);
@@ -546,6 +560,14 @@ export class FuseSession {
         this.log.debug(`fuse: ${m.type} answered ENOSYS`);
         return status(u, ENOSYS);
     }
+  }
+
+  /** FORGET: the kernel dropped `nlookup` references to `nodeid` (never the root's). */
+  private forget(nodeid: bigint, nlookup: bigint): void {
+    if (nodeid === FUSE_ROOT_ID) return;
+    const id = this.toVfs(nodeid);
+    this.ledger.forget(id, Number(nlookup));
+    if (this.ledger.refsOf(id) === 0) this.keepCache.forgotten(nodeid);
   }
 
   private entry(u: bigint, e: Entry): Buffer {
