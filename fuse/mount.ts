@@ -47,6 +47,10 @@ export interface MountOptions {
   lazyWaitMs?: number;
   /** Each reader on its own cloned /dev/fuse descriptor (see SessionOptions.cloneReaders). */
   cloneReaders?: boolean;
+  /** Read /dev/fuse on the event loop through the addon (see SessionOptions.loopReader). Default true. */
+  loopReader?: boolean;
+  /** Keep a file's cached pages across opens while its mtime and size stay (see SessionOptions.keepCache). Default true. */
+  keepCache?: boolean;
   /** Kernel passthrough I/O where possible (root only; see fuse/passthrough.ts). Default true; `--no-passthrough` sets false. */
   passthrough?: boolean;
   /** Mount through fusermount3 even as root (tests; root normally uses mount(8)). */
@@ -97,6 +101,8 @@ export async function mountFuse(vfs: Vfs, mountpoint: string, opts: MountOptions
     attrTimeout: opts.attrTimeout,
     cloneReaders: opts.cloneReaders,
     passthrough: opts.passthrough,
+    loopReader: opts.loopReader,
+    keepCache: opts.keepCache,
   });
   const fd = method === 'mount' ? await attachRoot(abs, opts) : await fusermountAttach(abs, opts.allowOther ?? false);
   // The connection's number, for an abort if a lazy unmount never finishes (read now: later the mount may be detached).

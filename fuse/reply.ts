@@ -9,6 +9,8 @@ export const EINVAL = 22;
 export const EIO = 5;
 export const EINTR = 4;
 export const ERANGE = 34;
+export const ENOENT = 2;
+export const ENODEV = 19;
 
 export function struct(u: bigint, reply: Parameters<typeof encodeReply>[2]): Buffer {
   const w = new FuseWriter(Buffer.allocUnsafe(512));

@@ -28,10 +28,11 @@ import {
   type FuseRequest,
   type InHeader,
 } from './codec/index.js';
-import { EINVAL, EIO, ENOSYS, ERANGE, data, fuseAttr, status, struct } from './reply.js';
+import { EINVAL, EIO, ENODEV, ENOENT, ENOSYS, ERANGE, data, fuseAttr, status, struct } from './reply.js';
 import { FuseLocks } from './locks.js';
 import { readdirPlus, type DirHost } from './readdir.js';
 import { Invalidator, ownRequests } from './invalidate.js';
+import { KeepCache } from './keep-cache.js';
 
 export const FUSE_ROOT_ID = 1n;
 /** Largest WRITE payload negotiated; reads of /dev/fuse use buffers this big plus headers. */
@@ -66,6 +67,7 @@ export const WATCHED_TIMEOUT = 60;
 /** The most an unwatched node is trusted (s): revalidated on access, as without a watcher. */
 const UNWATCHED_TIMEOUT = 1;
 
+const KEEP: OpenReplyFlags = { open_flags: FOPEN.KEEP_CACHE, backing_id: 0 };
 /** FUSE_GETATTR_FH: getattr through the handle in `fh`. */
 const GETATTR_FH = 1;
 
@@ -106,6 +108,19 @@ export interface SessionOptions {
   cloneReaders?: boolean;
   /** Let the kernel read and write host files itself where it can (root only; see passthrough.ts). Default true. */
   passthrough?: boolean;
+  /**
+   * Read /dev/fuse on the event loop (the addon's `startReader`) instead of
+   * with `readers` blocking reads on the thread pool. Default true where the
+   * addon has it: a pool read hands every request from a pool thread to the
+   * event loop, which was most of a LOOKUP's round trip (fuse/README.md).
+   */
+  loopReader?: boolean;
+  /**
+   * Let the kernel keep a file's cached pages across opens while its mtime
+   * and size stay the same (FOPEN_KEEP_CACHE, libfuse's auto_cache; see
+   * keep-cache.ts). Default true.
+   */
+  keepCache?: boolean;
 }
 
 /** Seconds (a float) as FUSE's whole seconds and nanoseconds. */
@@ -122,6 +137,7 @@ export class FuseSession {
   /** Requests received, by opcode name, for reports and tests. */
   readonly counts = new Map<string, number>();
   readonly passthrough: Passthrough;
+  private readonly keepCache: KeepCache;
   private readonly log: Logger;
   private readonly readers: number;
   private readonly entryValid: { s: bigint; ns: number };
@@ -132,6 +148,11 @@ export class FuseSession {
   private readonly entryShort: { s: bigint; ns: number };
   private readonly attrShort: { s: bigint; ns: number };
   private readonly cloneReaders: boolean;
+  private readonly loopReader: boolean;
+  /** The event-loop reader (loopReader), while it runs. */
+  private reader: { stop(): void } | undefined;
+  /** How requests are read: on the event loop, or by thread-pool reads (known once started). */
+  readMode: 'loop' | 'pool' | undefined;
   /** Descriptors cloned for readers, closed when the session ends. */
   private clones: number[] = [];
   private fd = -1;
@@ -164,6 +185,7 @@ export class FuseSession {
     if (want > most) this.log.warn(`fuse: ${want} readers would take every thread of the pool (UV_THREADPOOL_SIZE=${threadPoolSize()}): using ${most}`);
     this.readers = Math.min(want, most);
     this.cloneReaders = opts.cloneReaders ?? false;
+    this.loopReader = opts.loopReader ?? true;
     this.watching = vfs.hostChangesSeen?.(vfs.root) === true;
     const longest = this.watching ? WATCHED_TIMEOUT : UNWATCHED_TIMEOUT;
     this.entryValid = validity(opts.entryTimeout ?? longest);
@@ -175,6 +197,7 @@ export class FuseSession {
     this.locks = new FuseLocks(vfs);
     this.invalidator = new Invalidator(vfs, this, this.ledger, (id) => this.toNodeid(id), (id) => id === vfs.root);
     this.passthrough = new Passthrough(vfs, opts.log, opts.passthrough ?? true);
+    this.keepCache = new KeepCache(opts.keepCache ?? true);
   }
 
   /** FUSE nodeid of a Vfs node: the root is 1, others are offset past it so 1 never repeats. */
@@ -194,7 +217,46 @@ export class FuseSession {
       (msg) => this.notifyNow(msg),
     );
     this.passthrough.device = fd;
+    if (this.loopReader && this.startLoopReader(fd)) return;
+    this.readMode = 'pool';
     for (let i = 0; i < this.readers; i++) this.readLoop(Buffer.allocUnsafe(READ_BUFFER), i === 0 ? fd : this.readerFd(fd));
+  }
+
+  /** Reads `fd` on the event loop through the addon; false when the addon cannot. */
+  private startLoopReader(fd: number): boolean {
+    const { native, reason } = loadNative();
+    if (!native?.startReader || !native.stopReader) {
+      this.log.debug(`fuse: requests read on the thread pool (${native ? 'the addon predates startReader: rebuild it' : reason})`);
+      return false;
+    }
+    const buf = Buffer.allocUnsafe(READ_BUFFER);
+    let handle: object;
+    try {
+      handle = native.startReader(fd, buf, (n) => this.loopRead(buf, n, fd));
+    } catch (e) {
+      this.log.debug(`fuse: requests read on the thread pool (startReader: ${(e as Error).message})`);
+      return false;
+    }
+    const stop = native.stopReader.bind(native);
+    this.reader = { stop: () => stop(handle) };
+    this.readMode = 'loop';
+    this.running++;
+    return true;
+  }
+
+  /** One event-loop read: `n` bytes of a request in `buf`, or -errno. */
+  private loopRead(buf: Buffer, n: number, fd: number): void {
+    if (n > 0) {
+      // `buf` is read into again right after this returns: the request keeps a copy.
+      void this.handle(Buffer.from(buf.subarray(0, n))).then((reply) => this.send(reply, fd));
+      return;
+    }
+    // ENOENT: the request was interrupted before it was read.
+    if (n === -ENOENT) return;
+    if (n !== -ENODEV) this.log.warn(`fuse: read of /dev/fuse failed: errno ${-n}`);
+    this.reader?.stop();
+    this.reader = undefined;
+    this.readerDone();
   }
 
   /** True once every read of /dev/fuse failed for good. */
@@ -253,12 +315,20 @@ export class FuseSession {
     for (const w of this.endWaiters.splice(0)) w();
   }
 
+  /**
+   * A reply is written at once, synchronously: the kernel takes it without
+   * waiting (unlike a notice), and a write through the thread pool cost a
+   * hand-off to a pool thread per request.
+   */
   private send(reply: Buffer | null, fd: number): void {
     if (!reply || fd < 0) return;
-    fs.write(fd, reply, 0, reply.length, null, (err) => {
+    try {
+      fs.writeSync(fd, reply, 0, reply.length);
+    } catch (e) {
       // ENOENT: the kernel gave up on the request (interrupted); ENODEV: unmounted.
-      if (err && err.code !== 'ENOENT' && err.code !== 'ENODEV') this.log.warn(`fuse: reply write failed: ${err.message}`);
-    });
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENODEV') this.log.warn(`fuse: reply write failed: ${(e as Error).message}`);
+    }
   }
 
   /**
@@ -366,10 +436,10 @@ export class FuseSession {
         this.locks.interrupt(m.unique);
         return null;
       case 'FORGET':
-        if (h.nodeid !== FUSE_ROOT_ID) this.ledger.forget(id(), Number(m.nlookup));
+        this.forget(h.nodeid, m.nlookup);
         return null;
       case 'BATCH_FORGET':
-        for (const f of m.forgets) if (f.nodeid !== FUSE_ROOT_ID) this.ledger.forget(this.toVfs(f.nodeid), Number(f.nlookup));
+        for (const f of m.forgets) this.forget(f.nodeid, f.nlookup);
         return null;
       case 'LOOKUP':
         return this.entry(u, await this.ledger.lookup(cred, id(), Buffer.from(m.name)));
@@ -401,9 +471,10 @@ export class FuseSession {
       case 'OPEN': {
         const fh = await this.ledger.open(cred, id(), this.openFlags(m.flags));
         const how = this.passthrough.opened(fh, h.nodeid, m.flags);
-        // Watched: pages stay cached across opens; a host edit drops them (an invalidation).
-        const keep = this.watching && how.open_flags === 0 && this.covered(id());
-        return this.openOut(u, fh, keep ? { ...how, open_flags: FOPEN.KEEP_CACHE } : how);
+        // Pages cached by the kernel stay across opens: watched, a host edit drops them (an
+        // invalidation); unwatched, while the file is as it was at its last open (auto_cache).
+        const keep = how.open_flags === 0 && ((this.watching && this.covered(id())) || this.keepCache.opened(h.nodeid, await this.vfs.getattr(id(), fh)));
+        return this.openOut(u, fh, keep ? KEEP : how);
       }
       case 'READ': {
         const out = Buffer.allocUnsafe(16 + m.size);
@@ -549,6 +620,14 @@ export class FuseSession {
       this.log.debug(`fuse: LSEEK answered ENOSYS (${e.message})`);
       return status(u, ENOSYS);
     }
+  }
+
+  /** FORGET: the kernel dropped `nlookup` references to `nodeid` (never the root's). */
+  private forget(nodeid: bigint, nlookup: bigint): void {
+    if (nodeid === FUSE_ROOT_ID) return;
+    const id = this.toVfs(nodeid);
+    this.ledger.forget(id, Number(nlookup));
+    if (this.ledger.refsOf(id) === 0) this.keepCache.forgotten(nodeid);
   }
 
   private entry(u: bigint, e: Entry): Buffer {

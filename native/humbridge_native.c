@@ -3,11 +3,14 @@
 // (a) a unix socketpair, and receiving one descriptor over it (SCM_RIGHTS),
 //     which is how fusermount3 hands back /dev/fuse (_FUSE_COMMFD);
 // (b) FUSE_DEV_IOC_CLONE: another /dev/fuse descriptor for one connection;
-// (c) FUSE_DEV_IOC_BACKING_OPEN / _CLOSE for passthrough I/O.
+// (c) FUSE_DEV_IOC_BACKING_OPEN / _CLOSE for passthrough I/O;
+// (d) reading /dev/fuse on the event loop: Node can wait for a socket but
+//     not for a character device, and a read on its thread pool costs two
+//     thread hand-offs per request (see fuse/README.md, "Readers").
 // For the VFS core (both front ends):
-// (d) utimensat with nanoseconds, UTIME_NOW and UTIME_OMIT (Node's utimes
+// (e) utimensat with nanoseconds, UTIME_NOW and UTIME_OMIT (Node's utimes
 //     takes float seconds, cuts them to microseconds and has no OMIT);
-// (e) lseek with SEEK_DATA / SEEK_HOLE and 64-bit offsets.
+// (f) lseek with SEEK_DATA / SEEK_HOLE and 64-bit offsets.
 // Every failure throws an Error whose `code` is the errno name (EPERM, ...).
 
 #define _GNU_SOURCE
@@ -16,12 +19,14 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <node_api.h>
+#include <uv.h>
 
 // From linux/fuse.h; Debian 12's headers predate the backing ioctls.
 struct hb_backing_map {
@@ -226,6 +231,127 @@ static napi_value js_lseek(napi_env env, napi_callback_info info) {
   return v;
 }
 
+// One /dev/fuse descriptor read on the event loop: when it is readable,
+// requests are read into `buf` (reused) and handed to `cb(n)` one at a time;
+// `cb(-errno)` for a failure other than EAGAIN/EINTR (ENODEV: unmounted).
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref cb;
+  napi_ref buf_ref;
+  napi_async_context ctx;
+  int fd;
+  void *buf;
+  size_t len;
+  int stopped;
+} hb_reader;
+
+// Requests read per wake-up before other event-loop work gets a turn
+// (the poll is level-triggered: the rest are read on the next turn).
+#define HB_READS_PER_WAKE 32
+
+static void reader_call(hb_reader *r, int32_t n) {
+  napi_handle_scope scope;
+  napi_open_handle_scope(r->env, &scope);
+  napi_value cb, recv, arg, result;
+  napi_get_reference_value(r->env, r->cb, &cb);
+  napi_get_global(r->env, &recv);
+  napi_create_int32(r->env, n, &arg);
+  if (napi_make_callback(r->env, r->ctx, recv, cb, 1, &arg, &result) == napi_pending_exception) {
+    napi_value err;
+    napi_get_and_clear_last_exception(r->env, &err);
+    napi_fatal_exception(r->env, err);
+  }
+  napi_close_handle_scope(r->env, scope);
+}
+
+static void reader_ready(uv_poll_t *p, int status, int events) {
+  (void)events;
+  hb_reader *r = p->data;
+  // An error status (POLLERR: the connection ended) still reads once, for
+  // the kernel's own errno (ENODEV after an unmount).
+  for (int i = 0; i < HB_READS_PER_WAKE && !r->stopped; i++) {
+    ssize_t n = read(r->fd, r->buf, r->len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      if (status < 0) reader_call(r, status);
+      return;
+    }
+    reader_call(r, n < 0 ? -errno : (int32_t)n);
+    if (n <= 0) return;
+  }
+}
+
+static void reader_closed(uv_handle_t *h) {
+  hb_reader *r = h->data;
+  napi_delete_reference(r->env, r->cb);
+  napi_delete_reference(r->env, r->buf_ref);
+  napi_async_destroy(r->env, r->ctx);
+  free(r);
+}
+
+// startReader(fd, buffer, cb) -> reader: makes `fd` non-blocking and reads it
+// whenever it is readable (see hb_reader). stopReader(reader) ends that.
+static napi_value js_start_reader(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  void *data;
+  size_t len;
+  napi_valuetype t;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok ||
+      napi_typeof(env, argv[2], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, NULL, "startReader(fd, buffer, callback)");
+    return NULL;
+  }
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return throw_errno(env, errno, "fcntl O_NONBLOCK");
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return throw_errno(env, EINVAL, "napi_get_uv_event_loop");
+  hb_reader *r = calloc(1, sizeof *r);
+  if (r == NULL) return throw_errno(env, ENOMEM, "calloc");
+  r->env = env;
+  r->fd = fd;
+  r->buf = data;
+  r->len = len;
+  int err = uv_poll_init(loop, &r->poll, fd);
+  if (err == 0) {
+    r->poll.data = r;
+    err = uv_poll_start(&r->poll, UV_READABLE, reader_ready);
+    if (err != 0) uv_close((uv_handle_t *)&r->poll, NULL);
+  }
+  if (err != 0) {
+    free(r);
+    fcntl(fd, F_SETFL, fl);
+    return throw_errno(env, -err, "uv_poll_start");
+  }
+  napi_value name, ext;
+  napi_create_reference(env, argv[2], 1, &r->cb);
+  napi_create_reference(env, argv[1], 1, &r->buf_ref);
+  napi_create_string_utf8(env, "humbridge:fuse-reader", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &r->ctx);
+  napi_create_external(env, r, NULL, NULL, &ext);
+  return ext;
+}
+
+static napi_value js_stop_reader(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  hb_reader *r;
+  if (argc < 1 || napi_get_value_external(env, argv[0], (void **)&r) != napi_ok) {
+    napi_throw_type_error(env, NULL, "stopReader(reader)");
+    return NULL;
+  }
+  if (!r->stopped) {
+    r->stopped = 1;
+    uv_poll_stop(&r->poll);
+    uv_close((uv_handle_t *)&r->poll, reader_closed);
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"socketpair", NULL, js_socketpair, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -235,6 +361,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"backingClose", NULL, js_backing_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"futimens", NULL, js_futimens, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lseek", NULL, js_lseek, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"startReader", NULL, js_start_reader, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"stopReader", NULL, js_stop_reader, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -27,6 +27,13 @@ export interface Native {
   futimens(fd: number, atime: NativeTime, mtime: NativeTime): void;
   /** lseek(2) with 64-bit offsets, SEEK_DATA (3) and SEEK_HOLE (4) included; the new offset. */
   lseek(fd: number, offset: bigint, whence: number): bigint;
+  /**
+   * Makes `fd` non-blocking and reads it on the event loop whenever it is
+   * readable: each request read into `buffer` (reused) is handed to
+   * `onRead(n)`, a failure as `onRead(-errno)`. Older builds lack it.
+   */
+  startReader?(fd: number, buffer: Buffer, onRead: (n: number) => void): object;
+  stopReader?(reader: object): void;
 }
 
 export type NativeLoad = { native: Native; reason?: undefined } | { native: null; reason: string };

@@ -6,8 +6,11 @@
 // Sync or async: resolution and stat calls are sync, because they are cheap
 // and measured here at ~6 µs for open(O_PATH)+fstat+close sync against
 // ~100 µs through the libuv thread pool; doing them sync also means a
-// resolution never interleaves with another request. Data I/O, directory
-// listing and namespace changes (which may wait on the disk) are async.
+// resolution never interleaves with another request. Creating a file and
+// removing a name are sync too: they are the one host call of a create or
+// an unlink, whose client waits for the answer (a FUSE create or unlink
+// paid two thread hand-offs for it). Data I/O, directory listing and the
+// other namespace changes are async.
 
 import fs from 'node:fs';
 import { fromNodeError, vfsError } from '../errors.js';
@@ -133,7 +136,7 @@ export class Host {
   async createAt(dirfd: number, name: Buffer, flags: number, mode: number): Promise<number> {
     const f = (flags & PASSED_OPEN_FLAGS & ~0o1000) | 0o100 /* O_CREAT */ | 0o200 /* O_EXCL */ | O_NOFOLLOW | O_CLOEXEC;
     try {
-      return await openFd(childPath(dirfd, name), f, mode & 0o7777);
+      return fs.openSync(childPath(dirfd, name), f, mode & 0o7777);
     } catch (e) {
       this.fail(e, 'create');
     }
@@ -229,7 +232,7 @@ export class Host {
 
   async unlinkAt(dirfd: number, name: Buffer): Promise<void> {
     try {
-      await fs.promises.unlink(childPath(dirfd, name));
+      fs.unlinkSync(childPath(dirfd, name));
     } catch (e) {
       this.fail(e, 'unlink');
     }

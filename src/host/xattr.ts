@@ -1,9 +1,12 @@
 // Extended attributes through the fs-xattr package, which is path-based: the
 // path is always `/proc/self/fd/<fd>` of the node's own descriptor, so the
 // call reaches exactly that inode (the magic link is not followed further,
-// even for a symlink's descriptor).
+// even for a symlink's descriptor). Reads are synchronous: `ls -l` asks two
+// attributes of every entry it lists (security.selinux and an ACL), almost
+// always absent, and a getxattr(2) answers at once where a call on the
+// thread pool cost two thread hand-offs per request.
 
-import { getAttribute, listAttributes, removeAttribute, setAttribute } from 'fs-xattr';
+import { getAttributeSync, listAttributes, removeAttribute, setAttribute } from 'fs-xattr';
 import { fromNodeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { fdPath } from './paths.js';
@@ -13,7 +16,7 @@ export class HostXattr {
 
   async get(fd: number, name: string): Promise<Buffer> {
     try {
-      return await getAttribute(fdPath(fd), name);
+      return getAttributeSync(fdPath(fd), name);
     } catch (e) {
       throw fromNodeError(e, 'getxattr', name, this.log);
     }
@@ -22,7 +25,7 @@ export class HostXattr {
   /** null when absent (a cheap probe for XATTR_CREATE/XATTR_REPLACE). */
   async probe(fd: number, name: string): Promise<Buffer | null> {
     try {
-      return await getAttribute(fdPath(fd), name);
+      return getAttributeSync(fdPath(fd), name);
     } catch (e) {
       const err = fromNodeError(e, 'getxattr', name, this.log);
       if (err.code === 'ENODATA') return null;

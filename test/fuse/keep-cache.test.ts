@@ -1,0 +1,77 @@
+// FOPEN_KEEP_CACHE per open (fuse/keep-cache.ts): a file read twice is read
+// from the server once while it is unchanged; a change on the host (new
+// mtime) is seen at the next open; keepCache: false reads it every time.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { openExport, nullLogger } from '../../src/index.js';
+import { mountFuse, type FuseMount } from '../../fuse/mount.js';
+import { gated, firstMissing, needRoot, needFile } from '../helpers/gate.js';
+import { tmpExport } from '../helpers/tmp-export.js';
+
+const test = suite('fuse keep cache');
+const missing = firstMissing(needRoot('mount FUSE'), needFile('/dev/fuse', 'the kernel fuse module (modprobe fuse)'));
+
+/** `cat` of `file` from a child started in / (never this process: it serves the mount). */
+function cat(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('cat', [file], { cwd: '/', timeout: 20_000, killSignal: 'SIGKILL' });
+    let s = '';
+    child.stdout.on('data', (d: Buffer) => (s += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolve(s));
+  });
+}
+
+async function withMount(keepCache: boolean | undefined, fn: (m: FuseMount, file: string, host: string) => Promise<void>): Promise<void> {
+  const tmp = tmpExport('humbridge-fuse-keep-');
+  const mnt = path.join(tmp.outside, 'mnt');
+  fs.mkdirSync(mnt);
+  const host = path.join(tmp.dir, 'f');
+  fs.writeFileSync(host, 'first version');
+  const vfs = await openExport({ path: tmp.dir, mode: 'hostfs' });
+  let m: FuseMount | undefined;
+  try {
+    m = await mountFuse(vfs, mnt, { log: nullLogger, passthrough: false, keepCache });
+    await fn(m, path.join(mnt, 'f'), host);
+  } finally {
+    try {
+      if (m) await m.unmount();
+    } finally {
+      if (fs.readFileSync('/proc/mounts', 'utf8').includes(` ${mnt} `)) spawn('umount', ['-l', mnt], { cwd: '/' });
+      await vfs.close();
+      tmp.cleanup();
+    }
+  }
+}
+
+const reads = (m: FuseMount): number => m.session.counts.get('READ') ?? 0;
+
+gated(test, 'an unchanged file is read from the server once; a host edit is seen at the next open', missing, async () => {
+  await withMount(undefined, async (m, file, host) => {
+    assert.is(await cat(file), 'first version');
+    const once = reads(m);
+    assert.ok(once > 0);
+    assert.is(await cat(file), 'first version');
+    assert.is(reads(m), once, 'the second open kept the cached pages');
+    // Same size, new bytes and a new mtime, behind the server's back.
+    fs.writeFileSync(host, 'other version');
+    const later = new Date(Date.now() + 10_000);
+    fs.utimesSync(host, later, later);
+    assert.is(await cat(file), 'other version');
+    assert.ok(reads(m) > once);
+  });
+});
+
+gated(test, 'keepCache false reads the file from the server at every open', missing, async () => {
+  await withMount(false, async (m, file) => {
+    assert.is(await cat(file), 'first version');
+    const once = reads(m);
+    assert.is(await cat(file), 'first version');
+    assert.ok(reads(m) > once);
+  });
+});
+
+test.run();
