@@ -63,6 +63,14 @@ export interface ExportOptions {
    * run at once for this export; further requests wait their turn.
    */
   maxMknodProcesses: number;
+  /**
+   * A copy-on-write export: `path` is the base (never written) and this the
+   * layer folder (src/cow/layout.ts) that takes every change. null: a plain
+   * export. CLI: --base BASE --cow LAYER.
+   */
+  cow: string | null;
+  /** Serve a layer whose base changed since it was made (CLI --force): its copies and whiteouts may no longer match. */
+  cowForce: boolean;
   logger: Logger;
 }
 
@@ -80,6 +88,8 @@ export const DEFAULT_EXPORT_OPTIONS: Omit<ExportOptions, 'path'> = {
   allowSetuid: false,
   allowDevices: false,
   maxMknodProcesses: 4,
+  cow: null,
+  cowForce: false,
   logger: nullLogger,
 };
 
@@ -101,7 +111,8 @@ export function resolveExportOptions(partial: Partial<ExportOptions> & { path: s
   if (!Number.isInteger(o.maxMknodProcesses) || o.maxMknodProcesses < 1 || o.maxMknodProcesses > 1024) {
     throw new OptionsError('maxMknodProcesses must be an integer from 1 to 1024');
   }
-  for (const k of ['allowSetuid', 'allowDevices'] as const) {
+  if (o.cow !== null && (typeof o.cow !== 'string' || o.cow === '')) throw new OptionsError('cow must be a layer folder path or null');
+  for (const k of ['allowSetuid', 'allowDevices', 'cowForce'] as const) {
     if (typeof o[k] !== 'boolean') throw new OptionsError(`${k} must be true or false`);
   }
   if (!['host', 'default', 'hide'].includes(o.missingMetadata)) {
