@@ -43,9 +43,9 @@ export class BaseLinks {
     }
   }
 
-  /** The other base paths of the file at `path` (none for a single name). */
-  others(path: readonly Buffer[]): Buffer[][] {
-    const k = keyOf(path);
-    return (this.groups.get(k) ?? []).filter((p) => keyOf(p) !== k);
+  /** The base paths of the file at `path` other than `except` (none for a single name). */
+  others(path: readonly Buffer[], except: readonly Buffer[]): Buffer[][] {
+    const k = keyOf(except);
+    return (this.groups.get(keyOf(path)) ?? []).filter((p) => keyOf(p) !== k);
   }
 }

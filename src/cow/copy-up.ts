@@ -4,7 +4,7 @@
 // renamed into place, so a crash leaves either no copy or a whole one (a
 // stray temporary name is hidden from listings). Parents are copied first,
 // as directories with the base directory's attributes. Data moves in 1 MiB
-// ranges; a range of zeros is not written, so holes stay holes (and runs of
+// ranges; a 64 KiB block of zeros is not written, so holes stay holes (and runs of
 // zeros become holes). A file with several names is copied once and its
 // other names still showing it are linked to the copy (base-links.ts).
 
@@ -16,7 +16,9 @@ import type { UNode } from './nodes.js';
 import { isHiddenXattr } from './xattr-names.js';
 
 const CHUNK = 1 << 20;
-const ZEROS = Buffer.alloc(CHUNK);
+/** Zeros are looked for (and left unwritten) in blocks of this size. */
+const BLOCK = 64 << 10;
+const ZEROS = Buffer.alloc(BLOCK);
 
 /** Errors a copy may meet where the layer cannot record what the base has (an ordinary user's hostfs layer). */
 function tolerable(e: unknown): boolean {
@@ -68,8 +70,10 @@ async function copyData(ctx: UnionContext, from: NodeId, h: number, to: NodeId, 
     for (;;) {
       const n = await ctx.base.read(rh, off, buf);
       if (n === 0) break;
-      if (buf.compare(ZEROS, 0, n, 0, n) !== 0) {
-        for (let put = 0; put < n; ) put += await ctx.layer.write(h, off + BigInt(put), buf.subarray(put, n));
+      for (let at = 0; at < n; at += BLOCK) {
+        const end = Math.min(n, at + BLOCK);
+        if (buf.compare(ZEROS, 0, end - at, at, end) === 0) continue;
+        for (let put = at; put < end; ) put += await ctx.layer.write(h, off + BigInt(put), buf.subarray(put, end));
       }
       off += BigInt(n);
     }
@@ -111,9 +115,9 @@ async function finish(ctx: UnionContext, n: UNode, id: NodeId, a: Attr): Promise
   if (!link) await ctx.layer.setattr(ROOT, id, { atime: a.atime, mtime: a.mtime } satisfies SetAttr);
 }
 
-/** Link the other base names of `n`'s file that still show it to its copy. */
+/** Link the other base names of `n`'s file that still show it to its copy (`path`: any base name of it). */
 async function linkOthers(ctx: UnionContext, n: UNode, path: readonly Buffer[]): Promise<void> {
-  for (const other of ctx.links.others(path)) {
+  for (const other of ctx.links.others(path, ctx.path(n))) {
     const dir = await walkView(ctx, other.slice(0, -1));
     if (dir === null) continue;
     const name = other[other.length - 1] as Buffer;
