@@ -24,7 +24,8 @@ const RULES: Rule[] = [
     forbids: (t) => (under('ninep')(t) || under('fuse')(t) ? 'the VFS core knows nothing of 9P or FUSE' : undefined),
   },
   {
-    applies: (f) => under('src')(f) && !under('src/host')(f),
+    // src/cow/layout.ts reads and writes a layer's manifest and walks the base for its identity: paths the administrator names, never a guest's.
+    applies: (f) => under('src')(f) && !under('src/host')(f) && f !== 'src/cow/layout.ts',
     forbids: (t) =>
       t === 'node:fs' || t === 'node:fs/promises' || t === 'fs' || t === 'fs-xattr'
         ? 'only src/host opens export paths'

@@ -7,8 +7,8 @@ import { isValidName } from '../host/paths.js';
 import type { Logger } from '../log.js';
 import { S_IFDIR, S_IFMT, type Attr, type Cred, type Entry, type NodeId } from '../types.js';
 import type { Vfs } from '../vfs.js';
-import type { BaseLinks } from './base-links.js';
-import type { LayerTrees } from './layer-trees.js';
+import type { BaseLinks } from '../host/link-groups.js';
+import type { LayerTrees } from '../host/cow-trees.js';
 import { UnionNodes, type UNode } from './nodes.js';
 
 /** The union's own calls into its inner Vfs (copy-up, listings) act as root: the caller was checked already. */

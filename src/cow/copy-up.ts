@@ -6,12 +6,12 @@
 // as directories with the base directory's attributes. Data moves in 1 MiB
 // ranges; a 64 KiB block of zeros is not written, so holes stay holes (and runs of
 // zeros become holes). A file with several names is copied once and its
-// other names still showing it are linked to the copy (base-links.ts).
+// other names still showing it are linked to the copy (src/host/link-groups.ts).
 
 import { VfsError } from '../errors.js';
 import { O_CREAT, O_EXCL, O_RDONLY, O_RDWR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, S_ISUID, type Attr, type NodeId, type SetAttr } from '../types.js';
 import { ROOT, type UnionContext } from './context.js';
-import { tempName } from './layer-trees.js';
+import { tempName } from '../host/cow-trees.js';
 import type { UNode } from './nodes.js';
 import { isHiddenXattr } from './xattr-names.js';
 

@@ -8,7 +8,7 @@ import { vfsError, VfsError } from '../errors.js';
 import { RENAME_EXCHANGE, RENAME_NOREPLACE, type Cred, type Entry, type NodeId } from '../types.js';
 import { copyUp, copyUpTree } from './copy-up.js';
 import { ROOT, type UnionContext } from './context.js';
-import { tempName } from './layer-trees.js';
+import { tempName } from '../host/cow-trees.js';
 import { mergedNames } from './listing.js';
 import type { UNode } from './nodes.js';
 

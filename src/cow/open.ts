@@ -9,9 +9,9 @@ import { Host } from '../host/host.js';
 import { HUMFS_LAYOUT } from '../meta/humfs-format.js';
 import { OptionsError, type ExportOptions } from '../options.js';
 import type { Vfs } from '../vfs.js';
-import { BaseLinks } from './base-links.js';
+import { BaseLinks } from '../host/link-groups.js';
 import { UnionContext } from './context.js';
-import { LayerTrees } from './layer-trees.js';
+import { LayerTrees } from '../host/cow-trees.js';
 import { baseMismatch, CowLayoutError, readManifest, upperOf } from './layout.js';
 import { UnionVfs } from './union.js';
 

@@ -8,7 +8,7 @@
 // only be reached through ReadOnlyVfs (nothing here can write it, by
 // construction), and the union adds only what is its own: the node map
 // (nodes.ts), copy-up (copy-up.ts), whiteouts and opaque marks
-// (layer-trees.ts), merged listings (listing.ts) and name changes
+// (src/host/cow-trees.ts), merged listings (listing.ts) and name changes
 // (names.ts). Changes to names run one at a time (they read and then
 // change both sides); reads, lookups and I/O on handles run freely.
 //

@@ -1,4 +1,4 @@
-// The layer's own bookkeeping on the host, below what its Vfs shows:
+// A copy-on-write layer's own bookkeeping on the host (src/cow/ serves it), below what its Vfs shows:
 // whiteouts (char 0/0) and opaque marks (user.overlay.opaque=y). The layer
 // Vfs serves upper/ (hostfs) or upper/data/ (humfs) and knows nothing of
 // them; the union asks here. In humfs mode every mark is made in data/ and
@@ -13,14 +13,14 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { getAttribute, setAttribute } from 'fs-xattr';
 import { fromNodeError } from '../errors.js';
-import type { Host } from '../host/host.js';
-import { closeMeta } from '../host/meta-files.js';
-import { childPath, fdPath } from '../host/paths.js';
-import { mknodAt } from '../host/special.js';
-import { removeAt, walkBeneath } from '../host/tree.js';
+import type { Host } from './host.js';
+import { closeMeta } from './meta-files.js';
+import { childPath, fdPath } from './paths.js';
+import { mknodAt } from './special.js';
+import { removeAt, walkBeneath } from './tree.js';
 import { HUMFS_LAYOUT } from '../meta/humfs-format.js';
 import { S_IFCHR } from '../types.js';
-import { isWhiteout, OPAQUE_VALUE, OPAQUE_XATTR, type CowMode } from './layout.js';
+import { isWhiteout, OPAQUE_VALUE, OPAQUE_XATTR, type CowMode } from '../cow/layout.js';
 
 /** Names the union makes for an instant in the layer (copy-up, re-creation); hidden from listings. */
 export const TEMP_PREFIX = '.humbridge-cow-';
