@@ -265,4 +265,29 @@ t('a base changed since the layer was made is refused with the reason; --force s
   w.cleanup();
 });
 
+t('references: forgotten nodes are dropped (their inner references given back) and keep their NodeId', async () => {
+  const w = world('hostfs', (d) => {
+    fs.mkdirSync(path.join(d, 'dir'));
+    fs.writeFileSync(path.join(d, 'dir', 'f'), 'x');
+  });
+  const vfs = await w.open();
+  try {
+    const stats = (): { nodes: number; handles: number } => (vfs as unknown as { stats: { nodes: number; handles: number } }).stats;
+    const dir = await vfs.lookup(ME, vfs.root, B('dir'));
+    const f = await vfs.lookup(ME, dir.id, B('f'));
+    await writeAt(vfs, f.id, 0n, B('y'));
+    assert.is(stats().nodes, 3);
+    vfs.forget(f.id, 1);
+    assert.is(stats().nodes, 2, 'the file is dropped, its directory still referenced');
+    vfs.forget(dir.id, 1);
+    assert.is(stats().nodes, 1, 'only the root is left');
+    const again = await walk(vfs, 'dir/f');
+    assert.is(again.id, f.id, 'the copied-up file keeps its NodeId');
+    assert.is((await readAll(vfs, again.id)).toString(), 'y');
+  } finally {
+    await vfs.close();
+  }
+  w.cleanup();
+});
+
 t.run();
