@@ -7,6 +7,7 @@ import { HostfsStore } from './meta/hostfs.js';
 import { openHumfs } from './meta/humfs.js';
 import { resolveExportOptions, type ExportOptions } from './options.js';
 import type { Vfs } from './vfs.js';
+import { openCowExport } from './cow/open.js';
 
 export type { Vfs, LockRange, LockConflict, AccessModel } from './vfs.js';
 export * from './types.js';
@@ -20,11 +21,13 @@ export { ReadOnlyVfs } from './decorators/readonly.js';
 /**
  * Open the export `options` describes (defaults filled in and validated):
  * the core over the host tree with the chosen metadata store, wrapped
- * read-only when asked. Throws OptionsError for bad options and VfsError
+ * read-only when asked; with `cow`, the copy-on-write union of the base
+ * and the layer (src/cow/). Throws OptionsError for bad options and VfsError
  * when the directory cannot be opened.
  */
 export async function openExport(options: Partial<ExportOptions> & { path: string }): Promise<Vfs> {
   const o = resolveExportOptions(options);
+  if (o.cow !== null) return openCowExport(o, openExport);
   const common = {
     maxCachedFds: o.maxCachedFds,
     maxRememberedNodes: o.maxRememberedNodes,

@@ -78,6 +78,14 @@ export interface ExportOptions {
    * revalidated on access instead.
    */
   maxWatches: number;
+  /**
+   * A copy-on-write export: `path` is the base (never written) and this the
+   * layer folder (src/cow/layout.ts) that takes every change. null: a plain
+   * export. CLI: --base BASE --cow LAYER.
+   */
+  cow: string | null;
+  /** Serve a layer whose base changed since it was made (CLI --force): its copies and whiteouts may no longer match. */
+  cowForce: boolean;
   logger: Logger;
 }
 
@@ -97,6 +105,8 @@ export const DEFAULT_EXPORT_OPTIONS: Omit<ExportOptions, 'path'> = {
   maxMknodProcesses: 4,
   watch: false,
   maxWatches: 65_536,
+  cow: null,
+  cowForce: false,
   logger: nullLogger,
 };
 
@@ -119,7 +129,8 @@ export function resolveExportOptions(partial: Partial<ExportOptions> & { path: s
     throw new OptionsError('maxMknodProcesses must be an integer from 1 to 1024');
   }
   if (!Number.isInteger(o.maxWatches) || o.maxWatches < 0) throw new OptionsError('maxWatches must be an integer >= 0');
-  for (const k of ['allowSetuid', 'allowDevices', 'watch'] as const) {
+  if (o.cow !== null && (typeof o.cow !== 'string' || o.cow === '')) throw new OptionsError('cow must be a layer folder path or null');
+  for (const k of ['allowSetuid', 'allowDevices', 'watch', 'cowForce'] as const) {
     if (typeof o[k] !== 'boolean') throw new OptionsError(`${k} must be true or false`);
   }
   if (!['host', 'default', 'hide'].includes(o.missingMetadata)) {

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { formatFlags, getBool, getInt, getString, parseArgs, rejectFlags, UsageError, type FlagSpec } from './cli/args.js';
-import { EXPORT_FLAGS, exportOptionsFromArgs } from './cli/export-flags.js';
+import { EXPORT_FLAGS, exportFirst, exportOptionsFromArgs } from './cli/export-flags.js';
 import { runMain } from './cli/run.js';
 import { packageVersion } from './cli/version.js';
 import { stderrLogger } from '../src/log.js';
@@ -28,7 +28,10 @@ Usage:
   humbridge ls EXPORT [PATH] [options]   list PATH of EXPORT as the VFS serves it
   humbridge 9p [options] VERB PATH...    9P client: ls stat cat put mkdir rm rename (9p --help)
   humbridge serve DIR [options]          serve DIR over 9P (9P2000.L, 9P2000.u, 9P2000)
+  humbridge serve --base BASE --cow LAYER [--force] [options]
+                                         serve BASE with LAYER's changes on top (copy-on-write)
   humbridge mount EXPORT MOUNTPOINT [options]   mount EXPORT here with FUSE (root; mount --help)
+  humbridge mount --base BASE --cow LAYER [--force] MOUNTPOINT [options]
   humbridge umount [-l] MOUNTPOINT       unmount a humbridge mount
   humbridge cow new|diff|merge ...       copy-on-write layers over a base tree (cow --help)
 
@@ -49,6 +52,7 @@ const MOUNT_USAGE = `humbridge mount — serve a directory tree through the kern
 
 Usage:
   humbridge mount EXPORT MOUNTPOINT [options]   (as root)
+  humbridge mount --base BASE --cow LAYER [--force] MOUNTPOINT [options]
   humbridge umount [-l] MOUNTPOINT
 
 By default mount returns once the mount is live and serves it in the
@@ -92,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'mount' || command === 'umount') rejectFlags(args, SERVE_FLAGS, 'serve');
   switch (command) {
     case 'ls': {
-      const [exportPath, target = '/', ...extra] = rest;
+      const [exportPath, target = '/', ...extra] = exportFirst(args, rest, 'ls');
       if (exportPath === undefined) throw new UsageError('ls needs an EXPORT directory');
       if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
       requireDirectory(exportPath);
@@ -101,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'serve': {
-      const [dir, ...extra] = rest;
+      const [dir, ...extra] = exportFirst(args, rest, 'serve');
       if (dir === undefined) throw new UsageError('serve needs a DIR to serve');
       if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
       const server = serverOptionsFromArgs(args, getBool(args, 'trace'), logger);
@@ -115,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
       return serveCommand({ exports, listen, server, peers, logger });
     }
     case 'mount': {
-      const { exportDir, mountpoint } = mountPaths(rest);
+      const { exportDir, mountpoint } = mountPaths(exportFirst(args, rest, 'mount'));
       requireDirectory(exportDir);
       const exportOptions = exportOptionsFromArgs(args, exportDir, logger);
       const settings = withAccess(mountSettingsFromArgs(args), exportOptions.access);

@@ -1,6 +1,7 @@
 // The flags that describe one export, and their mapping onto ExportOptions.
 // One flag, one field (the only pair is --default-owner UID:GID).
 
+import path from 'node:path';
 import { resolveExportOptions, type ExportOptions } from '../../src/options.js';
 import type { Logger } from '../../src/log.js';
 import { getBool, getInt, getString, UsageError, type FlagSpec, type ParsedArgs } from './args.js';
@@ -20,12 +21,38 @@ export const EXPORT_FLAGS: readonly FlagSpec[] = [
   { name: 'allow-devices', kind: 'boolean', help: 'hostfs: let clients make real character and block devices (default: refused, like nodev)' },
   { name: 'watch', kind: 'string', arg: 'on|off', help: 'see host edits at once: caches (FUSE kernel caches, 9P read-aheads, humfs records) follow them (default on; off for trees only the server changes)' },
   { name: 'max-watches', kind: 'integer', arg: 'N', help: 'inotify watches (one per directory a client looked up); past it, warned once, directories are revalidated on access (default 65536)' },
+  { name: 'base', kind: 'string', arg: 'BASE', help: 'copy-on-write: serve BASE (never written) with the layer of --cow on top, instead of an export DIR' },
+  { name: 'cow', kind: 'string', arg: 'LAYER', help: 'copy-on-write: the layer folder (made by `humbridge cow new`) that takes every change' },
+  { name: 'force', kind: 'boolean', help: "copy-on-write: serve a layer whose base changed since it was made (its copies and whiteouts may no longer match the base)" },
   { name: 'max-mknod-processes', kind: 'integer', arg: 'N', help: 'hostfs: mknod(1) children run at once for FIFOs and devices (default 4)' },
 ];
 
+/** --base BASE --cow LAYER [--force], both absolute; null without them. UsageError for half a pair. */
+export function cowFromArgs(args: ParsedArgs): { base: string; layer: string; force: boolean } | null {
+  const base = getString(args, 'base');
+  const layer = getString(args, 'cow');
+  const force = getBool(args, 'force');
+  if (base === undefined && layer === undefined) {
+    if (force) throw new UsageError('--force belongs to a copy-on-write export (--base BASE --cow LAYER)');
+    return null;
+  }
+  if (base === undefined) throw new UsageError('--cow LAYER needs --base BASE: the tree the layer was made for');
+  if (layer === undefined) throw new UsageError('--base BASE needs --cow LAYER: the layer that takes the changes (make one with `humbridge cow new --base BASE LAYER`)');
+  return { base: path.resolve(base), layer: path.resolve(layer), force };
+}
+
+/** The positionals of a command that takes an export DIR first, with --base standing in for it. */
+export function exportFirst(args: ParsedArgs, rest: readonly string[], command: string): string[] {
+  const cow = cowFromArgs(args);
+  if (cow === null) return [...rest];
+  if (command === 'serve' && rest.length > 0) throw new UsageError(`serve --base BASE --cow LAYER takes no DIR (the base is the export), not "${rest[0]}"`);
+  if (command === 'mount' && rest.length !== 1) throw new UsageError('mount --base BASE --cow LAYER takes only a MOUNTPOINT');
+  return [cow.base, ...rest];
+}
+
 /** ExportOptions for `path` from parsed flags; OptionsError/UsageError carry the message for the user. */
-export function exportOptionsFromArgs(args: ParsedArgs, path: string, logger: Logger): ExportOptions {
-  const partial: Partial<ExportOptions> & { path: string } = { path, logger };
+export function exportOptionsFromArgs(args: ParsedArgs, dir: string, logger: Logger): ExportOptions {
+  const partial: Partial<ExportOptions> & { path: string } = { path: dir, logger };
   if (getBool(args, 'humfs')) partial.mode = 'humfs';
   if (getBool(args, 'readonly')) partial.readonly = true;
   const access = getString(args, 'access');
@@ -59,6 +86,11 @@ export function exportOptionsFromArgs(args: ParsedArgs, path: string, logger: Lo
   partial.watch = watch === 'on';
   const watches = getInt(args, 'max-watches');
   if (watches !== undefined) partial.maxWatches = watches;
+  const cow = cowFromArgs(args);
+  if (cow !== null && dir === cow.base) {
+    partial.cow = cow.layer;
+    partial.cowForce = cow.force;
+  }
   const mknods = getInt(args, 'max-mknod-processes');
   if (mknods !== undefined) partial.maxMknodProcesses = mknods;
   return resolveExportOptions(partial);
