@@ -15,10 +15,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeMachine } from './machine.js';
-import type { Config, Section } from './model.js';
+import type { Config } from './model.js';
 import { renderSvg } from './plot.js';
 import { lines, renderMarkdown } from './report.js';
-import { runChosen, type Chosen } from './runner.js';
+import { choose, runChosen, type Chosen } from './runner.js';
 import { SECTIONS } from './sections.js';
 
 interface Args {
@@ -56,18 +56,6 @@ export function parseArgs(argv: readonly string[]): Args {
   return a;
 }
 
-/** The sections and cases NAMEs select (all when none), in table order. */
-export function choose(sections: readonly Section[], names: readonly string[]): Chosen[] {
-  const unknown = names.filter((n) => !sections.some((s) => s.name === n || s.cases.some((c) => c.name === n)));
-  if (unknown.length > 0) throw new Error(`unknown section or case ${unknown.join(', ')} (try --list)`);
-  return sections
-    .map((section) => ({
-      section,
-      cases: section.cases.filter((c) => names.length === 0 || names.includes(section.name) || names.includes(c.name)),
-    }))
-    .filter((ch) => ch.cases.length > 0);
-}
-
 async function main(argv: readonly string[]): Promise<number> {
   let a: Args;
   let chosen: Chosen[];
@@ -81,7 +69,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (a.list) {
     for (const s of SECTIONS) {
       process.stdout.write(`${s.name}: ${s.title}\n`);
-      for (const c of s.cases) process.stdout.write(`  ${c.name.padEnd(24)} ${c.title}\n`);
+      for (const c of s.cases) process.stdout.write(`  ${c.name.padEnd(24)} ${c.title}${c.onlyWhenNamed ? ` (only when named: ${c.onlyWhenNamed})` : ''}\n`);
     }
     return 0;
   }

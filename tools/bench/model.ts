@@ -35,6 +35,8 @@ export interface Case {
   /** Fixed rounds (and no warm-up) for a case whose value does not vary with timing noise. */
   rounds?: number;
   note?: string;
+  /** Runs only when named (too long for the default run): why. */
+  onlyWhenNamed?: string;
 }
 
 export interface Config {

@@ -75,3 +75,15 @@ export async function runChosen(chosen: readonly Chosen[], cfg: Config, progress
   progress('');
   return results;
 }
+
+/** The sections and cases NAMEs select (all when none), in table order. */
+export function choose(sections: readonly Section[], names: readonly string[]): Chosen[] {
+  const unknown = names.filter((n) => !sections.some((s) => s.name === n || s.cases.some((c) => c.name === n)));
+  if (unknown.length > 0) throw new Error(`unknown section or case ${unknown.join(', ')} (try --list)`);
+  return sections
+    .map((section) => ({
+      section,
+      cases: section.cases.filter((c) => names.includes(c.name) || (c.onlyWhenNamed === undefined && (names.length === 0 || names.includes(section.name)))),
+    }))
+    .filter((ch) => ch.cases.length > 0);
+}

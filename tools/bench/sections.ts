@@ -2,6 +2,8 @@
 
 import type { Section } from './model.js';
 import { fuseSection } from './section-fuse.js';
+import { humfsifySection } from './section-humfsify.js';
+import { memorySection } from './section-memory.js';
 import { ninepSection } from './section-ninep.js';
 
-export const SECTIONS: readonly Section[] = [ninepSection, fuseSection];
+export const SECTIONS: readonly Section[] = [ninepSection, fuseSection, humfsifySection, memorySection];
