@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(diod qemu-system-x86 busybox-static uml-utilities socat cpio gcc libc6-dev fio python3 util-linux fuse3 rsync sqlite3 bindfs)
+APT_PACKAGES=(diod qemu-system-x86 busybox-static uml-utilities socat cpio gcc libc6-dev fio python3 util-linux fuse3 rsync sqlite3 bindfs git)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
