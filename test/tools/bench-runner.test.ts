@@ -74,4 +74,16 @@ test('runChosen: a failing case is reported failed and the next case still runs;
   assert.ok(progress.some((p) => /^good round 3\/5 a, .* left$/.test(p)), progress.join('\n'));
 });
 
+test('runChosen: a system that gives no value (not available here) has no samples, not NaN', async () => {
+  const s: Section = {
+    name: 's',
+    title: 's',
+    cases: [one('c')],
+    missing: async () => undefined,
+    open: async () => ({ measure: async (_c, system): Promise<Record<string, number>> => (system === 'a' ? { v: 1 } : {}), close: async () => {} }),
+  };
+  const [r] = await runChosen([{ section: s, cases: s.cases }], cfg(5), () => {});
+  assert.equal(r?.samples, { v: { a: [1, 1, 1, 1, 1], b: [] } });
+});
+
 test.run();

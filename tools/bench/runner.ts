@@ -57,7 +57,11 @@ export async function runChosen(chosen: readonly Chosen[], cfg: Config, progress
             progress(`${c.name} ${slot.warmup ? 'warm-up' : `round ${slot.round}/${rounds}`} ${slot.system}, ${left()} left`);
             try {
               const values = await opened.measure(c, slot.system);
-              if (!slot.warmup) for (const row of c.rows) samples[row.key]?.[slot.system]?.push(values[row.key] ?? NaN);
+              // A system that is not available here (passthrough on an old kernel) gives no value.
+              for (const row of c.rows) {
+                const v = values[row.key];
+                if (!slot.warmup && v !== undefined && Number.isFinite(v)) samples[row.key]?.[slot.system]?.push(v);
+              }
             } catch (e) {
               failed = `failed on ${slot.system}: ${message(e)}`;
               cfg.say(`${c.name}: ${failed}`);
