@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeMachine } from './machine.js';
-import type { Config } from './model.js';
+import type { CaseResult, Config } from './model.js';
 import { renderSvg } from './plot.js';
 import { lines, renderMarkdown } from './report.js';
 import { choose, runChosen, type Chosen } from './runner.js';
@@ -87,16 +87,18 @@ async function main(argv: readonly string[]): Promise<number> {
     },
   };
   const started = Date.now();
-  const results = await runChosen(chosen, cfg, progress);
   const used = chosen.map((c) => c.section);
   const plot = 'benchmarks.svg';
   const machine = describeMachine(a.tmp);
   const command = `node dist/tools/bench/index.js ${argv.join(' ')}`.trim();
   fs.mkdirSync(a.out, { recursive: true });
-  fs.writeFileSync(path.join(a.out, 'BENCHMARKS.md'), renderMarkdown({ sections: used, results, machine, command, date: new Date(), rounds: a.rounds, quick: a.quick, plot }));
-  const bySection = used.map((s) => ({ title: s.title, lines: results.filter((r) => r.section === s.name && r.skipped === undefined).flatMap(lines) }));
-  fs.writeFileSync(path.join(a.out, plot), renderSvg(bySection, `humbridge benchmarks, ${machine[0] ?? ''}`));
-  fs.writeFileSync(path.join(a.out, 'benchmarks.json'), `${JSON.stringify({ machine, command, rounds: a.rounds, quick: a.quick, results }, null, 1)}\n`);
+  const write = (results: readonly CaseResult[]): void => {
+    fs.writeFileSync(path.join(a.out, 'BENCHMARKS.md'), renderMarkdown({ sections: used, results, machine, command, date: new Date(), rounds: a.rounds, quick: a.quick, plot }));
+    const bySection = used.map((s) => ({ title: s.title, lines: results.filter((r) => r.section === s.name && r.skipped === undefined).flatMap(lines) }));
+    fs.writeFileSync(path.join(a.out, plot), renderSvg(bySection, `humbridge benchmarks, ${machine[0] ?? ''}`));
+    fs.writeFileSync(path.join(a.out, 'benchmarks.json'), `${JSON.stringify({ machine, command, rounds: a.rounds, quick: a.quick, results }, null, 1)}\n`);
+  };
+  const results = await runChosen(chosen, cfg, progress, write);
   for (const r of results) {
     for (const l of r.skipped === undefined ? lines(r) : []) {
       process.stdout.write(`${l.title.padEnd(52)} ${l.ours} vs ${l.anchor}: ${l.ratio === undefined ? 'n/a' : l.ratio.toFixed(2)}${l.met === undefined ? '' : l.met ? ' (goal met)' : ' (goal NOT met)'}\n`);

@@ -23,7 +23,16 @@ function clock(s: number): string {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-export async function runChosen(chosen: readonly Chosen[], cfg: Config, progress: (text: string) => void): Promise<CaseResult[]> {
+/**
+ * Measures every chosen case; `sectionDone` sees the results so far after
+ * each section (so a run cut short still leaves what it measured).
+ */
+export async function runChosen(
+  chosen: readonly Chosen[],
+  cfg: Config,
+  progress: (text: string) => void,
+  sectionDone: (results: readonly CaseResult[]) => void = () => {},
+): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   const total = chosen.reduce((n, ch) => n + ch.cases.reduce((m, c) => m + slotsOf(c, cfg).length, 0), 0);
   let done = 0;
@@ -34,6 +43,7 @@ export async function runChosen(chosen: readonly Chosen[], cfg: Config, progress
     if (missing !== undefined) {
       for (const c of cases) results.push({ section: section.name, case: c, samples: {}, skipped: missing });
       done += cases.reduce((m, c) => m + slotsOf(c, cfg).length, 0);
+      sectionDone(results);
       continue;
     }
     progress(`${section.name}: setting up`);
@@ -43,6 +53,7 @@ export async function runChosen(chosen: readonly Chosen[], cfg: Config, progress
     } catch (e) {
       for (const c of cases) results.push({ section: section.name, case: c, samples: {}, skipped: `failed: setup: ${message(e)}` });
       done += cases.reduce((m, c) => m + slotsOf(c, cfg).length, 0);
+      sectionDone(results);
       continue;
     }
     try {
@@ -51,6 +62,7 @@ export async function runChosen(chosen: readonly Chosen[], cfg: Config, progress
         for (const row of c.rows) samples[row.key] = Object.fromEntries(c.systems.map((s) => [s, [] as number[]]));
         const slots = slotsOf(c, cfg);
         const rounds = slots[slots.length - 1]?.round ?? 0;
+        cfg.say(`${c.name}: ${c.systems.join(', ')}, ${rounds} round${rounds === 1 ? '' : 's'}${slots[0]?.warmup ? ' after a warm-up' : ''}`);
         let failed: string | undefined;
         for (const slot of slots) {
           if (failed === undefined) {
@@ -75,6 +87,7 @@ export async function runChosen(chosen: readonly Chosen[], cfg: Config, progress
       progress(`${section.name}: cleaning up`);
       await opened.close();
     }
+    sectionDone(results);
   }
   progress('');
   return results;
