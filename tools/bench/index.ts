@@ -1,76 +1,112 @@
-// `npm run bench`: runs the benchmarks one after another, each as its own
-// process (so one's memory and open files do not colour the next), and
-// exits non-zero if any failed.
+// `npm run bench`: every case side by side in one run, then BENCHMARKS.md
+// and benchmarks.svg (the ratios) in --out.
 //
-//   node dist/tools/bench/index.js            all of them
-//   node dist/tools/bench/index.js NAME...    only these (see --list)
+//   node dist/tools/bench/index.js [NAME...] [--rounds N] [--quick] [--out DIR] [--tmp DIR]
 //   node dist/tools/bench/index.js --list
 //
-// Arguments after `--` go to every benchmark run.
+// NAME is a section (ninep, fuse, guest, humfsify, memory) or a case
+// (--list shows them). --rounds: timed rounds after the warm-up (default
+// 5, at least 5 unless --quick). --quick: tiny sizes, one round, no
+// warm-up: a smoke run whose numbers mean nothing. --out: where the two
+// files go (default: the current directory). Exits 1 when a case failed
+// (a case whose tools or privileges are missing is skipped, not failed).
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { describeMachine } from './machine.js';
+import type { CaseResult, Config } from './model.js';
+import { renderSvg } from './plot.js';
+import { lines, renderMarkdown } from './report.js';
+import { choose, runChosen, type Chosen } from './runner.js';
+import { SECTIONS } from './sections.js';
 
-interface Bench {
-  name: string;
-  /** Compiled script next to this file. */
-  script: string;
-  about: string;
+interface Args {
+  names: string[];
+  rounds: number;
+  quick: boolean;
+  out: string;
+  tmp: string;
+  list: boolean;
 }
 
-const BENCHES: readonly Bench[] = [
-  { name: 'ninep-vs-diod', script: 'ninep-vs-diod.js', about: '9P server vs diod: diodcat of 1 GiB, diodls -l of 10,000 entries' },
-  { name: 'nodes-100k', script: 'nodes-100k.js', about: 'descriptors, memory and time for 100,000 live VFS nodes' },
-  { name: 'dirs-locks', script: 'dirs-locks.js', about: 'one client listing a 50,000-entry directory through 300 handles, and 20,000 locks: server memory, CPU, another client\'s wait' },
-  { name: 'humfs-vs-hostfs', script: 'humfs-vs-hostfs.js', about: 'humfs metadata layout against plain hostfs' },
-  { name: 'humfsify-vs-perl', script: 'humfsify-vs-perl.js', about: 'humfsify against the Debian Perl original' },
-  { name: 'fuse', script: 'fuse.js', about: 'FUSE mount vs native and bindfs: dd read (cold, warm) and write, create/stat/ls -l/unlink of 10,000 files' },
-  { name: 'watchers', script: 'watchers.js', about: 'host watchers on 10,000 and 100,000 entries: chokidar, fs.watch, @parcel/watcher, humbridge: start-up, RSS, inotify watches, edit latency' },
-  { name: 'fuse-watch', script: 'fuse-watch.js', about: 'FUSE stat and read rates with the watcher (60 s timeouts, invalidations) against timeouts of zero; host edit to mount latency' },
-  { name: 'cow-disk', script: 'cow-disk.js', about: 'disk used by ten copy-on-write layers on one base, each changing a few files' },
-  { name: 'ninep-limits', script: 'ninep-limits.js', about: "what one 9P client can make the server hold: xattr, read-ahead, open-file and half-frame floods" },
-];
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-function run(b: Bench, extra: readonly string[]): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(here, b.script), ...extra], { stdio: 'inherit' });
-    child.once('error', () => resolve(1));
-    child.once('exit', (code, signal) => resolve(signal ? 1 : (code ?? 1)));
-  });
+export function parseArgs(argv: readonly string[]): Args {
+  const a: Args = { names: [], rounds: 5, quick: false, out: process.cwd(), tmp: os.tmpdir(), list: false };
+  let roundsGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    const s = argv[i] as string;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${s} needs a value`);
+      return v;
+    };
+    if (s === '--rounds') {
+      a.rounds = Number(value());
+      roundsGiven = true;
+      if (!Number.isInteger(a.rounds) || a.rounds < 1) throw new Error('--rounds needs a positive whole number');
+    } else if (s === '--quick') a.quick = true;
+    else if (s === '--out') a.out = path.resolve(value());
+    else if (s === '--tmp') a.tmp = path.resolve(value());
+    else if (s === '--list') a.list = true;
+    else if (s.startsWith('-')) throw new Error(`unknown option ${s}`);
+    else a.names.push(s);
+  }
+  if (a.quick && !roundsGiven) a.rounds = 1;
+  if (!a.quick && a.rounds < 5) throw new Error('--rounds must be at least 5 (or use --quick for a smoke run)');
+  return a;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const dash = argv.indexOf('--');
-  const names = dash < 0 ? argv : argv.slice(0, dash);
-  const extra = dash < 0 ? [] : argv.slice(dash + 1);
-  if (names.includes('--list')) {
-    for (const b of BENCHES) process.stdout.write(`${b.name.padEnd(18)} ${b.about}\n`);
-    return 0;
-  }
-  const unknown = names.filter((n) => !BENCHES.some((b) => b.name === n));
-  if (unknown.length > 0) {
-    process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')} (try --list)\n`);
+  let a: Args;
+  let chosen: Chosen[];
+  try {
+    a = parseArgs(argv);
+    chosen = choose(SECTIONS, a.names);
+  } catch (e) {
+    process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;
   }
-  const chosen = names.length > 0 ? BENCHES.filter((b) => names.includes(b.name)) : BENCHES;
-  let failed = 0;
-  for (const b of chosen) {
-    if (!fs.existsSync(path.join(here, b.script))) {
-      process.stdout.write(`\n== ${b.name}: not built (${b.script} missing), skipped\n`);
-      continue;
+  if (a.list) {
+    for (const s of SECTIONS) {
+      process.stdout.write(`${s.name}: ${s.title}\n`);
+      for (const c of s.cases) process.stdout.write(`  ${c.name.padEnd(24)} ${c.title}${c.onlyWhenNamed ? ` (only when named: ${c.onlyWhenNamed})` : ''}\n`);
     }
-    process.stdout.write(`\n== ${b.name}: ${b.about}\n`);
-    const status = await run(b, extra);
-    if (status !== 0) {
-      failed++;
-      process.stdout.write(`== ${b.name} failed (exit ${status})\n`);
-    }
+    return 0;
   }
-  return failed > 0 ? 1 : 0;
+  const tty = process.stdout.isTTY === true;
+  const progress = (text: string): void => {
+    if (tty) process.stdout.write(`\r\x1b[K${text.slice(0, (process.stdout.columns || 100) - 1)}`);
+  };
+  const cfg: Config = {
+    rounds: a.rounds,
+    quick: a.quick,
+    tmp: a.tmp,
+    say: (text) => {
+      progress('');
+      process.stderr.write(`${text}\n`);
+    },
+  };
+  const started = Date.now();
+  const used = chosen.map((c) => c.section);
+  const plot = 'benchmarks.svg';
+  const machine = describeMachine(a.tmp);
+  const command = `node dist/tools/bench/index.js ${argv.join(' ')}`.trim();
+  fs.mkdirSync(a.out, { recursive: true });
+  const write = (results: readonly CaseResult[]): void => {
+    fs.writeFileSync(path.join(a.out, 'BENCHMARKS.md'), renderMarkdown({ sections: used, results, machine, command, date: new Date(), rounds: a.rounds, quick: a.quick, plot }));
+    const bySection = used.map((s) => ({ title: s.title, lines: results.filter((r) => r.section === s.name && r.skipped === undefined).flatMap(lines) }));
+    fs.writeFileSync(path.join(a.out, plot), renderSvg(bySection, `humbridge benchmarks, ${machine[0] ?? ''}`));
+    fs.writeFileSync(path.join(a.out, 'benchmarks.json'), `${JSON.stringify({ machine, command, rounds: a.rounds, quick: a.quick, results }, null, 1)}\n`);
+  };
+  const results = await runChosen(chosen, cfg, progress, write);
+  for (const r of results) {
+    for (const l of r.skipped === undefined ? lines(r) : []) {
+      process.stdout.write(`${l.title.padEnd(52)} ${l.ours} vs ${l.anchor}: ${l.ratio === undefined ? 'n/a' : l.ratio.toFixed(2)}${l.met === undefined ? '' : l.met ? ' (goal met)' : ' (goal NOT met)'}\n`);
+    }
+    if (r.skipped !== undefined) process.stdout.write(`${r.case.name}: ${r.skipped}\n`);
+  }
+  process.stdout.write(`wrote ${path.join(a.out, 'BENCHMARKS.md')} and ${plot} in ${((Date.now() - started) / 60000).toFixed(1)} min\n`);
+  return results.some((r) => r.skipped?.startsWith('failed')) ? 1 : 0;
 }
 
 process.exitCode = await main(process.argv.slice(2));

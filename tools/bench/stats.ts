@@ -23,3 +23,30 @@ export function parseSize(s: string): number {
   const shift = unit === 'k' ? 10 : unit === 'm' ? 20 : unit === 'g' ? 30 : 0;
   return Number(m[1]) * 2 ** shift;
 }
+
+/** One measurement in a run: round 0 is the warm-up (when there is one), not recorded. */
+export interface Slot {
+  round: number;
+  system: string;
+  warmup: boolean;
+}
+
+/**
+ * The order a case runs in: every round runs each system once, in the
+ * same order (A B A B ...), so drift in the machine hits all of them alike.
+ */
+export function schedule(systems: readonly string[], rounds: number, warmup: boolean): Slot[] {
+  const out: Slot[] = [];
+  const first = warmup ? 0 : 1;
+  for (let r = first; r <= rounds; r++) for (const system of systems) out.push({ round: r, system, warmup: r === 0 });
+  return out;
+}
+
+/**
+ * ours against anchor as "how many times better": ours / anchor for rates
+ * (higher is better), anchor / ours for sizes (lower is better); >1 means
+ * ours is ahead.
+ */
+export function advantage(ours: number | undefined, anchor: number | undefined, better: 'higher' | 'lower'): number | undefined {
+  return better === 'higher' ? ratio(ours, anchor) : ratio(anchor, ours);
+}

@@ -22,7 +22,7 @@
 //
 // Speed: one sync syscall per step, no process per file (the original runs
 // mkdir and chown through a shell for every entry): 27x faster on 100,000
-// entries (tools/bench/humfsify-vs-perl.ts). Creating the record files in
+// entries (the humfsify case of `npm run bench`). Creating the record files in
 // the kernel is most of our time. Tried and measured slower or no better
 // here (2 CPUs, ext4): the temp file beside its record instead of in the
 // scratch directory (2-4x slower), and writing records from 2 or 3 worker
