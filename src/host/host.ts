@@ -7,7 +7,9 @@
 // and measured here at ~6 µs for open(O_PATH)+fstat+close sync against
 // ~100 µs through the libuv thread pool; doing them sync also means a
 // resolution never interleaves with another request. Data I/O, directory
-// listing and namespace changes (which may wait on the disk) are async.
+// listing and namespace changes (which may wait on the disk) are async;
+// core/files.ts makes the cheap cases of them sync (opens without O_TRUNC,
+// closes of read-only files, small reads).
 
 import fs from 'node:fs';
 import { fromNodeError, vfsError } from '../errors.js';
@@ -115,14 +117,31 @@ export class Host {
    * blocks and opening a device acts on the host.
    */
   async reopen(fd: number, flags: number): Promise<number> {
-    const st = this.fstat(fd);
-    const type = st.mode & S_IFMT;
-    if (type !== S_IFREG && type !== S_IFDIR) throw vfsError('ENXIO', 'open');
+    this.checkReopen(fd);
     try {
       return await openFd(fdPath(fd), (flags & PASSED_OPEN_FLAGS) | O_CLOEXEC, 0);
     } catch (e) {
       this.fail(e, 'open');
     }
+  }
+
+  /**
+   * reopen without the thread pool, for opens that cannot wait on the disk
+   * (no O_TRUNC): the inode is already resolved, so this is one cheap
+   * open(2), where a pool round trip costs two thread wake-ups.
+   */
+  reopenSync(fd: number, flags: number): number {
+    this.checkReopen(fd);
+    try {
+      return fs.openSync(fdPath(fd), (flags & PASSED_OPEN_FLAGS) | O_CLOEXEC, 0);
+    } catch (e) {
+      this.fail(e, 'open');
+    }
+  }
+
+  private checkReopen(fd: number): void {
+    const type = this.fstat(fd).mode & S_IFMT;
+    if (type !== S_IFREG && type !== S_IFDIR) throw vfsError('ENXIO', 'open');
   }
 
   /** Create and open a new regular file; EEXIST if `name` exists (a symlink included). */
@@ -140,6 +159,15 @@ export class Host {
       if (e) this.log.warn(`close ${fd}: ${e.message}`);
       resolve();
     }));
+  }
+
+  /** pread(2) on the calling thread: see SYNC_READ_MAX in core/files.ts for when. */
+  readSync(fd: number, into: Buffer, offset: bigint): number {
+    try {
+      return fs.readSync(fd, into, 0, into.length, position(offset));
+    } catch (e) {
+      this.fail(e, 'read');
+    }
   }
 
   read(fd: number, into: Buffer, offset: bigint): Promise<number> {
