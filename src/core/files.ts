@@ -6,6 +6,7 @@ import type { LockConflict, LockQuota, LockRange } from '../vfs.js';
 import type { CoreContext } from './context.js';
 import type { FileHandle } from '../handles.js';
 import type { Node } from '../nodes.js';
+import type { HostStat } from '../host/stat.js';
 import { setidToClear } from './host-limits.js';
 import { undoCreate } from './undo.js';
 import { fallocateArgs, fallocateFd, FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../host/fallocate.js';
@@ -33,8 +34,8 @@ export function open(ctx: CoreContext, cred: Cred, id: NodeId, flags: number): H
   const node = ctx.node(id);
   if (!(flags & O_TRUNC)) {
     return ctx.nodes.withFdSync(node, (fd) => {
-      checkOpen(ctx, cred, node, fd, flags);
-      return ctx.handles.addFile(node, ctx.host.reopenSync(fd, flags), flags, cred).id;
+      const st = checkOpen(ctx, cred, node, fd, flags);
+      return ctx.handles.addFile(node, ctx.host.reopenSync(fd, flags, st), flags, cred).id;
     });
   }
   return ctx.nodes.withFd(node, async (fd) => {
@@ -49,8 +50,8 @@ export function open(ctx: CoreContext, cred: Cred, id: NodeId, flags: number): H
   });
 }
 
-/** What may not be opened at all, and permissions. */
-function checkOpen(ctx: CoreContext, cred: Cred, node: Node, fd: number, flags: number): void {
+/** What may not be opened at all, and permissions; returns the host stat it took. */
+function checkOpen(ctx: CoreContext, cred: Cred, node: Node, fd: number, flags: number): HostStat {
   const s = ctx.statFd(node, fd);
   const type = s.v.mode & S_IFMT;
   if (type === S_IFDIR) throw vfsError('EISDIR', 'open');
@@ -59,6 +60,7 @@ function checkOpen(ctx: CoreContext, cred: Cred, node: Node, fd: number, flags: 
   // Devices, FIFOs and sockets (real, or humfs placeholders) are never opened.
   if (type !== S_IFREG || node.hostType !== S_IFREG) throw vfsError('ENXIO', 'open');
   if (ctx.checkPermissions) requireAccess(cred, s.v, openMask(flags), 'open');
+  return s.st;
 }
 
 /**

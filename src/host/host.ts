@@ -117,7 +117,7 @@ export class Host {
    * blocks and opening a device acts on the host.
    */
   async reopen(fd: number, flags: number): Promise<number> {
-    this.checkReopen(fd);
+    this.checkType(this.fstat(fd));
     try {
       return await openFd(fdPath(fd), (flags & PASSED_OPEN_FLAGS) | O_CLOEXEC, 0);
     } catch (e) {
@@ -128,10 +128,11 @@ export class Host {
   /**
    * reopen without the thread pool, for opens that cannot wait on the disk
    * (no O_TRUNC): the inode is already resolved, so this is one cheap
-   * open(2), where a pool round trip costs two thread wake-ups.
+   * open(2), where a pool round trip costs two thread wake-ups. `st` is the
+   * caller's fresh fstat of `fd`, which saves stating it again.
    */
-  reopenSync(fd: number, flags: number): number {
-    this.checkReopen(fd);
+  reopenSync(fd: number, flags: number, st: HostStat): number {
+    this.checkType(st);
     try {
       return fs.openSync(fdPath(fd), (flags & PASSED_OPEN_FLAGS) | O_CLOEXEC, 0);
     } catch (e) {
@@ -139,8 +140,8 @@ export class Host {
     }
   }
 
-  private checkReopen(fd: number): void {
-    const type = this.fstat(fd).mode & S_IFMT;
+  private checkType(st: HostStat): void {
+    const type = st.mode & S_IFMT;
     if (type !== S_IFREG && type !== S_IFDIR) throw vfsError('ENXIO', 'open');
   }
 

@@ -22,6 +22,7 @@ interface Bench {
 
 const BENCHES: readonly Bench[] = [
   { name: 'ninep-vs-diod', script: 'ninep-vs-diod.js', about: '9P server vs diod: diodcat of 1 GiB, diodls -l of 10,000 entries' },
+  { name: 'ninep-small', script: 'ninep-small.js', about: '9P server vs diod: diodcat of 5,000 files of 4 KiB, four diodls -l at once' },
   { name: 'nodes-100k', script: 'nodes-100k.js', about: 'descriptors, memory and time for 100,000 live VFS nodes' },
   { name: 'dirs-locks', script: 'dirs-locks.js', about: 'one client listing a 50,000-entry directory through 300 handles, and 20,000 locks: server memory, CPU, another client\'s wait' },
   { name: 'humfs-vs-hostfs', script: 'humfs-vs-hostfs.js', about: 'humfs metadata layout against plain hostfs' },
