@@ -5,7 +5,10 @@
 // ninep-vs-diod: both servers as separate processes on loopback serving
 // one tree, rounds alternating the servers, medians and ours/diod.
 //
-//   node dist/tools/bench/ninep-small.js [--rounds N] [--files N] [--kib N] [--entries N] [--clients N] [--dir DIR] [--server-args "ARGS"]
+//   node dist/tools/bench/ninep-small.js [--rounds N] [--files N] [--kib N] [--entries N] [--clients N] [--dir DIR] [--server-args "ARGS"] [--baseline DIST]
+//
+// --baseline DIST serves another build (its dist/ folder) as one more
+// system, for before/after numbers in one run.
 //
 // Goals: both >= 1.0x diod. This prints; it asserts nothing.
 
@@ -23,10 +26,11 @@ interface Config {
   clients: number;
   dir: string;
   serverArgs: string[];
+  baseline: string | undefined;
 }
 
 function parse(argv: readonly string[]): Config {
-  const c: Config = { rounds: 5, files: 5000, kib: 4, entries: 10_000, clients: 4, dir: os.tmpdir(), serverArgs: [] };
+  const c: Config = { rounds: 5, files: 5000, kib: 4, entries: 10_000, clients: 4, dir: os.tmpdir(), serverArgs: [], baseline: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -40,6 +44,7 @@ function parse(argv: readonly string[]): Config {
     else if (a === '--entries') c.entries = num();
     else if (a === '--clients') c.clients = num();
     else if (a === '--dir') c.dir = argv[++i] ?? c.dir;
+    else if (a === '--baseline') c.baseline = argv[++i];
     else if (a === '--server-args') c.serverArgs = (argv[++i] ?? '').split(' ').filter((s) => s !== '');
     else throw new Error(`unknown argument ${a}`);
   }
@@ -99,6 +104,7 @@ async function main(): Promise<void> {
     process.stderr.write(`building ${c.files} files of ${c.kib} KiB and ${c.entries} entries under ${base}\n`);
     const names = buildTree(base, c);
     servers.push(await startDiod(base), await startHumbridge(base, c.serverArgs));
+    if (c.baseline !== undefined) servers.push({ ...(await startHumbridge(base, c.serverArgs, path.resolve(c.baseline, 'tools', 'humbridge.js'))), name: 'baseline' });
     const addr = (s: RunningServer): string[] => ['-s', `${s.host}:${s.port}`, '-a', s.aname];
     const cat = async (s: RunningServer): Promise<void> => {
       const got = await run(diodcat, [...addr(s), ...names]);
@@ -119,13 +125,16 @@ async function main(): Promise<void> {
       { test: `diodcat ${c.files} files of ${c.kib} KiB`, unit: 'files/s', n: c.files, k: 'cat' },
       { test: `${c.clients} x diodls -l (${c.entries} entries)`, unit: 'entries/s', n: c.clients * c.entries, k: 'ls' },
     ];
+    const withBase = c.baseline !== undefined;
     const out = [
-      `9P small requests: humbridge vs diod, ${c.rounds} rounds alternating, medians (loopback, ${os.cpus().length} cores)`,
-      `${'test'.padEnd(36)} ${'unit'.padEnd(10)} ${'diod'.padStart(10)} ${'humbridge'.padStart(10)} ${'ours/diod'.padStart(10)}  goal`,
+      `9P small requests: humbridge vs diod, ${c.rounds} rounds alternating, medians (loopback, ${os.cpus().length} cores, load ${os.loadavg()[0]?.toFixed(1)})`,
+      `${'test'.padEnd(36)} ${'unit'.padEnd(10)} ${'diod'.padStart(10)} ${'humbridge'.padStart(10)} ${'ours/diod'.padStart(10)}  goal${withBase ? `        ${'baseline'.padStart(10)} ${'base/diod'.padStart(10)}` : ''}`,
       ...rows.map((x) => {
         const d = rate(`${x.k} diod`, x.n);
         const o = rate(`${x.k} humbridge`, x.n);
-        return `${x.test.padEnd(36)} ${x.unit.padEnd(10)} ${d.toFixed(0).padStart(10)} ${o.toFixed(0).padStart(10)} ${(o / d).toFixed(2).padStart(10)}  >= 1.0 ${o / d >= 1 ? 'met' : 'NOT met'}`;
+        const b = withBase ? rate(`${x.k} baseline`, x.n) : 0;
+        const line = `${x.test.padEnd(36)} ${x.unit.padEnd(10)} ${d.toFixed(0).padStart(10)} ${o.toFixed(0).padStart(10)} ${(o / d).toFixed(2).padStart(10)}  >= 1.0 ${(o / d >= 1 ? 'met' : 'NOT met').padEnd(7)}`;
+        return withBase ? `${line} ${b.toFixed(0).padStart(10)} ${(b / d).toFixed(2).padStart(10)}` : line;
       }),
     ];
     process.stdout.write(`${out.join('\n')}\n`);
