@@ -10,8 +10,11 @@ import type { Session } from './session.js';
  * for the signal (few do: a waiting lock), since making one per request
  * showed in profiles.
  */
+/** Shared by every InFlight until its run starts: one promise fewer per request. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 export class InFlight {
-  done: Promise<void> = Promise.resolve();
+  done: Promise<void> = SETTLED;
   /** Set by a Tversion reset or teardown: the reply is not sent. */
   suppressed = false;
   private controller: AbortController | undefined;

@@ -10,7 +10,8 @@
 // removing a name are sync too: they are the one host call of a create or
 // an unlink, whose client waits for the answer (a FUSE create or unlink
 // paid two thread hand-offs for it). Data I/O, directory listing and the
-// other namespace changes are async.
+// other namespace changes are async; core/files.ts makes the cheap cases of
+// them sync (opens without O_TRUNC, closes of read-only files, small reads).
 
 import fs from 'node:fs';
 import { fromNodeError, vfsError } from '../errors.js';
@@ -122,14 +123,32 @@ export class Host {
    * blocks and opening a device acts on the host.
    */
   async reopen(fd: number, flags: number): Promise<number> {
-    const st = this.fstat(fd);
-    const type = st.mode & S_IFMT;
-    if (type !== S_IFREG && type !== S_IFDIR) throw vfsError('ENXIO', 'open');
+    this.checkType(this.fstat(fd));
     try {
       return await openFd(fdPath(fd), (flags & PASSED_OPEN_FLAGS) | O_CLOEXEC, 0);
     } catch (e) {
       this.fail(e, 'open');
     }
+  }
+
+  /**
+   * reopen without the thread pool, for opens that cannot wait on the disk
+   * (no O_TRUNC): the inode is already resolved, so this is one cheap
+   * open(2), where a pool round trip costs two thread wake-ups. `st` is the
+   * caller's fresh fstat of `fd`, which saves stating it again.
+   */
+  reopenSync(fd: number, flags: number, st: HostStat): number {
+    this.checkType(st);
+    try {
+      return fs.openSync(fdPath(fd), (flags & PASSED_OPEN_FLAGS) | O_CLOEXEC, 0);
+    } catch (e) {
+      this.fail(e, 'open');
+    }
+  }
+
+  private checkType(st: HostStat): void {
+    const type = st.mode & S_IFMT;
+    if (type !== S_IFREG && type !== S_IFDIR) throw vfsError('ENXIO', 'open');
   }
 
   /** Create and open a new regular file; EEXIST if `name` exists (a symlink included). */
@@ -147,6 +166,15 @@ export class Host {
       if (e) this.log.warn(`close ${fd}: ${e.message}`);
       resolve();
     }));
+  }
+
+  /** pread(2) on the calling thread: see SYNC_READ_MAX in core/files.ts for when. */
+  readSync(fd: number, into: Buffer, offset: bigint): number {
+    try {
+      return fs.readSync(fd, into, 0, into.length, position(offset));
+    } catch (e) {
+      this.fail(e, 'read');
+    }
   }
 
   read(fd: number, into: Buffer, offset: bigint): Promise<number> {

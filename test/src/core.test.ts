@@ -7,7 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openExport } from '../../src/index.js';
 import { CoreVfs } from '../../src/core.js';
-import { O_RDONLY, O_RDWR, R_OK, W_OK } from '../../src/types.js';
+import { SYNC_READ_MAX } from '../../src/core/files.js';
+import { O_RDONLY, O_RDWR, O_TRUNC, R_OK, W_OK } from '../../src/types.js';
 import type { Vfs } from '../../src/vfs.js';
 import { B, ME, NEEDS_ROOT, rejects, writeFile, vfsConformance } from '../conformance/vfs.js';
 import { gated } from '../helpers/gate.js';
@@ -81,6 +82,32 @@ test('an evicted node whose host inode was replaced answers ESTALE; others re-re
     for (let i = 0; i < 40; i++) assert.is((await vfs.getattr(ids[i] as number)).size, BigInt(String(i).length));
     const again = await vfs.lookup(ME, vfs.root, B('victim'));
     assert.is.not(again.id, victim.id, 'the new inode gets a new NodeId');
+  });
+});
+
+test('reads on both sides of SYNC_READ_MAX, sync opens and read-only closes: the bytes, the errors and the descriptors', async () => {
+  await withExport({}, async (vfs, tmp) => {
+    const body = Buffer.alloc(SYNC_READ_MAX * 3);
+    for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(i, i);
+    fs.writeFileSync(path.join(tmp.dir, 'big'), body);
+    const before = (vfs as CoreVfs).stats.descriptors;
+    const f = await vfs.lookup(ME, vfs.root, B('big'));
+    const h = await vfs.open(ME, f.id, O_RDONLY);
+    for (const [at, n] of [[0, SYNC_READ_MAX], [1000, SYNC_READ_MAX + 1], [body.length - 10, SYNC_READ_MAX], [body.length, 4]] as const) {
+      const into = Buffer.alloc(n);
+      const got = await vfs.read(h, BigInt(at), into);
+      assert.ok(into.subarray(0, got).equals(body.subarray(at, at + n)), `read ${n} at ${at}`);
+    }
+    await rejects(vfs.read(h, -1n, Buffer.alloc(16)), 'EINVAL', 'a negative offset on the sync path');
+    await rejects(vfs.write(h, 0n, B('x')), 'EBADF', 'write through a read-only handle');
+    await vfs.release(h);
+    await rejects(vfs.read(h, 0n, Buffer.alloc(16)), 'EBADF', 'read after release');
+    await rejects(vfs.open(ME, vfs.root, O_RDONLY), 'EISDIR', 'a directory on the sync open path');
+    const w = await vfs.open(ME, f.id, O_RDWR | O_TRUNC);
+    assert.is((await vfs.getattr(f.id)).size, 0n, 'O_TRUNC still truncates');
+    await vfs.release(w);
+    vfs.forget(f.id, 1);
+    assert.is((vfs as CoreVfs).stats.descriptors, before, 'every descriptor closed again');
   });
 });
 
