@@ -21,6 +21,7 @@ import type { Logger } from './log.js';
 import type { MetadataStore } from './meta/store.js';
 import { NodeTable } from './nodes.js';
 import { HostWatcher } from './watch/host-watcher.js';
+import { copyByReadWrite } from './copy-loop.js';
 import { O_TRUNC, RENAME_EXCHANGE, type Attr, type Cred, type DirEntry, type Entry, type HandleId, type NodeId, type SetAttr, type StatFs } from './types.js';
 import type { AccessModel, LockConflict, LockQuota, LockRange, Vfs } from './vfs.js';
 
@@ -216,18 +217,7 @@ export class CoreVfs implements Vfs {
     return this.announce(cleared, (did) => (did && node !== undefined ? [{ kind: 'attr', node, implied: true }] : []));
   }
   async copyRange(inHandle: HandleId, inOffset: bigint, outHandle: HandleId, outOffset: bigint, length: bigint): Promise<bigint> {
-    // A read and write loop: each write is a write (its rules, its change signal).
-    const buf = Buffer.allocUnsafe(Number(length < COPY_CHUNK ? length : COPY_CHUNK));
-    let done = 0n;
-    while (done < length) {
-      const want = length - done < COPY_CHUNK ? Number(length - done) : buf.length;
-      const n = await this.read(inHandle, inOffset + done, buf.subarray(0, want));
-      if (n === 0) break;
-      let put = 0;
-      while (put < n) put += await this.write(outHandle, outOffset + done + BigInt(put), buf.subarray(put, n));
-      done += BigInt(n);
-    }
-    return done;
+    return copyByReadWrite(this, inHandle, inOffset, outHandle, outOffset, length);
   }
   fsync(handle: HandleId, datasync: boolean): Promise<void> {
     return this.run('fsync', 'free', () => files.fsync(this.ctx, handle, datasync));
@@ -326,9 +316,6 @@ export class CoreVfs implements Vfs {
     await this.ctx.store.close?.();
   }
 }
-
-/** copyRange moves at most this much per read and write. */
-const COPY_CHUNK = 1n << 20n;
 
 function added(node: NodeId, name: Buffer): VfsChange {
   return { kind: 'entry', node, name, change: 'added' };

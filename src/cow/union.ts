@@ -45,12 +45,10 @@ import { mergedListing, type MergedListing } from './listing.js';
 import * as names from './names.js';
 import type { UNode } from './nodes.js';
 import { isHiddenXattr } from './xattr-names.js';
+import { copyByReadWrite } from '../copy-loop.js';
 
 type FileHandle = { kind: 'file'; node: UNode; side: 'base' | 'layer'; inner: HandleId };
 type DirHandle = { kind: 'dir'; node: UNode; listing: MergedListing | null };
-
-/** copyRange between the two sides moves at most this much per read and write. */
-const COPY_CHUNK = 1n << 20n;
 
 export class UnionVfs implements Vfs {
   readonly root: NodeId;
@@ -299,17 +297,7 @@ export class UnionVfs implements Vfs {
         return n;
       });
     }
-    const buf = Buffer.allocUnsafe(Number(length < COPY_CHUNK ? length : COPY_CHUNK));
-    let done = 0n;
-    while (done < length) {
-      const want = length - done < COPY_CHUNK ? Number(length - done) : buf.length;
-      const n = await this.read(inHandle, inOffset + done, buf.subarray(0, want));
-      if (n === 0) break;
-      let put = 0;
-      while (put < n) put += await this.write(outHandle, outOffset + done + BigInt(put), buf.subarray(put, n));
-      done += BigInt(n);
-    }
-    return done;
+    return copyByReadWrite(this, inHandle, inOffset, outHandle, outOffset, length);
   }
 
   hostDescriptor(handle: HandleId): number | null {

@@ -5,25 +5,17 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { openExport, nullLogger } from '../../src/index.js';
 import { mountFuse, type FuseMount } from '../../fuse/mount.js';
 import { gated, firstMissing, needRoot, needFile } from '../helpers/gate.js';
 import { tmpExport } from '../helpers/tmp-export.js';
+import { run, unmountAll } from './helpers/mount.js';
 
 const test = suite('fuse keep cache');
 const missing = firstMissing(needRoot('mount FUSE'), needFile('/dev/fuse', 'the kernel fuse module (modprobe fuse)'));
 
 /** `cat` of `file` from a child started in / (never this process: it serves the mount). */
-function cat(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('cat', [file], { cwd: '/', timeout: 20_000, killSignal: 'SIGKILL' });
-    let s = '';
-    child.stdout.on('data', (d: Buffer) => (s += d.toString()));
-    child.on('error', reject);
-    child.on('close', () => resolve(s));
-  });
-}
+const cat = async (file: string): Promise<string> => (await run('cat', [file], '/')).stdout.toString();
 
 async function withMount(keepCache: boolean | undefined, fn: (m: FuseMount, file: string, host: string) => Promise<void>): Promise<void> {
   const tmp = tmpExport('humbridge-fuse-keep-');
@@ -38,9 +30,8 @@ async function withMount(keepCache: boolean | undefined, fn: (m: FuseMount, file
     await fn(m, path.join(mnt, 'f'), host);
   } finally {
     try {
-      if (m) await m.unmount();
+      await unmountAll(m, mnt);
     } finally {
-      if (fs.readFileSync('/proc/mounts', 'utf8').includes(` ${mnt} `)) spawn('umount', ['-l', mnt], { cwd: '/' });
       await vfs.close();
       tmp.cleanup();
     }
