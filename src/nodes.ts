@@ -62,6 +62,11 @@ export interface Node {
   /** Cached O_PATH descriptor, -1 when evicted. */
   fd: number;
   detached: boolean;
+  /**
+   * Detached because the host removed or replaced its name (lostName), not
+   * through the Vfs: `parent` and `name` still say where it was last seen.
+   */
+  hostLost: boolean;
   /** Its last name was removed: never found again, its identity is not remembered. */
   gone: boolean;
   dropped: boolean;
@@ -117,6 +122,7 @@ export class NodeTable {
       children: 0,
       fd,
       detached: false,
+      hostLost: false,
       gone: false,
       dropped: false,
       setid: false,
@@ -217,6 +223,7 @@ export class NodeTable {
       }
     }
     node.name = Buffer.from(name);
+    node.hostLost = false;
     if (node.detached) {
       node.detached = false;
       if (node.fd >= 0) this.cache(node);
@@ -235,6 +242,7 @@ export class NodeTable {
       // Already unreachable: it stays stale.
     }
     node.detached = true;
+    node.hostLost = false;
     this.lru.delete(node.id);
   }
 
@@ -260,6 +268,7 @@ export class NodeTable {
   lostName(node: Node): void {
     if (node === this.root || node.detached) return;
     node.detached = true;
+    node.hostLost = true;
     this.lru.delete(node.id);
   }
 

@@ -105,7 +105,10 @@ export interface Vfs {
    * client). Adds no reference; the parent stays valid while `id` is.
    * The host may have changed since, so a caller that acts on the name
    * checks it with lookup first. EINVAL for the root, ESTALE once the
-   * node's name was removed.
+   * node's name was removed through the Vfs. A name removed or replaced on
+   * the host (seen by the watcher) still answers: the name it was last seen
+   * by, so a front end that answers for names (9P under cache=none) can
+   * look it up again and find what is there now.
    */
   whereIs(id: NodeId): Promise<{ parent: NodeId; name: Buffer }>;
 

@@ -35,7 +35,7 @@ export async function parentOf(ctx: CoreContext, cred: Cred, dirId: NodeId): Pro
 export function whereIs(ctx: CoreContext, id: NodeId): { parent: NodeId; name: Buffer } {
   const node = ctx.node(id);
   if (node === ctx.nodes.root) throw vfsError('EINVAL', 'whereIs', 'the root has no name');
-  if (node.detached) throw vfsError('ESTALE', 'whereIs', 'its name was removed');
+  if (node.detached && !node.hostLost) throw vfsError('ESTALE', 'whereIs', 'its name was removed');
   return { parent: node.parent, name: Buffer.from(node.name) };
 }
 

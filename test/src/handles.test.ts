@@ -7,7 +7,7 @@ import type { Cred } from '../../src/types.js';
 const ROOT: Cred = { uid: 0, gid: 0 };
 
 function node(id: number): Node {
-  return { id, parent: 1, name: Buffer.from('n'), dev: 1n, ino: BigInt(id), birthtimeNs: 0n, hostType: 0o100000, key: `1:${id}`, refs: 0, opens: 0, pins: 0, children: 0, fd: -1, detached: false, gone: false, dropped: false };
+  return { id, parent: 1, name: Buffer.from('n'), dev: 1n, ino: BigInt(id), birthtimeNs: 0n, hostType: 0o100000, key: `1:${id}`, refs: 0, opens: 0, pins: 0, children: 0, fd: -1, detached: false, hostLost: false, gone: false, dropped: false };
 }
 
 test('handles count up, are never reused, and keep their node open', () => {

@@ -46,6 +46,41 @@ test('a file saved on the host by rename over it: an unopened fid sees the new f
   }
 });
 
+/** Asks `probe` until it gives `want` or 5 s passed (the host watcher works in the background); its last answer. */
+async function settle<T>(probe: () => Promise<T>, want: T): Promise<T> {
+  const end = Date.now() + 5000;
+  for (;;) {
+    const got = await probe();
+    if (got === want || Date.now() > end) return got;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('with the host watched: a save by rename over and a delete are still followed once the watcher has seen them', async () => {
+  const h = await startHarness({ exportOptions: { watch: true } });
+  try {
+    const f = path.join(h.tmp.dir, 'f');
+    const g = path.join(h.tmp.dir, 'g');
+    fs.writeFileSync(f, 'old');
+    fs.writeFileSync(g, 'x');
+    const c = await h.session();
+    await c.walk(0, 1, 'f');
+    await c.walk(0, 2, 'g');
+    assert.is(await size(c, 1), 3n);
+    fs.writeFileSync(`${f}.swp`, 'saved!');
+    fs.renameSync(`${f}.swp`, f);
+    fs.unlinkSync(g);
+    // Let the watcher see them first (it detaches the old nodes); their last names must still be looked up again.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.is(await settle(() => size(c, 1), 6n), 6n);
+    assert.is(await readThrough(c, 1, 3), 'saved!');
+    const gone = () => c.err({ type: 'Tgetattr', fid: 2, request_mask: 0x7ffn }).catch(() => -1);
+    assert.is(await settle(gone, E.ENOENT), E.ENOENT);
+  } finally {
+    await h.stop();
+  }
+});
+
 test('a file deleted on the host: getattr and clone walk of an unopened fid are ENOENT', async () => {
   const h = await startHarness();
   try {
