@@ -17,6 +17,7 @@ if [ "$phase" = change ]; then
   check delete sh -c "rm b.txt && [ ! -e b.txt ]"
   check rename-dir sh -c "mv d e && [ ! -e d ] && [ \"\$(cat e/one e/two e/sub/three)\" = \"\$(printf 'one\ntwo\nthree')\" ]"
   check rmdir sh -c "rmdir empty && [ ! -e empty ]"
+  check hard-link-copied-up-together sh -c "echo linked >> h1 && [ \"\$(cat h2)\" = \"\$(printf 'hard\nlinked')\" ] && [ \"\$(stat -c %i h1)\" = \"\$(stat -c %i h2)\" ]"
   check chmod sh -c "chmod 600 mode.txt && [ \"\$(stat -c %a mode.txt)\" = 600 ]"
   check listing eq "$(ls -a | tr '\n' ' ')" ". .. a.txt app.txt e h1 h2 keep.bin link mode.txt new.txt "
 else
