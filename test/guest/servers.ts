@@ -25,8 +25,11 @@ interface ServerSpec {
   unavailable(): Promise<string | undefined>;
   /** The aname a mount must pass to reach `dir`. */
   aname(dir: string): string | undefined;
-  /** `readable`: the server runs as another user, from the world-readable copy of the checkout (test/helpers/as-user.ts). */
-  argv(dir: string, at: Endpoint, readable: boolean): string[];
+  /**
+   * `readable`: the server runs as another user, from the world-readable copy of the checkout (test/helpers/as-user.ts).
+   * `cow`: serve `dir` as the read-only base under this copy-on-write layer.
+   */
+  argv(dir: string, at: Endpoint, readable: boolean, cow?: { layer: string }): string[];
   /** Whether `args` may add server options (diod's come from its config). */
   takesArgs: boolean;
 }
@@ -58,11 +61,11 @@ const SERVERS: Record<ServerKind, ServerSpec> = {
     dialects: ['9p2000.L', '9p2000.u', '9p2000'],
     unavailable: async () => (existsSync(humbridgeCli()) ? undefined : `${humbridgeCli()} is not built`),
     aname: () => undefined,
-    argv: (dir, at, readable) => [
+    argv: (dir, at, readable, cow) => [
       process.execPath,
       humbridgeCli(readable),
       'serve',
-      dir,
+      ...(cow ? ['--base', dir, '--cow', cow.layer] : [dir]),
       '--listen',
       'tcp' in at ? `tcp:${at.tcp}` : 'unix' in at ? `unix:${at.unix}` : 'stdio',
     ],
@@ -147,6 +150,8 @@ export interface ServerOptions {
    * no supplementary groups). `dir` and every parent must be usable by it.
    */
   runAs?: { uid: number; gid: number };
+  /** humbridge only: `dir` is the base, served through this layer (`serve --base DIR --cow LAYER`). */
+  cow?: { layer: string };
 }
 
 /** The command line that starts `argv` as `runAs` with no privileges left. */
@@ -167,7 +172,7 @@ export async function startServer(kind: ServerKind, dir: string, opts: ServerOpt
   const spec = SERVERS[kind];
   const why = await spec.unavailable();
   if (why) throw new Error(why);
-  if (opts.args?.length && !spec.takesArgs) throw new Error(`${kind} takes no extra server options`);
+  if ((opts.args?.length || opts.cow) && !spec.takesArgs) throw new Error(`${kind} takes no extra server options`);
   const listen = opts.listen ?? 'tcp';
   const tmp = await mkdtemp(path.join(os.tmpdir(), `hb-${kind}-`));
   // The unix socket is made in tmp: the server's user must be able to write there.
@@ -177,7 +182,7 @@ export async function startServer(kind: ServerKind, dir: string, opts: ServerOpt
   const procs: GroupProcess[] = [];
   const log = () => readFile(logFile, 'utf8').catch(() => '');
   const start = (at: Endpoint, stdio: 'pipe' | 'ignore'): GroupProcess => {
-    let argv = [...spec.argv(dir, at, opts.runAs !== undefined), ...(opts.args ?? [])];
+    let argv = [...spec.argv(dir, at, opts.runAs !== undefined, opts.cow), ...(opts.args ?? [])];
     let env: NodeJS.ProcessEnv | undefined;
     if (opts.runAs) {
       // Its coverage, under c8, goes where that user may write (as-user.ts hands it on).
