@@ -7,51 +7,33 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isWhiteout } from '../../src/cow/layout.js';
 import { firstMissing, gated, needFile, needRoot } from '../helpers/gate.js';
 import { NOBODY, spawnNodeAsSync } from '../helpers/as-user.js';
 import { makeLayer } from '../helpers/cow-layer.js';
+import { CHILD_ENV, collect, hb as runCli, type Out } from '../helpers/child-text.js';
 import { snapshotTree } from '../src/cow/cow-helpers.js';
 
 const test = suite('cow mounts');
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tools/humbridge.js');
-const ENV = { PATH: `${process.env['PATH'] ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin`, LC_ALL: 'C', TZ: 'UTC' };
+const ENV = CHILD_ENV;
 const fuse = firstMissing(needRoot('mount FUSE'), needFile('/dev/fuse', 'the kernel fuse module (modprobe fuse)'));
 const overlay = firstMissing(
   fuse,
   fs.readFileSync('/proc/filesystems', 'utf8').includes('overlay') || fs.existsSync('/sys/module/overlay') ? undefined : 'the kernel has no overlay filesystem (modprobe overlay)',
 );
 
-interface Out {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function collect(child: ChildProcess): Promise<Out> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A shell script run by a child that starts in / ($0 is `dir`; never a call on a mount from here). */
 function sh(script: string, dir: string, ...args: string[]): Promise<Out> {
   return collect(spawn('sh', ['-c', script, dir, ...args], { cwd: '/', timeout: 60_000, killSignal: 'SIGKILL', env: ENV }));
 }
 
-function hb(...args: string[]): Promise<Out> {
-  return collect(spawn(process.execPath, [CLI, ...args], { cwd: '/', timeout: 60_000, killSignal: 'SIGKILL', env: ENV }));
-}
+const hb = (...args: string[]): Promise<Out> => runCli(60_000, ...args);
 
 /** Every entry below a mount with its type, mode, owner (and size and links of files), then every file's hash. */
 const VIEW =

@@ -5,43 +5,29 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openExport, nullLogger } from '../../src/index.js';
-import { mountFuse, type FuseMount } from '../../fuse/mount.js';
-import { gated, firstMissing, needRoot, needFile } from '../helpers/gate.js';
-import { tmpExport } from '../helpers/tmp-export.js';
-import { run, unmountAll } from './helpers/mount.js';
+import type { FuseMount } from '../../fuse/mount.js';
+import { gated } from '../helpers/gate.js';
+import { fuseMissing, run, withMount } from './helpers/mount.js';
 
 const test = suite('fuse keep cache');
-const missing = firstMissing(needRoot('mount FUSE'), needFile('/dev/fuse', 'the kernel fuse module (modprobe fuse)'));
+const missing = fuseMissing;
 
 /** `cat` of `file` from a child started in / (never this process: it serves the mount). */
 const cat = async (file: string): Promise<string> => (await run('cat', [file], '/')).stdout.toString();
 
-async function withMount(keepCache: boolean | undefined, fn: (m: FuseMount, file: string, host: string) => Promise<void>): Promise<void> {
-  const tmp = tmpExport('humbridge-fuse-keep-');
-  const mnt = path.join(tmp.outside, 'mnt');
-  fs.mkdirSync(mnt);
-  const host = path.join(tmp.dir, 'f');
-  fs.writeFileSync(host, 'first version');
-  const vfs = await openExport({ path: tmp.dir, mode: 'hostfs' });
-  let m: FuseMount | undefined;
-  try {
-    m = await mountFuse(vfs, mnt, { log: nullLogger, passthrough: false, keepCache });
-    await fn(m, path.join(mnt, 'f'), host);
-  } finally {
-    try {
-      await unmountAll(m, mnt);
-    } finally {
-      await vfs.close();
-      tmp.cleanup();
-    }
-  }
+function withKeepCache(keepCache: boolean | undefined, fn: (m: FuseMount, file: string, host: string) => Promise<void>): Promise<void> {
+  return withMount(
+    'hostfs',
+    (data) => fs.writeFileSync(path.join(data, 'f'), 'first version'),
+    (t) => fn(t.mount, path.join(t.mnt, 'f'), path.join(t.data, 'f')),
+    { prefix: 'humbridge-fuse-keep-', mount: { passthrough: false, keepCache } },
+  );
 }
 
 const reads = (m: FuseMount): number => m.session.counts.get('READ') ?? 0;
 
 gated(test, 'an unchanged file is read from the server once; a host edit is seen at the next open', missing, async () => {
-  await withMount(undefined, async (m, file, host) => {
+  await withKeepCache(undefined, async (m, file, host) => {
     assert.is(await cat(file), 'first version');
     const once = reads(m);
     assert.ok(once > 0);
@@ -57,7 +43,7 @@ gated(test, 'an unchanged file is read from the server once; a host edit is seen
 });
 
 gated(test, 'keepCache false reads the file from the server at every open', missing, async () => {
-  await withMount(false, async (m, file) => {
+  await withKeepCache(false, async (m, file) => {
     assert.is(await cat(file), 'first version');
     const once = reads(m);
     assert.is(await cat(file), 'first version');

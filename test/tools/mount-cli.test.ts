@@ -8,9 +8,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gated, firstMissing, needRoot, needFile } from '../helpers/gate.js';
 import { inotifyWatches } from '../helpers/inotify.js';
+import { CHILD_ENV, CLI, collect, hb as runCli, type Out } from '../helpers/child-text.js';
 import { NOBODY, spawnNodeAsSync, asUserMissing } from '../helpers/as-user.js';
 import { makeLayout, TIB } from '../src/meta/humfs-helpers.js';
 import { parseArgs } from '../../tools/cli/args.js';
@@ -18,27 +18,10 @@ import { MOUNT_FLAGS, mountSettingsFromArgs } from '../../tools/cli/mount-option
 import { validity } from '../../fuse/session.js';
 
 const test = suite('humbridge mount CLI');
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = path.join(ROOT, 'dist/tools/humbridge.js');
 const missing = firstMissing(needRoot('mount FUSE'), needFile('/dev/fuse', 'the kernel fuse module (modprobe fuse)'));
-const ENV = { PATH: `${process.env['PATH'] ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin`, LC_ALL: 'C', TZ: 'UTC' };
+const ENV = CHILD_ENV;
 
-interface Out {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function collect(child: ChildProcess): Promise<Out> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A shell script run in `dir` by a child that starts in / (never a call on the mount from here). */
 function sh(script: string, dir: string, ...args: string[]): Promise<Out> {
@@ -46,9 +29,7 @@ function sh(script: string, dir: string, ...args: string[]): Promise<Out> {
 }
 
 /** `humbridge ARGS` to its end (a background mount ends once the mount is live). */
-function hb(...args: string[]): Promise<Out> {
-  return collect(spawn(process.execPath, [CLI, ...args], { cwd: '/', timeout: 30_000, killSignal: 'SIGKILL', env: ENV }));
-}
+const hb = (...args: string[]): Promise<Out> => runCli(30_000, ...args);
 
 interface Foreground {
   child: ChildProcess;
