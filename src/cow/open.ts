@@ -3,7 +3,6 @@
 // then the base is opened read-only and the layer's upper/ writable, each
 // as an ordinary export, and the union joins them.
 
-import path from 'node:path';
 import { ReadOnlyVfs } from '../decorators/readonly.js';
 import { Host } from '../host/host.js';
 import { HUMFS_LAYOUT } from '../meta/humfs-format.js';
@@ -24,13 +23,15 @@ const FORCE_RISK =
 /** Throws OptionsError (wrong layer, mode or base) or VfsError (a tree cannot be opened). */
 export async function openCowExport(o: ExportOptions, openPlain: OpenPlain): Promise<Vfs> {
   const layer = o.cow as string;
+  // Filled by the identity walk: the base is walked once.
+  const links = new BaseLinks(o.mode === 'humfs' ? HUMFS_LAYOUT.data : null);
   let why: string | undefined;
   try {
     const m = readManifest(layer);
     if (m.mode !== o.mode) {
       throw new OptionsError(`the layer ${layer} was made for a ${m.mode} base; serve it in ${m.mode} mode${m.mode === 'humfs' ? ' (--humfs)' : ' (without --humfs)'}`);
     }
-    why = baseMismatch(m, o.path);
+    why = baseMismatch(m, o.path, links.visit);
   } catch (e) {
     if (e instanceof CowLayoutError) throw new OptionsError(e.message);
     throw e;
@@ -49,7 +50,6 @@ export async function openCowExport(o: ExportOptions, openPlain: OpenPlain): Pro
   try {
     top = await openPlain({ ...o, cow: null, readonly: false, watch: false, path: upper });
     const trees = new LayerTrees(upper, o.mode, new Host(o.logger, o.maxMknodProcesses));
-    const links = new BaseLinks(o.mode === 'humfs' ? path.join(o.path, HUMFS_LAYOUT.data) : o.path);
     const keepOwner = o.mode === 'humfs' || process.getuid?.() === 0;
     const union = new UnionVfs(new UnionContext(base, top, trees, links, keepOwner, o.logger, o.maxRememberedNodes));
     return o.readonly ? new ReadOnlyVfs(union) : union;
