@@ -70,6 +70,15 @@ test('BENCHMARKS.md: machine, plot, one table row per comparison with goal and v
   assert.ok(md.includes('- gone (`x-gone`): not measured: needs a thing'), md);
 });
 
+test('BENCHMARKS.md says how long the run and each case took', () => {
+  const timed = results.map((r, i) => ({ ...r, seconds: i === 0 ? 42 : 150 }));
+  const md = renderMarkdown({ sections: [section], results: timed, machine: [], command: 'c', date: new Date(0), rounds: 5, quick: false, plot: 'p.svg', seconds: 1860 });
+  assert.match(md, /The run took 31\.0 min\./);
+  assert.match(md, /- Time per case \(runs and warm-up, set-up not included\): [^\n]*42 s[^\n]*2\.5 min/);
+  const untimed = renderMarkdown({ sections: [section], results, machine: [], command: 'c', date: new Date(0), rounds: 5, quick: false, plot: 'p.svg' });
+  assert.not.match(untimed, /took|Time per case/);
+});
+
 test('quick runs say their numbers mean nothing', () => {
   const md = renderMarkdown({ sections: [section], results, machine: [], command: 'c', date: new Date(0), rounds: 1, quick: true, plot: 'p.svg' });
   assert.match(md, /--quick.*mean nothing/);

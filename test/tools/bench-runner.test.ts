@@ -51,6 +51,7 @@ test('runChosen: warm-up then rounds alternating A B A B; warm-up values dropped
   assert.equal(calls, ['c:a', 'c:b', 'c:a', 'c:b', 'c:a', 'c:b', 'c:a', 'c:b', 'c:a', 'c:b', 'c:a', 'c:b', 's:closed']);
   assert.equal(r?.samples, { v: { a: [3, 5, 7, 9, 11], b: [4, 6, 8, 10, 12] } });
   assert.is(r?.skipped, undefined);
+  assert.ok(typeof r?.seconds === 'number' && r.seconds >= 0, 'the case is timed');
 });
 
 test('runChosen: a case with fixed rounds has no warm-up; --quick skips the warm-up', async () => {

@@ -93,7 +93,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const command = `node dist/tools/bench/index.js ${argv.join(' ')}`.trim();
   fs.mkdirSync(a.out, { recursive: true });
   const write = (results: readonly CaseResult[]): void => {
-    fs.writeFileSync(path.join(a.out, 'BENCHMARKS.md'), renderMarkdown({ sections: used, results, machine, command, date: new Date(), rounds: a.rounds, quick: a.quick, plot }));
+    fs.writeFileSync(path.join(a.out, 'BENCHMARKS.md'), renderMarkdown({ sections: used, results, machine, command, date: new Date(), rounds: a.rounds, quick: a.quick, plot, seconds: (Date.now() - started) / 1000 }));
     const bySection = used.map((s) => ({ title: s.title, lines: results.filter((r) => r.section === s.name && r.skipped === undefined).flatMap(lines) }));
     fs.writeFileSync(path.join(a.out, plot), renderSvg(bySection, `humbridge benchmarks, ${machine[0] ?? ''}`));
     fs.writeFileSync(path.join(a.out, 'benchmarks.json'), `${JSON.stringify({ machine, command, rounds: a.rounds, quick: a.quick, results }, null, 1)}\n`);

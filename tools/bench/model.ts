@@ -74,4 +74,6 @@ export interface CaseResult {
   samples: Samples;
   /** Why it was not measured. */
   skipped?: string;
+  /** Wall time of its runs (warm-up included), seconds. */
+  seconds?: number;
 }

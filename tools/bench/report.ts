@@ -84,6 +84,13 @@ export interface ReportInput {
   quick: boolean;
   /** File name of the plot, beside BENCHMARKS.md. */
   plot: string;
+  /** Wall time of the whole run so far (set-ups included), seconds. */
+  seconds?: number;
+}
+
+/** Seconds as "N.N min" or "N s". */
+export function took(seconds: number): string {
+  return seconds >= 60 ? `${(seconds / 60).toFixed(1)} min` : `${Math.round(seconds)} s`;
 }
 
 export function renderMarkdown(x: ReportInput): string {
@@ -95,7 +102,8 @@ export function renderMarkdown(x: ReportInput): string {
     `Every case runs its systems side by side in one run, alternating them (A B A B ...): ${x.rounds} round${x.rounds === 1 ? '' : 's'}` +
       `${x.quick ? ' with no warm-up' : ' after an untimed warm-up'} unless a case says otherwise.` +
       ' The table shows medians; the ratio is how many times humbridge is ahead of the anchor' +
-      ' (ours / anchor for rates, anchor / ours for sizes): above 1 is better.',
+      ' (ours / anchor for rates, anchor / ours for sizes): above 1 is better.' +
+      (x.seconds !== undefined ? ` The run took ${took(x.seconds)}.` : ''),
     '',
     '## Machine',
     '',
@@ -123,6 +131,8 @@ export function renderMarkdown(x: ReportInput): string {
       else if (r.case.note !== undefined) out.push(`- ${r.case.title}: ${r.case.note}`);
     }
     if (s.note !== undefined) out.push(`- ${s.note}`);
+    const timed = results.filter((r) => r.seconds !== undefined);
+    if (timed.length > 0) out.push(`- Time per case (runs and warm-up, set-up not included): ${timed.map((r) => `${r.case.name} ${took(r.seconds ?? 0)}`).join(', ')}.`);
     out.push('');
   }
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;

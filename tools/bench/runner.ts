@@ -64,6 +64,7 @@ export async function runChosen(
         const rounds = slots[slots.length - 1]?.round ?? 0;
         cfg.say(`${c.name}: ${c.systems.join(', ')}, ${rounds} round${rounds === 1 ? '' : 's'}${slots[0]?.warmup ? ' after a warm-up' : ''}`);
         let failed: string | undefined;
+        const caseStart = performance.now();
         for (const slot of slots) {
           if (failed === undefined) {
             progress(`${c.name} ${slot.warmup ? 'warm-up' : `round ${slot.round}/${rounds}`} ${slot.system}, ${left()} left`);
@@ -81,7 +82,8 @@ export async function runChosen(
           }
           done++;
         }
-        results.push({ section: section.name, case: c, samples, ...(failed !== undefined ? { skipped: failed } : {}) });
+        const seconds = (performance.now() - caseStart) / 1000;
+        results.push({ section: section.name, case: c, samples, seconds, ...(failed !== undefined ? { skipped: failed } : {}) });
       }
     } finally {
       progress(`${section.name}: cleaning up`);
