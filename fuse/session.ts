@@ -40,9 +40,14 @@ export const MAX_WRITE = 1 << 20;
 const READ_BUFFER = MAX_WRITE + 4096;
 /**
  * INIT flags taken when the kernel offers them. Not taken: EXPORT_SUPPORT
- * (LOOKUP of '.' and '..' is not answered), HANDLE_KILLPRIV(_V2) (the core
- * clears setuid on write and truncate by non-root, but not on chown, so the
- * kernel keeps doing it), WRITEBACK_CACHE unless SessionOptions.writeback.
+ * (LOOKUP of '.' and '..' is not answered), HANDLE_KILLPRIV (v1; v2 is
+ * taken), WRITEBACK_CACHE unless SessionOptions.writeback.
+ * HANDLE_KILLPRIV_V2: the core clears setuid/setgid itself on write,
+ * truncate, O_TRUNC open and chown (by callers other than root), so the
+ * kernel may skip its own check, which asked for security.capability (one
+ * GETXATTR) before every write. Not with passthrough: a passthrough write
+ * never reaches the server, so a file made setuid while a passthrough
+ * handle is open on it would keep its bits through another user's write.
  */
 const SUPPORTED =
   INIT.ASYNC_READ |
@@ -54,7 +59,8 @@ const SUPPORTED =
   INIT.FLOCK_LOCKS |
   INIT.DO_READDIRPLUS |
   INIT.READDIRPLUS_AUTO |
-  INIT.SETXATTR_EXT;
+  INIT.SETXATTR_EXT |
+  INIT.HANDLE_KILLPRIV_V2;
 /** lseek(2) whence values the kernel passes on in LSEEK. */
 const SEEK_DATA = 3;
 const SEEK_HOLE = 4;
@@ -407,7 +413,8 @@ export class FuseSession {
       case 'INIT': {
         const offered = joinInitFlags(m.flags, m.flags2);
         const pt = this.passthrough.negotiate(offered);
-        const want = offered & (SUPPORTED | (this.writeback ? INIT.WRITEBACK_CACHE : 0n));
+        let want = offered & (SUPPORTED | (this.writeback ? INIT.WRITEBACK_CACHE : 0n));
+        if (pt.flags !== 0n) want &= ~INIT.HANDLE_KILLPRIV_V2;
         this.agreed = want | pt.flags;
         this.setxattrExt = (want & INIT.SETXATTR_EXT) !== 0n;
         this.writebackOn = (want & INIT.WRITEBACK_CACHE) !== 0n;

@@ -177,12 +177,28 @@ export class CoreVfs implements Vfs {
   open(cred: Cred, id: NodeId, flags: number): Promise<HandleId> {
     // O_TRUNC may also clear setuid/setgid in the store: a change.
     const opened = this.run('open', flags & O_TRUNC ? 'exclusive' : 'shared', () => files.open(this.ctx, cred, id, flags));
-    return flags & O_TRUNC ? this.announce(opened, () => [{ kind: 'data', node: id }]) : opened;
+    return flags & O_TRUNC ? this.announce(opened, () => [{ kind: 'data', node: id }]).then(async (h) => (await this.truncated(h), h)) : opened;
+  }
+  /**
+   * After an O_TRUNC open: by anyone but root, a truncate clears
+   * setuid/setgid (announced as a write's clear is). True when it did; on
+   * failure the handle is closed.
+   */
+  private async truncated(handle: HandleId): Promise<boolean> {
+    if (!files.writeClearsSetid(this.ctx, handle, 1)) return false;
+    try {
+      return await this.clearSetid('open', handle);
+    } catch (e) {
+      await this.release(handle);
+      throw e;
+    }
   }
   create(cred: Cred, parent: NodeId, name: Buffer, flags: number, mode: number): Promise<{ entry: Entry; handle: HandleId }> {
     const made = this.changing(this.run('create', 'exclusive', () => files.create(this.ctx, cred, parent, name, flags, mode)), parent);
     // An existing file is opened instead (then truncated with O_TRUNC): announced both ways, as it cannot be told here.
-    return this.announce(made, (r) => [added(parent, name), ...(flags & O_TRUNC ? [{ kind: 'data' as const, node: r.entry.id }] : [])]);
+    const done = this.announce(made, (r) => [added(parent, name), ...(flags & O_TRUNC ? [{ kind: 'data' as const, node: r.entry.id }] : [])]);
+    if (!(flags & O_TRUNC)) return done;
+    return done.then(async (r) => ((await this.truncated(r.handle)) ? { entry: { id: r.entry.id, attr: await this.getattr(r.entry.id, r.handle) }, handle: r.handle } : r));
   }
   read(handle: HandleId, offset: bigint, into: Buffer): Promise<number> {
     return this.run('read', 'free', () => files.read(this.ctx, handle, offset, into));

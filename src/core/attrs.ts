@@ -109,7 +109,7 @@ export async function setattr(ctx: CoreContext, cred: Cred, id: NodeId, set: Set
     if (set.mode !== undefined) ctx.limits.checkMode(type | (set.mode & 0o7777), set.uid ?? before.v.uid, 'chmod');
     // A truncate by anyone but root clears setuid/setgid, as Linux does;
     // the server acts with its own ids, so it clears them itself.
-    const clear = set.size !== undefined && set.mode === undefined && cred.uid !== 0 ? setidToClear(before.v.mode) : 0;
+    const clear = set.size !== undefined && set.mode === undefined && cred.uid !== 0 ? setidToClear(before.v.mode, { cred, gid: before.v.gid }) : 0;
     if (set.size !== undefined) {
       if (type === S_IFDIR) throw vfsError('EISDIR', 'truncate');
       if (type !== S_IFREG || node.hostType !== S_IFREG) throw vfsError('EINVAL', 'truncate');

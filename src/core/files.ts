@@ -12,7 +12,7 @@ import { undoCreate } from './undo.js';
 import { fallocateArgs, fallocateFd, FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../host/fallocate.js';
 import { requireAccess } from './permissions.js';
 import { SEEK_DATA, SEEK_HOLE } from '../host/times.js';
-import { O_ACCMODE, O_APPEND, O_DIRECTORY, O_EXCL, O_EXEC_OPEN, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID } from '../types.js';
+import { O_ACCMODE, O_APPEND, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL, O_EXEC_OPEN, O_SYNC, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID } from '../types.js';
 
 /**
  * access(2) bits an open needs: read and/or write, and write for O_TRUNC;
@@ -44,10 +44,8 @@ export function open(ctx: CoreContext, cred: Cred, id: NodeId, flags: number): H
     // O_TRUNC empties the file: a store that accounts space hears of it.
     const reopen = () => ctx.host.reopen(fd, flags);
     const io = ctx.store.resize !== undefined ? await ctx.store.resize(fd, () => 0n, reopen) : await reopen();
-    const h = ctx.handles.addFile(node, io, flags, cred);
-    // open(O_TRUNC) truncates: by anyone but root that clears setuid/setgid too.
-    if (mustClearSetid(h)) await clearSetid(ctx, h);
-    return h.id;
+    // The setuid/setgid an O_TRUNC by anyone but root clears are the caller's (Core.open) to clear.
+    return ctx.handles.addFile(node, io, flags, cred).id;
   });
 }
 
@@ -80,8 +78,8 @@ export function writeClearsSetid(ctx: CoreContext, handle: HandleId, length: num
 }
 
 /**
- * Clears setuid (and setgid with group execute) of the file `handle` is
- * open on, as Linux does before a write by a caller without CAP_FSETID:
+ * Clears setuid and setgid (setidToClear) of the file `handle` is open
+ * on, as Linux does before a write by a caller without CAP_FSETID:
  * the server writes with its own ids, so the host would not. A file whose
  * name was removed through the Vfs has no record a humfs store can change:
  * it is left as it is, with a warning.
@@ -94,7 +92,7 @@ export async function clearSetidOf(ctx: CoreContext, handle: HandleId): Promise<
 async function clearSetid(ctx: CoreContext, h: FileHandle): Promise<boolean> {
   return ctx.handles.use(h, async (fd) => {
     const s = ctx.statFd(h.node, fd);
-    const clear = setidToClear(s.v.mode);
+    const clear = setidToClear(s.v.mode, { cred: h.cred, gid: s.v.gid });
     if (clear === 0) return false;
     try {
       await ctx.store.setattr(ctx.entry(h.node, fd, s.st), { mode: s.v.mode & 0o7777 & ~clear });
@@ -198,13 +196,26 @@ export function read(ctx: CoreContext, handle: HandleId, offset: bigint, into: B
   return ctx.handles.use(h, (fd) => ctx.host.read(fd, into, offset));
 }
 
-export async function write(ctx: CoreContext, handle: HandleId, offset: bigint, data: Buffer): Promise<number> {
+/**
+ * Writes up to this size run on the calling thread too, as reads do
+ * (SYNC_READ_MAX): a pwrite(2) into the page cache takes microseconds.
+ * Not for descriptors that wait for the disk on every write (O_SYNC,
+ * O_DSYNC, O_DIRECT), nor for stores that account space (humfs).
+ */
+export const SYNC_WRITE_MAX = 64 * 1024;
+const WAITS_FOR_DISK = O_SYNC | O_DSYNC | O_DIRECT;
+
+export function write(ctx: CoreContext, handle: HandleId, offset: bigint, data: Buffer): number | Promise<number> {
   const h = ctx.handles.file(handle);
   if ((h.flags & O_ACCMODE) === 0) throw vfsError('EBADF', 'write');
   if (data.length === 0) return 0;
   // An O_APPEND descriptor makes pwrite(2) append on Linux, whatever the offset.
   const put = () => ctx.host.write(h.fd, data, offset);
-  if (ctx.store.resize === undefined) return ctx.handles.use(h, put);
+  if (ctx.store.resize === undefined) {
+    // Sync: nothing else runs while the descriptor is in use, so no busy count is needed.
+    if (data.length <= SYNC_WRITE_MAX && (h.flags & WAITS_FOR_DISK) === 0) return ctx.host.writeSync(h.fd, data, offset);
+    return ctx.handles.use(h, put);
+  }
   const len = BigInt(data.length);
   const end = offset + len;
   const resize = ctx.store.resize.bind(ctx.store);

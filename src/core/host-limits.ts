@@ -10,7 +10,8 @@
 
 import { vfsError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID } from '../types.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, S_ISGID, S_ISUID, type Cred } from '../types.js';
+import { inGroup } from './permissions.js';
 
 const S_IXGRP = 0o010;
 
@@ -24,14 +25,16 @@ export function runsAsOwner(mode: number): boolean {
 
 /**
  * The bits a write or truncate by an unprivileged caller clears, as Linux
- * does (file_remove_privs): setuid always, setgid when group execute is set
- * (setgid without it marks mandatory locking, not a privilege). Only
- * regular files carry them in a way that matters.
+ * does (file_remove_privs, setattr_should_drop_sgid): setuid always; setgid
+ * when group execute is set, and without it (where it marks mandatory
+ * locking) when the caller is not in the file's group. Without `by`, the
+ * bits any caller might clear. Only regular files carry them in a way that
+ * matters.
  */
-export function setidToClear(mode: number): number {
+export function setidToClear(mode: number, by?: { cred: Cred; gid: number }): number {
   if ((mode & S_IFMT) !== S_IFREG) return 0;
   let bits = mode & S_ISUID;
-  if ((mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP)) bits |= S_ISGID;
+  if ((mode & S_ISGID) !== 0 && ((mode & S_IXGRP) !== 0 || by === undefined || !inGroup(by.cred, by.gid))) bits |= S_ISGID;
   return bits;
 }
 

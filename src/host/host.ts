@@ -183,6 +183,15 @@ export class Host {
     });
   }
 
+  /** pwrite(2) on the calling thread: see SYNC_WRITE_MAX in core/files.ts for when. */
+  writeSync(fd: number, data: Buffer, offset: bigint): number {
+    try {
+      return fs.writeSync(fd, data, 0, data.length, position(offset));
+    } catch (e) {
+      this.fail(e, 'write');
+    }
+  }
+
   write(fd: number, data: Buffer, offset: bigint): Promise<number> {
     return new Promise((resolve, reject) => {
       fs.write(fd, data, 0, data.length, position(offset), (e, n) =>

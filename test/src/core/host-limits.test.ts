@@ -18,13 +18,20 @@ function code(fn: () => void): string | undefined {
   }
 }
 
-test('runsAsOwner and setidToClear follow Linux: setuid always, setgid only with group execute', () => {
+test('runsAsOwner and setidToClear follow Linux: setuid always, setgid with group execute, or without it outside the group', () => {
   assert.ok(runsAsOwner(S_IFREG | 0o4700));
   assert.ok(runsAsOwner(S_IFREG | 0o2710));
   assert.not.ok(runsAsOwner(S_IFREG | 0o2700), 'setgid without group execute');
   assert.not.ok(runsAsOwner(S_IFREG | 0o1777));
   assert.is(setidToClear(S_IFREG | 0o6755), 0o6000);
-  assert.is(setidToClear(S_IFREG | 0o6745), 0o4000);
+  assert.is(setidToClear(S_IFREG | 0o6745), 0o6000, 'any caller might clear setgid without group execute');
+  const member = { cred: { uid: 1000, gid: 50 }, gid: 50 };
+  const supplementary = { cred: { uid: 1000, gid: 7, groups: [50] }, gid: 50 };
+  const outsider = { cred: { uid: 1000, gid: 7 }, gid: 50 };
+  assert.is(setidToClear(S_IFREG | 0o6745, member), 0o4000, 'in the file\'s group: kept');
+  assert.is(setidToClear(S_IFREG | 0o6745, supplementary), 0o4000);
+  assert.is(setidToClear(S_IFREG | 0o6745, outsider), 0o6000);
+  assert.is(setidToClear(S_IFREG | 0o6755, member), 0o6000, 'with group execute: cleared for members too');
   assert.is(setidToClear(S_IFREG | 0o0755), 0);
   assert.is(setidToClear(S_IFDIR | 0o2775), 0, 'directories keep setgid');
 });
