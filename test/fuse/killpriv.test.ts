@@ -6,29 +6,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { firstMissing, gated, needProgram } from '../helpers/gate.js';
 import { INIT } from '../../fuse/codec/index.js';
-import { MODES, fuseMissing, sh, withMount } from './helpers/mount.js';
+import { MODES, fuseMissing, onNative, sh, withMount } from './helpers/mount.js';
 
 const test = suite('fuse HANDLE_KILLPRIV_V2');
 const missing = firstMissing(fuseMissing, needProgram('setpriv', 'util-linux'));
 
 const NOBODY = 'setpriv --reuid=65534 --regid=65534 --clear-groups';
-
-async function onNative(script: string, fill: (d: string) => void): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'humbridge-native-killpriv-'));
-  try {
-    fs.chmodSync(dir, 0o755);
-    fill(dir);
-    const r = await sh(script, dir);
-    assert.is(r.code, 0, r.stderr);
-    return r.stdout.toString();
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** Files a (04777), b (02777: setgid with group execute), c (02767: setgid without it), d (04755 owned by root). */
 const fill = (d: string): void => {

@@ -5,30 +5,16 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { loadNative } from '../../native/index.js';
 import { firstMissing, gated, needProgram } from '../helpers/gate.js';
-import { fuseMissing, sh, withMount } from './helpers/mount.js';
+import { fuseMissing, onNative, sh, withMount } from './helpers/mount.js';
 
 const test = suite('fuse passthrough and setuid');
 const missing = firstMissing(fuseMissing, loadNative().reason, needProgram('setpriv', 'util-linux'));
 
 /** As root: opens f (fd 3, as a reader keeping its node's backing file), then a write as uid 65534 appends to f. */
 const AS_NOBODY = 'setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "printf x >> f"';
-
-async function onNative(script: string, prepare: (d: string) => void): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'humbridge-native-setid-'));
-  try {
-    fs.chmodSync(dir, 0o755);
-    prepare(dir);
-    const r = await sh(script, dir);
-    assert.is(r.code, 0, r.stderr);
-    return r.stdout.toString();
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const setuidFile = (d: string): void => {
   fs.writeFileSync(path.join(d, 'f'), 'a');

@@ -5,6 +5,7 @@
 // process can answer) that changes into the mount itself.
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -172,3 +173,17 @@ export async function withMount(mode: Mode, fill: (data: string) => void, fn: (m
 
 /** Registers `name` once per mode. */
 export const MODES: readonly Mode[] = ['hostfs', 'humfs'];
+
+/** Runs `script` (sh, cwd a fresh 0755 temp folder that `fill` prepared) on the native file system: what a mount should answer; its stdout. */
+export async function onNative(script: string, fill: (dir: string) => void): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'humbridge-native-'));
+  try {
+    fs.chmodSync(dir, 0o755);
+    fill(dir);
+    const r = await sh(script, dir);
+    if (r.code !== 0) throw new Error(`native run of ${script} exited ${r.code}: ${r.stderr}`);
+    return r.stdout.toString();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
