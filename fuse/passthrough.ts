@@ -8,12 +8,20 @@
 // backing file at a time, so every handle of a node shares the first one's
 // backing id (the kernel opens its own backing file with each open's flags,
 // so the registered descriptor only names the file); an inode with a
-// backing file refuses any open that is not passed through (EIO), so such
-// a node's later opens always pass through (the Vfs answers per file, so
-// that agrees with it, save a file made setuid meanwhile); and an inode in
-// passthrough mode refuses cached opens, so once passthrough is on, an open
-// that gets none (humfs, setuid files, a failed ioctl) is answered
-// FOPEN_DIRECT_IO, which never enters either mode.
+// backing file refuses any open that is not passed through on it (EIO),
+// so such a node's later opens pass through too (the Vfs answers per file,
+// so that agrees with it, save a file made setuid meanwhile); and an inode
+// with cached opens refuses passthrough ones, so a node opened without
+// passthrough (humfs, setuid files, a copy-on-write file still on its base,
+// a failed ioctl) stays cached until those handles are released: its
+// later opens are cached too.
+//
+// A copy-on-write node's base file is never registered (the union says
+// null for it): once copied up, the node's file is another one, and a
+// writer sharing the base's backing file would write into the base. Should
+// a node's host file change under a backing file anyway, the open is
+// answered FOPEN_DIRECT_IO, which the kernel refuses (EIO), rather than
+// handing out the old file.
 //
 // humfs gets no passthrough: its store counts the bytes used in the
 // superblock on every write, and a read passed through would force the
@@ -21,10 +29,9 @@
 //
 // setuid/setgid files (mode & 06000) get none either (vfs.hostDescriptor
 // says null): a write by another user must clear the bits, and the Vfs
-// does that on WRITE. Such opens are FOPEN_DIRECT_IO, where the kernel
-// clears nothing itself and keeps the mode it cached, so the Vfs announces
-// the clearing as an `implied` change and invalidate.ts drops the cached
-// attributes before the WRITE is answered. (Measured on 6.18: a write
+// does that on WRITE; the kernel's cached write clears them too, and the
+// Vfs announces the clearing as an `implied` change so invalidate.ts drops
+// the cached attributes before the WRITE is answered. (Measured on 6.18: a write
 // passed through does make the kernel send the clearing SETATTR itself,
 // as for cached writes; that covers a file made setuid while a backing
 // file was already open on it.)
@@ -34,6 +41,7 @@
 // fsyncs or releases: vfs.hostWritten raises the change then. Until then a
 // 9P client may read data older than what a FUSE writer has written.
 
+import fs from 'node:fs';
 import type { HandleId, Logger, Vfs } from '../src/index.js';
 import { FOPEN, INIT } from './codec/index.js';
 import { loadNative, type Native } from '../native/index.js';
@@ -53,8 +61,11 @@ export class Passthrough {
   private dev = -1;
   /** Negotiated in INIT and not given up since. */
   private on = false;
-  private readonly byNode = new Map<bigint, { id: number; users: number }>();
-  private readonly byHandle = new Map<HandleId, { node: bigint; writable: boolean }>();
+  /** Per FUSE node: the backing id, its handles, and the host file it names (dev/ino). */
+  private readonly byNode = new Map<bigint, { id: number; users: number; dev: bigint; ino: bigint }>();
+  /** Per FUSE node: how many of its handles are open without passthrough (cached). */
+  private readonly cached = new Map<bigint, number>();
+  private readonly byHandle = new Map<HandleId, { node: bigint; writable: boolean; cached: boolean }>();
   private said = false;
 
   constructor(
@@ -96,12 +107,20 @@ export class Passthrough {
   /** OPEN/CREATE: the reply flags for new handle `fh` on FUSE node `node`, opened with `flags`. */
   opened(fh: HandleId, node: bigint, flags: number): OpenReplyFlags {
     if (!this.on || !this.native) return NONE;
+    const writable = (flags & O_ACCMODE) !== 0;
+    const fd = this.vfs.hostDescriptor(fh);
     let b = this.byNode.get(node);
-    if (!b) {
-      const fd = this.vfs.hostDescriptor(fh);
-      if (fd === null) return DIRECT;
+    if (b) {
+      if (fd !== null && !sameFile(fd, b)) {
+        this.log.warn(`fuse: node ${node}: its host file changed under an open backing file; open refused`);
+        return DIRECT;
+      }
+    } else if (fd === null || this.cached.has(node)) {
+      return this.openCached(fh, node, writable);
+    } else {
       try {
-        b = { id: this.native.backingOpen(this.dev, fd), users: 0 };
+        const st = fs.fstatSync(fd, { bigint: true });
+        b = { id: this.native.backingOpen(this.dev, fd), users: 0, dev: st.dev, ino: st.ino };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         this.once(`FUSE_DEV_IOC_BACKING_OPEN failed: ${(e as Error).message}`);
@@ -110,18 +129,25 @@ export class Passthrough {
           this.on = false;
           return NONE;
         }
-        return DIRECT;
+        return this.openCached(fh, node, writable);
       }
       this.byNode.set(node, b);
     }
     b.users++;
-    this.byHandle.set(fh, { node, writable: (flags & O_ACCMODE) !== 0 });
+    this.byHandle.set(fh, { node, writable, cached: false });
     return { open_flags: FOPEN.PASSTHROUGH, backing_id: b.id };
+  }
+
+  private openCached(fh: HandleId, node: bigint, writable: boolean): OpenReplyFlags {
+    this.cached.set(node, (this.cached.get(node) ?? 0) + 1);
+    this.byHandle.set(fh, { node, writable, cached: true });
+    return NONE;
   }
 
   /** FLUSH/FSYNC: what a writer wrote through the kernel is announced to the Vfs's listeners. */
   flushed(fh: HandleId): void {
-    if (this.byHandle.get(fh)?.writable) this.vfs.hostWritten(fh);
+    const h = this.byHandle.get(fh);
+    if (h?.writable && !h.cached) this.vfs.hostWritten(fh);
   }
 
   /** RELEASE, before the Vfs handle goes: announce writes, drop the backing file with its last handle. */
@@ -129,6 +155,12 @@ export class Passthrough {
     const h = this.byHandle.get(fh);
     if (!h) return;
     this.byHandle.delete(fh);
+    if (h.cached) {
+      const left = (this.cached.get(h.node) ?? 1) - 1;
+      if (left > 0) this.cached.set(h.node, left);
+      else this.cached.delete(h.node);
+      return;
+    }
     if (h.writable) this.vfs.hostWritten(fh);
     const b = this.byNode.get(h.node);
     if (!b || --b.users > 0) return;
@@ -146,5 +178,15 @@ export class Passthrough {
     if (this.said) return;
     this.said = true;
     this.log.debug(`fuse: passthrough: ${why}`);
+  }
+}
+
+/** Whether descriptor `fd` is the host file `b` was registered for. */
+function sameFile(fd: number, b: { dev: bigint; ino: bigint }): boolean {
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    return st.dev === b.dev && st.ino === b.ino;
+  } catch {
+    return false;
   }
 }

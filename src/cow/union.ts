@@ -12,9 +12,10 @@
 // (names.ts). Changes to names run one at a time (they read and then
 // change both sides); reads, lookups and I/O on handles run freely.
 //
-// Known limits: a handle opened for reading before the file is copied up
-// keeps reading the base's data; byte-range locks taken through such a
-// handle and through a handle on the copy do not see each other.
+// A handle opened for reading before the file is copied up moves to the
+// copy at its next read (as overlayfs reopens its real file), unless it
+// holds byte-range locks: those live on the base's handle, and locks taken
+// through it and through a handle on the copy do not see each other.
 
 import { ChangeFeed, type ChangeListener, type VfsChange } from '../changes.js';
 import { allowed } from '../core/permissions.js';
@@ -23,6 +24,7 @@ import { DOT_COOKIE, DOTDOT_COOKIE, resumeIndex } from '../readdir-cookies.js';
 import {
   DT_DIR,
   O_ACCMODE,
+  O_CREAT,
   O_EXCL,
   O_TRUNC,
   RENAME_EXCHANGE,
@@ -47,7 +49,20 @@ import type { UNode } from './nodes.js';
 import { isHiddenXattr } from './xattr-names.js';
 import { copyByReadWrite } from '../copy-loop.js';
 
-type FileHandle = { kind: 'file'; node: UNode; side: 'base' | 'layer'; inner: HandleId };
+type FileHandle = {
+  kind: 'file';
+  node: UNode;
+  side: 'base' | 'layer';
+  inner: HandleId;
+  /** The open's flags, to open the copy with when the node is copied up under a base handle. */
+  flags: number;
+  /** It stays on its side: byte-range locks were taken through it, or the copy could not be opened. */
+  pinned: boolean;
+  /** A move to the copy under way. */
+  moving: Promise<void> | null;
+  /** Base handles it moved away from, released with it (a read may still be using one). */
+  retired: HandleId[];
+};
 type DirHandle = { kind: 'dir'; node: UNode; listing: MergedListing | null };
 
 export class UnionVfs implements Vfs {
@@ -100,6 +115,30 @@ export class UnionVfs implements Vfs {
     const h = this.handles.get(handle);
     if (h === undefined || h.kind !== 'file') throw vfsError('EBADF', 'handle');
     return h;
+  }
+
+  /** File handle `handle`, moved to the node's copy first when it was opened on the base before a copy-up. */
+  private async current(handle: HandleId): Promise<FileHandle> {
+    const h = this.file(handle);
+    while (h.side === 'base' && h.node.layer !== null && !h.pinned) {
+      h.moving ??= this.moveToCopy(h).finally(() => {
+        h.moving = null;
+      });
+      await h.moving;
+    }
+    return h;
+  }
+
+  private async moveToCopy(h: FileHandle): Promise<void> {
+    try {
+      const inner = await this.ctx.layer.open(ROOT, h.node.layer as NodeId, h.flags & ~(O_TRUNC | O_CREAT | O_EXCL));
+      h.retired.push(h.inner);
+      h.side = 'layer';
+      h.inner = inner;
+    } catch (e) {
+      this.ctx.log.debug(`cow: a base handle stays on the base: ${(e as Error).message}`);
+      h.pinned = true;
+    }
   }
 
   private dirHandle(handle: HandleId): DirHandle {
@@ -165,7 +204,7 @@ export class UnionVfs implements Vfs {
       const any = handle === undefined ? undefined : this.handles.get(handle);
       if (handle !== undefined && any === undefined) throw vfsError('EBADF', 'getattr');
       if (any === undefined || any.kind === 'dir') return this.ctx.attr(n);
-      const h = any;
+      const h = await this.current(handle as HandleId);
       const inner = this.innerOf(h);
       return { ...(await inner.vfs.getattr(inner.node, h.inner)), ino: n.id };
     });
@@ -209,7 +248,7 @@ export class UnionVfs implements Vfs {
         const side = n.layer !== null ? 'layer' : 'base';
         const inner = await (side === 'layer' ? this.ctx.layer.open(cred, n.layer as NodeId, flags) : this.ctx.base.open(cred, n.base as NodeId, flags));
         if (flags & O_TRUNC) this.announce({ kind: 'data', node: id });
-        return this.addHandle({ kind: 'file', node: n, side, inner });
+        return this.addHandle(fileHandle(n, side, inner, flags));
       },
       writes,
     );
@@ -229,7 +268,7 @@ export class UnionVfs implements Vfs {
             const side = existing.layer !== null ? 'layer' : 'base';
             const inner = await (side === 'layer' ? this.ctx.layer.open(cred, existing.layer as NodeId, flags) : this.ctx.base.open(cred, existing.base as NodeId, flags));
             if (flags & O_TRUNC) this.announce({ kind: 'data', node: existing.id });
-            return { entry: await this.ctx.entry(existing), handle: this.addHandle({ kind: 'file', node: existing, side, inner }) };
+            return { entry: await this.ctx.entry(existing), handle: this.addHandle(fileHandle(existing, side, inner, flags)) };
           } catch (e) {
             this.ctx.put(existing);
             throw e;
@@ -242,22 +281,22 @@ export class UnionVfs implements Vfs {
           return made.entry;
         });
         this.announce(added(parent, name));
-        return { entry: await this.ctx.entry(n), handle: this.addHandle({ kind: 'file', node: n, side: 'layer', inner }) };
+        return { entry: await this.ctx.entry(n), handle: this.addHandle(fileHandle(n, 'layer', inner, flags)) };
       },
       true,
     );
   }
 
   read(handle: HandleId, offset: bigint, into: Buffer): Promise<number> {
-    return this.run('read', () => {
-      const h = this.file(handle);
+    return this.run('read', async () => {
+      const h = await this.current(handle);
       return (h.side === 'layer' ? this.ctx.layer : this.ctx.base).read(h.inner, offset, into);
     });
   }
 
   seek(handle: HandleId, offset: bigint, whence: 'data' | 'hole'): Promise<bigint> {
-    return this.run('seek', () => {
-      const h = this.file(handle);
+    return this.run('seek', async () => {
+      const h = await this.current(handle);
       return (h.side === 'layer' ? this.ctx.layer : this.ctx.base).seek(h.inner, offset, whence);
     });
   }
@@ -272,8 +311,8 @@ export class UnionVfs implements Vfs {
   }
 
   fsync(handle: HandleId, datasync: boolean): Promise<void> {
-    return this.run('fsync', () => {
-      const h = this.file(handle);
+    return this.run('fsync', async () => {
+      const h = await this.current(handle);
       return (h.side === 'layer' ? this.ctx.layer : this.ctx.base).fsync(h.inner, datasync);
     });
   }
@@ -287,9 +326,9 @@ export class UnionVfs implements Vfs {
   }
 
   async copyRange(inHandle: HandleId, inOffset: bigint, outHandle: HandleId, outOffset: bigint, length: bigint): Promise<bigint> {
-    const a = this.handles.get(inHandle);
+    const a = this.handles.get(inHandle)?.kind === 'file' ? await this.current(inHandle).catch(() => undefined) : undefined;
     const b = this.handles.get(outHandle);
-    if (a?.kind === 'file' && b?.kind === 'file' && a.side === b.side) {
+    if (a !== undefined && b?.kind === 'file' && a.side === b.side) {
       const vfs = a.side === 'layer' ? this.ctx.layer : this.ctx.base;
       return this.run('copy_file_range', async () => {
         const n = await vfs.copyRange(a.inner, inOffset, b.inner, outOffset, length);
@@ -303,7 +342,10 @@ export class UnionVfs implements Vfs {
   hostDescriptor(handle: HandleId): number | null {
     const h = this.handles.get(handle);
     if (this.closed || h === undefined || h.kind !== 'file') return null;
-    return (h.side === 'layer' ? this.ctx.layer : this.ctx.base).hostDescriptor(h.inner);
+    // Never the base's file: a copy-up makes the node another file, and a kernel
+    // reading (or, sharing its backing file, writing) the base could not follow.
+    if (h.side === 'base') return null;
+    return this.ctx.layer.hostDescriptor(h.inner);
   }
 
   hostWritten(handle: HandleId): void {
@@ -318,6 +360,8 @@ export class UnionVfs implements Vfs {
       const h = this.file(handle);
       this.handles.delete(handle);
       try {
+        await h.moving;
+        for (const old of h.retired) await this.ctx.base.release(old).catch(() => undefined);
         await (h.side === 'layer' ? this.ctx.layer : this.ctx.base).release(h.inner);
       } finally {
         this.ctx.nodes.unpin(h.node);
@@ -493,15 +537,17 @@ export class UnionVfs implements Vfs {
   }
 
   setlk(handle: HandleId, owner: string, lock: LockRange, quota?: LockQuota): Promise<boolean> {
-    return this.run('setlk', () => {
-      const h = this.file(handle);
+    return this.run('setlk', async () => {
+      const h = await this.current(handle);
+      h.pinned = true;
       return (h.side === 'layer' ? this.ctx.layer : this.ctx.base).setlk(h.inner, owner, lock, quota);
     });
   }
 
   setlkw(handle: HandleId, owner: string, lock: LockRange, signal: AbortSignal, quota?: LockQuota): Promise<boolean> {
-    return this.run('setlkw', () => {
-      const h = this.file(handle);
+    return this.run('setlkw', async () => {
+      const h = await this.current(handle);
+      h.pinned = true;
       return (h.side === 'layer' ? this.ctx.layer : this.ctx.base).setlkw(h.inner, owner, lock, signal, quota);
     });
   }
@@ -523,6 +569,10 @@ export class UnionVfs implements Vfs {
     await this.ctx.base.close();
     this.ctx.trees.close();
   }
+}
+
+function fileHandle(node: UNode, side: 'base' | 'layer', inner: HandleId, flags: number): FileHandle {
+  return { kind: 'file', node, side, inner, flags, pinned: false, moving: null, retired: [] };
 }
 
 function added(node: NodeId, name: Buffer): VfsChange {

@@ -88,6 +88,29 @@ gated(test, 'humbridge mount --base --cow: changes made in the mount land in the
   fs.rmSync(t.top, { recursive: true, force: true });
 });
 
+for (const passthrough of [true, false]) {
+  // With passthrough on, base files are never backing files: a writer sharing one would write the base.
+  const how = passthrough ? 'passthrough on (as root)' : '--no-passthrough';
+  gated(test, `a writer after a reader, ${how}: the write lands in the copy, the base keeps its bytes`, fuse, async () => {
+    const t = fixture();
+    makeLayer(t.base, t.layer, 'hostfs');
+    const before = snapshotTree(t.base);
+    try {
+      const m = await hb('mount', ...(passthrough ? [] : ['--no-passthrough']), '--base', t.base, '--cow', t.layer, t.mnt);
+      assert.is(m.code, 0, m.stderr);
+      // fd 3 holds f open for reading while f is rewritten.
+      const r = await sh('cd "$0" && exec 3< f && printf guest > f && cat f && echo && cat <&3 && exec 3<&-', t.mnt);
+      assert.is(r.code, 0, r.stderr);
+      assert.is(r.stdout, 'guest\nguest', 'the writer and the earlier reader both see the copy');
+    } finally {
+      await unmount(t.mnt);
+    }
+    assert.is(fs.readFileSync(path.join(t.layer, 'upper', 'f'), 'utf8'), 'guest');
+    assert.equal(snapshotTree(t.base), before, 'the base is byte-identical');
+    fs.rmSync(t.top, { recursive: true, force: true });
+  });
+}
+
 gated(test, 'mount -t overlay ... userxattr reads a layer an ordinary user made through humbridge: the same view', overlay, async () => {
   const t = fixture();
   makeLayer(t.base, t.layer, 'hostfs');

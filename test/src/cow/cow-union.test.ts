@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isWhiteout, OPAQUE_XATTR } from '../../../src/cow/layout.js';
 import { openExport } from '../../../src/index.js';
-import { O_RDWR, type NodeId } from '../../../src/types.js';
+import { O_RDONLY, O_RDWR, type NodeId } from '../../../src/types.js';
 import type { Vfs } from '../../../src/vfs.js';
 import { B, listNames, ME, readAll, rejects, walk } from '../../conformance/vfs.js';
 import { makeLayer } from '../../helpers/cow-layer.js';
@@ -94,6 +94,41 @@ t('copy-up of a 5 MiB file and of a sparse file with data at 1 GiB: contents kep
   assert.equal(snapshotTree(w.base), before, 'the base is byte-identical');
   w.cleanup();
 });
+
+for (const mode of ['hostfs', 'humfs'] as const) {
+  t(`${mode}: a handle opened for reading before copy-up reads the copy afterwards; one holding a lock stays on the base`, async () => {
+    const w = world(mode, (d) => {
+      fs.writeFileSync(path.join(d, 'f'), 'base f\n');
+      fs.writeFileSync(path.join(d, 'l'), 'base l\n');
+    });
+    const before = snapshotTree(w.base);
+    const vfs = await w.open();
+    try {
+      const f = await walk(vfs, 'f');
+      const l = await walk(vfs, 'l');
+      const rf = await vfs.open(ME, f.id, O_RDONLY);
+      const rl = await vfs.open(ME, l.id, O_RDONLY);
+      try {
+        const buf = Buffer.alloc(64);
+        assert.is(buf.toString('utf8', 0, await vfs.read(rf, 0n, buf)), 'base f\n');
+        assert.ok(await vfs.setlk(rl, 'owner', { type: 'read', start: 0n, length: 0n, pid: 1 }));
+        await writeAt(vfs, f.id, 0n, B('guest'));
+        await writeAt(vfs, l.id, 0n, B('guest'));
+        assert.is(buf.toString('utf8', 0, await vfs.read(rf, 0n, buf)), 'guestf\n', 'the earlier reader sees the copy');
+        assert.is((await vfs.getattr(f.id, rf)).size, 7n);
+        assert.is(buf.toString('utf8', 0, await vfs.read(rl, 0n, buf)), 'base l\n', 'a locked handle stays where its locks are');
+      } finally {
+        await vfs.release(rf);
+        await vfs.release(rl);
+      }
+      assert.is(fs.readFileSync(path.join(w.upper, 'f'), 'utf8'), 'guestf\n');
+    } finally {
+      await vfs.close();
+    }
+    assert.equal(snapshotTree(w.base), before, 'the base is byte-identical');
+    w.cleanup();
+  });
+}
 
 t('hard links: copied up once, the other name linked to the copy (and after a restart)', async () => {
   const w = world('hostfs', (d) => {
