@@ -54,6 +54,14 @@ test('runChosen: warm-up then rounds alternating A B A B; warm-up values dropped
   assert.ok(typeof r?.seconds === 'number' && r.seconds >= 0, 'the case is timed');
 });
 
+test('runChosen: runs a section made during its set-up (the guest) count to its first case', async () => {
+  const s = fake('s', [one('c1'), one('c2')], []);
+  const ran: Section = { ...s, open: async (c, chosen) => ({ ...(await s.open(c, chosen)), ranFor: 600 }) };
+  const [r1, r2] = await runChosen([{ section: ran, cases: ran.cases }], cfg(1), () => {});
+  assert.ok((r1?.seconds ?? 0) >= 600, `first case ${r1?.seconds}`);
+  assert.ok((r2?.seconds ?? 0) < 600, `second case ${r2?.seconds}`);
+});
+
 test('runChosen: a case with fixed rounds has no warm-up; --quick skips the warm-up', async () => {
   const calls: string[] = [];
   const s = fake('s', [one('fixed', { rounds: 1 }), one('q')], calls);

@@ -52,6 +52,8 @@ export interface Config {
 export interface Opened {
   measure(c: Case, system: string): Promise<Record<string, number>>;
   close(): Promise<void>;
+  /** Seconds its runs took during open, when a section runs them all there (the guest): counted to its first case. */
+  ranFor?: number;
 }
 
 export interface Section {

@@ -89,6 +89,7 @@ async function open(cfg: Config, chosen: readonly Case[]): Promise<Opened> {
   const base = fs.mkdtempSync(path.join(cfg.tmp, 'humbridge-bench-guest-'));
   const servers: NinepServer[] = [];
   const samples = new Map<string, Record<string, number>[]>(SYSTEMS.map((s) => [s, []]));
+  let ranFor = 0;
   try {
     // diod: every parent of the export searchable by others (the Linux client's first attach is as "nobody").
     fs.chmodSync(base, 0o755);
@@ -102,6 +103,7 @@ async function open(cfg: Config, chosen: readonly Case[]): Promise<Opened> {
     servers.push(hb);
     const slots = schedule(c.systems, cfg.rounds, !cfg.quick);
     cfg.say(`guest: one boot, ${slots.length} runs of ${files} files (QEMU without KVM: slow)`);
+    const booted = performance.now();
     const r = await h.runGuest({
       server: hb,
       script: SCRIPT,
@@ -113,6 +115,7 @@ async function open(cfg: Config, chosen: readonly Case[]): Promise<Opened> {
         slots: slots.map((s) => `${s.round}:${s.system}`).join(' '),
       },
     });
+    ranFor = (performance.now() - booted) / 1000;
     if (r.stage !== 'script' || r.status !== 0) throw new Error(`guest ${r.stage} status ${r.status}: ${r.output.slice(-1500)}${r.console.slice(-1500)}`);
     for (const line of r.output.split('\n')) {
       const m = /^sample (\S+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)$/.exec(line);
@@ -129,6 +132,7 @@ async function open(cfg: Config, chosen: readonly Case[]): Promise<Opened> {
     fs.rmSync(base, { recursive: true, force: true });
   }
   return {
+    ranFor,
     // The runner asks in the same order the guest ran: hand the samples back one by one.
     measure: async (_c, system) => {
       const v = samples.get(system)?.shift();
