@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
@@ -231,6 +232,42 @@ static napi_value js_lseek(napi_env env, napi_callback_info info) {
   return v;
 }
 
+// A name from a Buffer, NUL-terminated in `out` (NAME_MAX bytes at most, no NUL inside).
+static int name_arg(napi_env env, napi_value v, char out[256]) {
+  void *data;
+  size_t len;
+  if (napi_get_buffer_info(env, v, &data, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "a name is a Buffer");
+    return 0;
+  }
+  if (len == 0 || len > 255 || memchr(data, 0, len) != NULL) {
+    throw_errno(env, len > 255 ? ENAMETOOLONG : EINVAL, "renameat2");
+    return 0;
+  }
+  memcpy(out, data, len);
+  out[len] = 0;
+  return 1;
+}
+
+// renameat2(olddirfd, oldname, newdirfd, newname, flags): RENAME_NOREPLACE and
+// RENAME_EXCHANGE done by the kernel in one step (glibc 2.36 has no wrapper
+// everywhere, hence the syscall). EINVAL means this filesystem lacks the flag.
+static napi_value js_renameat2(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t olddir, newdir, flags;
+  char oldname[256], newname[256];
+  if (argc < 5 || napi_get_value_int32(env, argv[0], &olddir) != napi_ok || napi_get_value_int32(env, argv[2], &newdir) != napi_ok ||
+      napi_get_value_int32(env, argv[4], &flags) != napi_ok) {
+    napi_throw_type_error(env, NULL, "renameat2(olddirfd, oldname, newdirfd, newname, flags)");
+    return NULL;
+  }
+  if (!name_arg(env, argv[1], oldname) || !name_arg(env, argv[3], newname)) return NULL;
+  if (syscall(SYS_renameat2, olddir, oldname, newdir, newname, (unsigned)flags) != 0) return throw_errno(env, errno, "renameat2");
+  return NULL;
+}
+
 // One /dev/fuse descriptor read on the event loop: when it is readable,
 // requests are read into `buf` (reused) and handed to `cb(n)` one at a time;
 // `cb(-errno)` for a failure other than EAGAIN/EINTR (ENODEV: unmounted).
@@ -361,6 +398,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"backingClose", NULL, js_backing_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"futimens", NULL, js_futimens, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lseek", NULL, js_lseek, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"renameat2", NULL, js_renameat2, NULL, NULL, NULL, napi_enumerable, NULL},
       {"startReader", NULL, js_start_reader, NULL, NULL, NULL, napi_enumerable, NULL},
       {"stopReader", NULL, js_stop_reader, NULL, NULL, NULL, napi_enumerable, NULL},
   };

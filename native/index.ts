@@ -27,6 +27,8 @@ export interface Native {
   futimens(fd: number, atime: NativeTime, mtime: NativeTime): void;
   /** lseek(2) with 64-bit offsets, SEEK_DATA (3) and SEEK_HOLE (4) included; the new offset. */
   lseek(fd: number, offset: bigint, whence: number): bigint;
+  /** renameat2(2) with RENAME_NOREPLACE (1) or RENAME_EXCHANGE (2), atomic; EINVAL where the filesystem lacks the flag. Older builds lack it. */
+  renameat2?(oldDirfd: number, oldName: Buffer, newDirfd: number, newName: Buffer, flags: number): void;
   /**
    * Makes `fd` non-blocking and reads it on the event loop whenever it is
    * readable: each request read into `buffer` (reused) is handed to

@@ -284,6 +284,23 @@ export class Host {
   }
 
   /** Plain rename(2): replaces the target. Flags live in rename.ts. */
+  /**
+   * renameat2 with `flags` in one kernel step (the native addon). False when
+   * that cannot be had here (no addon, or EINVAL: the filesystem lacks the
+   * flag), and the caller emulates it; VfsErrors otherwise.
+   */
+  renameFlags(dirfd: number, name: Buffer, newDirfd: number, newName: Buffer, flags: number): boolean {
+    const rename2 = this.native?.renameat2;
+    if (rename2 === undefined) return false;
+    try {
+      rename2(dirfd, name, newDirfd, newName, flags);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EINVAL') return false;
+      this.fail(e, 'rename');
+    }
+  }
+
   async renameAt(dirfd: number, name: Buffer, newDirfd: number, newName: Buffer): Promise<void> {
     try {
       await fs.promises.rename(childPath(dirfd, name), childPath(newDirfd, newName));

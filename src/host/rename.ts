@@ -1,5 +1,7 @@
-// rename(2) with renameat2(2) flags. Node has no renameat2, so the flags are
-// emulated with anchored calls:
+// rename(2) with renameat2(2) flags: the kernel's renameat2 from the native
+// addon, atomic. Without the addon (or on a filesystem that lacks the flag,
+// EINVAL), Node has no renameat2, so the flags are emulated with anchored
+// calls:
 // - RENAME_NOREPLACE on a non-directory: link(2) then unlink(2) of the old
 //   name. link fails with EEXIST atomically, so nothing is ever replaced.
 //   For a directory (which cannot be hard-linked) the target is checked with
@@ -20,6 +22,7 @@ export const RENAME_EXCHANGE = 2;
 export async function renameAt(host: Host, dirfd: number, name: Buffer, newDirfd: number, newName: Buffer, flags: number): Promise<void> {
   if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) !== 0) throw vfsError('EINVAL', 'rename');
   if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE)) throw vfsError('EINVAL', 'rename');
+  if (flags !== 0 && host.renameFlags(dirfd, name, newDirfd, newName, flags)) return;
   if (flags & RENAME_EXCHANGE) return exchange(host, dirfd, name, newDirfd, newName);
   if (flags & RENAME_NOREPLACE) return noReplace(host, dirfd, name, newDirfd, newName);
   return host.renameAt(dirfd, name, newDirfd, newName);

@@ -7,6 +7,8 @@ import { childPath, isValidName } from '../../../src/host/paths.js';
 import { mknodAt } from '../../../src/host/special.js';
 import { renameAt } from '../../../src/host/rename.js';
 import { nullLogger } from '../../../src/log.js';
+import { loadNative } from '../../../native/index.js';
+import { gated } from '../../helpers/gate.js';
 import { tmpExport, type TmpExport } from '../../helpers/tmp-export.js';
 
 const B = (s: string) => Buffer.from(s);
@@ -114,5 +116,32 @@ test(
     assert.equal(fs.readdirSync(tmp.dir).sort(), ['b', 'c', 'f', 'g']);
   }),
 );
+
+for (const withAddon of [true, false]) {
+  const why = withAddon ? loadNative().reason : undefined;
+  gated(test, `renameAt EXCHANGE of a directory and a file, NOREPLACE of a directory, ${withAddon ? 'by renameat2 (one kernel step)' : 'emulated (no addon)'}`, why, async () => {
+    const tmp = tmpExport('humbridge-host-');
+    const host = new Host(nullLogger, undefined, withAddon ? loadNative().native : null);
+    const root = host.openRoot(tmp.dir);
+    try {
+      fs.mkdirSync(path.join(tmp.dir, 'd'));
+      fs.writeFileSync(path.join(tmp.dir, 'd', 'inside'), 'i');
+      fs.writeFileSync(path.join(tmp.dir, 'f'), 'f');
+      assert.is(host.renameFlags(root, B('d'), root, B('f'), 2), withAddon, 'the kernel did it');
+      if (!withAddon) await renameAt(host, root, B('d'), root, B('f'), 2);
+      assert.is(fs.readFileSync(path.join(tmp.dir, 'f', 'inside'), 'utf8'), 'i');
+      assert.is(fs.readFileSync(path.join(tmp.dir, 'd'), 'utf8'), 'f');
+      assert.equal(fs.readdirSync(tmp.dir).sort(), ['d', 'f'], 'no temporary name is left');
+      fs.mkdirSync(path.join(tmp.dir, 'e'));
+      await renameAt(host, root, B('f'), root, B('e'), 1).then(
+        () => assert.unreachable('NOREPLACE over a directory'),
+        (e: { code?: string }) => assert.is(e.code, 'EEXIST'),
+      );
+    } finally {
+      host.close(root);
+      tmp.cleanup();
+    }
+  });
+}
 
 test.run();
