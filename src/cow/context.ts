@@ -10,6 +10,7 @@ import type { Vfs } from '../vfs.js';
 import type { BaseLinks } from '../host/link-groups.js';
 import type { LayerTrees } from '../host/cow-trees.js';
 import { UnionNodes, type UNode } from './nodes.js';
+import type { PendingLog } from './pending.js';
 
 /** The union's own calls into its inner Vfs (copy-up, listings) act as root: the caller was checked already. */
 export const ROOT: Cred = { uid: 0, gid: 0 };
@@ -44,6 +45,8 @@ export class UnionContext {
     readonly keepOwner: boolean,
     readonly log: Logger,
     maxRememberedNodes: number,
+    /** The layer's record of a change of several steps under way (pending.ts). */
+    readonly pending: PendingLog,
   ) {
     this.nodes = new UnionNodes(
       { base: (id, n) => base.forget(id, n), layer: (id, n) => layer.forget(id, n) },

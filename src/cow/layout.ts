@@ -17,6 +17,11 @@
 //              made in data/ and in the metadata folders alike, so the
 //              overlay of the two host trees is again a consistent humfs tree.
 //   work/      an empty folder, overlayfs's workdir (unused by humbridge)
+//   in-use.lock  while a server or a merge has the layer: "<pid> <what>"
+//              (src/host/layer-lock.ts); a lock whose process is gone is taken over
+//   pending.json  a change of several steps under way in a server (pending.ts):
+//              finished when the layer is next opened
+//   merge.journal, merge.progress  a merge under way (tools/cow/journal.ts)
 //
 // Pure of policy: no Vfs here, only host paths and synchronous fs calls.
 
@@ -28,6 +33,10 @@ export const COW_LAYOUT = {
   manifest: 'cow.json',
   upper: 'upper',
   work: 'work',
+  lock: 'in-use.lock',
+  pending: 'pending.json',
+  mergeJournal: 'merge.journal',
+  mergeProgress: 'merge.progress',
 } as const;
 
 /** The overlayfs `userxattr` opaque-directory mark and its value. */

@@ -11,6 +11,7 @@ import { ROOT, type UnionContext } from './context.js';
 import { tempName } from '../host/cow-trees.js';
 import { mergedNames } from './listing.js';
 import type { UNode } from './nodes.js';
+import { change } from './pending.js';
 
 async function namesOf(ctx: UnionContext, dir: UNode): Promise<Buffer[]> {
   return (await mergedNames(ctx, dir)).map((n) => n.name);
@@ -75,16 +76,18 @@ export async function mkdir(ctx: UnionContext, cred: Cred, dir: UNode, name: Buf
     e = await ctx.layer.mkdir(cred, layerDir, name, mode);
   } else {
     // Over a whiteout: an opaque directory, made aside and moved in (a
-    // directory cannot replace the whiteout in one rename).
+    // directory cannot replace the whiteout in one rename, so the whiteout
+    // goes first: a pending change, finished on the next open after a crash).
     const tmp = tempName();
     e = await ctx.layer.mkdir(cred, layerDir, tmp, mode);
     try {
       await ctx.trees.setOpaque([...at, tmp]);
-      ctx.trees.removeWhiteout(at, name);
-      await ctx.layer.rename(ROOT, layerDir, tmp, layerDir, name, 0);
+      await change(ctx, { op: 'move', from: { dir: at, name: tmp }, to: { dir: at, name }, whiteoutFrom: false, opaqueTo: false }, ROOT);
     } catch (err) {
-      ctx.layer.forget(e.id, 1);
-      await ctx.layer.rmdir(ROOT, layerDir, tmp).catch(() => undefined);
+      if (ctx.trees.entry(at, tmp) === 'present') {
+        ctx.layer.forget(e.id, 1);
+        await ctx.layer.rmdir(ROOT, layerDir, tmp).catch(() => undefined);
+      }
       throw err;
     }
     opaque = true;
@@ -103,15 +106,19 @@ export async function remove(ctx: UnionContext, cred: Cred, dir: UNode, name: Bu
     const inBase = await ctx.baseHas(dir, name);
     await copyUp(ctx, dir);
     const at = ctx.path(dir);
-    if (ctx.trees.entry(at, name) === 'present') {
+    if (ctx.trees.entry(at, name) === 'present' && inBase) {
+      // The layer's entry hides the base's: removing it and whiting out are one pending change.
+      await change(ctx, { op: 'remove', at: { dir: at, name }, dir: wantDir }, cred);
+    } else if (ctx.trees.entry(at, name) === 'present') {
       if (wantDir) {
         ctx.trees.clearWhiteouts([...at, name]);
         await ctx.layer.rmdir(cred, dir.layer as NodeId, name);
       } else {
         await ctx.layer.unlink(cred, dir.layer as NodeId, name);
       }
+    } else if (inBase) {
+      await ctx.trees.whiteout(at, name);
     }
-    if (inBase) await ctx.trees.whiteout(at, name);
     if (victim.parent === dir && victim.name.equals(name)) ctx.nodes.removed(victim);
     ctx.changed(dir);
     return victim.id;
@@ -131,7 +138,7 @@ async function copyWhole(ctx: UnionContext, n: UNode): Promise<void> {
   else await copyUp(ctx, n);
 }
 
-/** A directory now at `name` in `dir`, where the base has an entry of that name: it must hide it. */
+/** A directory at `name` in `dir`, about to take a name where the base has an entry (`baseThere`): it must hide it. */
 async function hideBaseUnder(ctx: UnionContext, n: UNode, dir: UNode, name: Buffer, baseThere: boolean): Promise<void> {
   if (!n.dir || !baseThere || n.opaque) return;
   await ctx.trees.setOpaque([...ctx.path(dir), name]);
@@ -164,21 +171,24 @@ export async function rename(ctx: UnionContext, cred: Cred, p: UNode, name: Buff
     const from = ctx.path(p);
     const to = ctx.path(q);
     if (exchange && dst !== null) {
+      // Marked opaque where they stand first (a layer directory that is not opaque has
+      // no base directory under it, so the view does not change), then swapped in one step.
+      await hideBaseUnder(ctx, src, p, name, dstInBase);
+      await hideBaseUnder(ctx, dst, q, newName, srcInBase);
       await ctx.layer.rename(cred, p.layer as NodeId, name, q.layer as NodeId, newName, RENAME_EXCHANGE);
       ctx.nodes.move(src, q, newName);
       ctx.nodes.move(dst, p, name);
-      await hideBaseUnder(ctx, src, q, newName, dstInBase);
-      await hideBaseUnder(ctx, dst, p, name, srcInBase);
     } else {
-      const there = ctx.trees.entry(to, newName);
-      if (dst !== null && dst.dir && there === 'present') ctx.trees.clearWhiteouts([...to, newName]);
-      if (src.dir && there === 'whiteout') ctx.trees.removeWhiteout(to, newName);
-      ctx.trees.removeMetaWhiteouts(to, newName);
-      await ctx.layer.rename(cred, p.layer as NodeId, name, q.layer as NodeId, newName, 0);
+      // One pending change: the move, the opaque mark where it now hides a base
+      // directory, the whiteout where the base still has the old name.
+      const opaqueTo = src.dir && dstInBase && !src.opaque;
+      await change(ctx, { op: 'move', from: { dir: from, name }, to: { dir: to, name: newName }, whiteoutFrom: srcInBase, opaqueTo }, cred);
       if (dst !== null) ctx.nodes.removed(dst);
       ctx.nodes.move(src, q, newName);
-      await hideBaseUnder(ctx, src, q, newName, dstInBase);
-      if (srcInBase) await ctx.trees.whiteout(from, name);
+      if (opaqueTo) {
+        src.opaque = true;
+        ctx.nodes.dropBase(src);
+      }
     }
     ctx.changed(p);
     ctx.changed(q);

@@ -74,7 +74,11 @@ export class UnionVfs implements Vfs {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly ctx: UnionContext) {
+  constructor(
+    private readonly ctx: UnionContext,
+    /** Gives the layer back (layer-lock.ts) when the union closes. */
+    private readonly unlock: () => void = () => {},
+  ) {
     this.root = ctx.nodes.root.id;
     this.accessModel = ctx.layer.accessModel;
     this.changes = new ChangeFeed(ctx.log);
@@ -563,11 +567,15 @@ export class UnionVfs implements Vfs {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
-    this.handles.clear();
-    this.ctx.nodes.clear();
-    await this.ctx.layer.close();
-    await this.ctx.base.close();
-    this.ctx.trees.close();
+    try {
+      this.handles.clear();
+      this.ctx.nodes.clear();
+      await this.ctx.layer.close();
+      await this.ctx.base.close();
+      this.ctx.trees.close();
+    } finally {
+      this.unlock();
+    }
   }
 }
 

@@ -80,6 +80,11 @@ export class LayerTrees {
     }) ?? 'absent';
   }
 
+  /** Whether the served tree's `dir`/`name` is a directory. */
+  isDir(dir: readonly Buffer[], name: Buffer): boolean {
+    return this.inDir(this.served, dir, (fd) => fs.lstatSync(childPath(fd, name), { throwIfNoEntry: false })?.isDirectory() ?? false) ?? false;
+  }
+
   /** Whether directory `dir` is marked opaque (hides the base's directory of the same path). */
   async isOpaque(dir: readonly Buffer[]): Promise<boolean> {
     const fd = this.open(this.served, dir);

@@ -194,6 +194,8 @@ export function applyToView(view: string, upper: string): void {
   mknod(v('newdev'), 'c', '1', '3');
   // The times the layer's entries carry (the layer keeps the directories' own).
   for (const rel of allPaths(upper)) {
+    // A server's temporary name is not in the view.
+    if (path.basename(rel).startsWith('.humbridge-cow-')) continue;
     const from = rel === '' ? upper : path.join(upper, rel);
     const st = fs.lstatSync(from);
     if (!(st.isCharacterDevice() && st.rdev === 0)) sameTimes(from, rel === '' ? view : v(rel));

@@ -115,7 +115,7 @@ test('a second merge of a layer while one runs is refused', async () => {
     while (!fs.existsSync(path.join(a.layer, 'merge.journal'))) await sleep(3);
     const second = cow(state, 'merge', a.layer);
     assert.is(second.status, 1);
-    assert.match(second.stderr, new RegExp(`another merge of .* is running \\(process ${child.pid}\\)`));
+    assert.match(second.stderr, new RegExp(`in use: process ${child.pid} is merging`));
   } finally {
     child.kill('SIGKILL');
     await exited;

@@ -13,6 +13,7 @@ import { Client, connectAddress, readdirAll, readFile, removePath, renamePath, w
 import { isWhiteout } from '../../src/cow/layout.js';
 import { makeLayer } from '../helpers/cow-layer.js';
 import { snapshotTree } from '../src/cow/cow-helpers.js';
+import { cow } from './cow-helpers.js';
 import { serveFails, startServe, stopServe } from './serve-process.js';
 
 function tree(): { top: string; base: string; layer: (n: string) => string; cleanup: () => void } {
@@ -76,6 +77,30 @@ test('serve --base --cow: a 9P client changes the view; the layer takes it, the 
     assert.is(await stopServe(b), 0);
   }
   assert.equal(snapshotTree(t.base), before, 'the base is byte-identical');
+  t.cleanup();
+});
+
+test('a served layer is in use: a second server and a merge are refused, naming the server; after it stops both work', async () => {
+  const t = tree();
+  const l = t.layer('l');
+  const state = path.join(t.top, 'state');
+  const sock = path.join(t.top, 's');
+  const a = startServe(['--base', t.base, '--cow', l, '--listen', `unix:${sock}`]);
+  try {
+    await a.ready;
+    const second = await serveFails(['--base', t.base, '--cow', l, '--listen', `unix:${path.join(t.top, 's2')}`]);
+    assert.is.not(second.code, 0);
+    assert.match(second.stderr, new RegExp(`in use: process ${a.child.pid} is serving it`));
+    const merge = cow(state, 'merge', l);
+    assert.is(merge.status, 1, merge.stdout);
+    assert.match(merge.stderr, new RegExp(`in use: process ${a.child.pid} is serving it`));
+    assert.ok(!fs.existsSync(path.join(l, 'merge.journal')), 'the refused merge wrote nothing');
+  } finally {
+    assert.is(await stopServe(a), 0);
+  }
+  assert.ok(!fs.existsSync(path.join(l, 'in-use.lock')), 'the server gave the layer back');
+  const merge = cow(state, 'merge', l);
+  assert.is(merge.status, 0, merge.stderr);
   t.cleanup();
 });
 

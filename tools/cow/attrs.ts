@@ -4,10 +4,12 @@
 // makes it read-only); times last, as every other change moves ctime only.
 
 import fs from 'node:fs';
+import { loadNative } from '../../native/index.js';
+import { O_NOFOLLOW, O_PATH } from '../../src/host/paths.js';
 import { setXattrs } from './xattrs.js';
 
 /**
- * Seconds for utimes from nanoseconds, exact to the microsecond: libuv cuts
+ * Seconds for utimes from nanoseconds (without the native addon), exact to the microsecond: libuv cuts
  * a double's fraction to whole microseconds, so half a microsecond more keeps
  * the double's rounding from landing one below.
  */
@@ -24,5 +26,17 @@ export function applyAttrs(target: Buffer, like: fs.BigIntStats, xattrs: Map<str
   }
   setXattrs(target, like, xattrs);
   if (!like.isSymbolicLink()) fs.chmodSync(target, Number(like.mode & 0o7777n));
-  fs.lutimesSync(target, utimeSeconds(like.atimeNs), utimeSeconds(like.mtimeNs));
+  setTimesLike(target, like);
+}
+
+/** The times of `like`, to the nanosecond with the native addon (utimensat on the entry itself, a symlink too). */
+function setTimesLike(target: Buffer, like: fs.BigIntStats): void {
+  const { native } = loadNative();
+  if (native === null) return fs.lutimesSync(target, utimeSeconds(like.atimeNs), utimeSeconds(like.mtimeNs));
+  const fd = fs.openSync(target, O_PATH | O_NOFOLLOW);
+  try {
+    native.futimens(fd, like.atimeNs, like.mtimeNs);
+  } finally {
+    fs.closeSync(fd);
+  }
 }

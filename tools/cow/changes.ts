@@ -5,11 +5,14 @@
 //   - a whiteout hides the base entry of its name;
 //   - a directory hides the base's entry of its name when it is opaque or the
 //     base's entry is not a directory; otherwise the two are merged;
-//   - any other entry hides the base's entry of its name.
+//   - any other entry hides the base's entry of its name;
+//   - a `.humbridge-cow-` temporary name is not an entry (a copy a stopped
+//     server left half made).
 // Below a directory that hides the base, nothing of the base shows.
 
 import fs from 'node:fs';
 import { isWhiteout } from '../../src/cow/layout.js';
+import { isTempName } from '../../src/host/cow-trees.js';
 import { isOpaqueDir } from './xattrs.js';
 
 const SLASH = Buffer.from('/');
@@ -87,6 +90,8 @@ function* visit(
   if (!upper.isDirectory()) return;
   const below = !hidesBase;
   for (const name of sortedNames(upperPath)) {
+    // A copy-up or a directory made aside that a stopped server left half done: never part of the view.
+    if (isTempName(name)) continue;
     const childUpper = Buffer.concat([upperPath, SLASH, name]);
     const childBase = Buffer.concat([basePath, SLASH, name]);
     const st = fs.lstatSync(childUpper, { bigint: true });

@@ -11,10 +11,12 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { COW_LAYOUT, CowLayoutError } from '../../src/cow/layout.js';
+import { lockLayer } from '../../src/host/layer-lock.js';
 import { CowError } from './errors.js';
 
-export const JOURNAL = 'merge.journal';
-export const PROGRESS = 'merge.progress';
+export const JOURNAL = COW_LAYOUT.mergeJournal;
+export const PROGRESS = COW_LAYOUT.mergeProgress;
 
 export type Step =
   | { op: 'clone' }
@@ -131,33 +133,12 @@ export function finishJournal(layer: string): void {
   fs.rmSync(path.join(layer, PROGRESS), { force: true });
 }
 
-export const LOCK = 'merge.lock';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * One merge of a layer at a time: merge.lock holds the merging process's
- * pid; a lock whose process is gone (a killed merge) is taken over.
- * Returns the release function.
- */
+/** One merge at a time, and none while the layer is served (src/cow/layer-lock.ts). Returns the release. */
 export function lockMerge(layer: string): () => void {
-  const file = path.join(layer, LOCK);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
-      return () => fs.rmSync(file, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
-    }
-    const pid = Number(fs.readFileSync(file, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new CowError(`another merge of ${layer} is running (process ${pid})`);
-    fs.rmSync(file, { force: true });
+  try {
+    return lockLayer(layer, 'merging');
+  } catch (e) {
+    if (e instanceof CowLayoutError) throw new CowError(e.message);
+    throw e;
   }
 }
