@@ -47,7 +47,7 @@ export class HostWatcher {
   private emitting = false;
   private readonly stopListening: () => void;
   /** Batches applied and changes announced (tests, benchmarks). */
-  readonly counts = { batches: 0, announced: 0, echoes: 0 };
+  readonly counts = { batches: 0, announced: 0, echoes: 0, scans: 0 };
 
   constructor(
     private readonly ctx: CoreContext,
@@ -99,12 +99,14 @@ export class HostWatcher {
     for (const [k, t] of this.own) if (now - t > ECHO_MS || this.own.size >= ECHO_MAX) this.own.delete(k);
   }
 
-  private isEcho(dir: NodeId, name: string, old: Node | undefined, now: number): boolean {
-    const recent = (k: string): boolean => {
-      const t = this.own.get(k);
-      return t !== undefined && now - t <= ECHO_MS;
-    };
-    return recent(keyOf(dir, name)) || (old !== undefined && recent(nodeKey(old.id)));
+  private recent(k: string, now: number): boolean {
+    const t = this.own.get(k);
+    return t !== undefined && now - t <= ECHO_MS;
+  }
+
+  /** The server itself changed `name` in `dir` a moment ago: the event is its echo. */
+  private echoedName(dir: NodeId, name: string, now: number): boolean {
+    return this.recent(keyOf(dir, name), now);
   }
 
   private async apply(batch: Map<NodeId, DirEvents>): Promise<void> {
@@ -112,7 +114,10 @@ export class HostWatcher {
     try {
       await this.o.exclusive(async () => {
         const now = Date.now();
-        const known = this.knownChildren(batch);
+        // The scan of live nodes is skipped when every name is the server's own echo
+        // (a burst of creates through the mount would otherwise scan them all per batch).
+        const needed = [...batch].some(([dir, ev]) => ev.overflow || [...ev.names].some((n) => !this.echoedName(dir, n, now)));
+        const known = needed ? this.knownChildren(batch) : new Map<string, Node>();
         for (const [dir, ev] of batch) await this.applyDir(dir, ev, known, now, changes);
         this.prune(now);
       });
@@ -132,6 +137,7 @@ export class HostWatcher {
   /** Live nodes that have a name in one of the batch's directories, by keyOf(parent, name): one scan a batch. */
   private knownChildren(batch: Map<NodeId, DirEvents>): Map<string, Node> {
     const out = new Map<string, Node>();
+    this.counts.scans++;
     for (const n of this.ctx.nodes.live()) {
       if (n.detached || n === this.ctx.nodes.root || !batch.has(n.parent)) continue;
       out.set(keyOf(n.parent, n.name.toString('latin1')), n);
@@ -165,14 +171,14 @@ export class HostWatcher {
     try {
       let entries = false;
       for (const text of names) {
-        const name = Buffer.from(text, 'latin1');
         const old = known.get(keyOf(dirId, text));
-        const st = this.statAt(dirfd, name);
-        const same = old !== undefined && st !== null && old.dev === st.dev && old.ino === st.ino && old.birthtimeNs === st.birthtimeNs;
-        if (this.isEcho(dirId, text, old, now)) {
+        if (this.echoedName(dirId, text, now) || (old !== undefined && this.recent(nodeKey(old.id), now))) {
           this.counts.echoes++;
           continue;
         }
+        const name = Buffer.from(text, 'latin1');
+        const st = this.statAt(dirfd, name);
+        const same = old !== undefined && st !== null && old.dev === st.dev && old.ino === st.ino && old.birthtimeNs === st.birthtimeNs;
         await this.records(dir, dirfd, name, st);
         if (same) {
           out.push({ kind: 'data', node: (old as Node).id });

@@ -75,6 +75,30 @@ test('the Vfs\'s own writes and creates are not announced again as host changes'
   }
 });
 
+test('a burst of the Vfs\'s own creates and removes is recognised by name: no scan of the live nodes per batch', async () => {
+  const tmp = tmpExport();
+  const vfs = await openExport({ path: tmp.dir, watch: true });
+  try {
+    const w = core(vfs).watcher;
+    assert.ok(w !== undefined);
+    for (let i = 0; i < 200; i++) {
+      const made = await vfs.create(me, vfs.root, b(`f${i}`), O_WRONLY, 0o644);
+      await vfs.release(made.handle);
+    }
+    for (let i = 0; i < 200; i += 2) await vfs.unlink(me, vfs.root, b(`f${i}`));
+    await until(() => (w?.counts.echoes ?? 0) > 0, 'the echoes');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok((w?.counts.echoes ?? 0) >= 50, `echoes ${w?.counts.echoes}`);
+    assert.is(w?.counts.scans, 0, 'every event was the server\'s own, by name');
+    fs.writeFileSync(path.join(tmp.dir, 'host-made'), 'x');
+    await until(() => (w?.counts.announced ?? 0) > 0, 'the host edit');
+    assert.ok((w?.counts.scans ?? 0) >= 1, 'a host edit looks at the live nodes');
+  } finally {
+    await vfs.close();
+    tmp.cleanup();
+  }
+});
+
 test('a spent watch budget is warned about once and leaves directories uncovered', async () => {
   const tmp = tmpExport();
   for (const d of ['a', 'b']) fs.mkdirSync(path.join(tmp.dir, d));
