@@ -16,12 +16,11 @@
 // a failed ioctl) stays cached until those handles are released: its
 // later opens are cached too.
 //
-// A copy-on-write node's base file is never registered (the union says
-// null for it): once copied up, the node's file is another one, and a
-// writer sharing the base's backing file would write into the base. Should
-// a node's host file change under a backing file anyway, the open is
-// answered FOPEN_DIRECT_IO, which the kernel refuses (EIO), rather than
-// handing out the old file.
+// Sharing a node's backing file rests on the Vfs contract that every
+// descriptor hostDescriptor gives for one node names the same host file: a
+// copy-on-write union gives none for a file still on its base (once copied
+// up the node's file is another one, and a writer sharing the base's
+// backing file would write into the base).
 //
 // humfs gets no passthrough: its store counts the bytes used in the
 // superblock on every write, and a read passed through would force the
@@ -41,7 +40,6 @@
 // fsyncs or releases: vfs.hostWritten raises the change then. Until then a
 // 9P client may read data older than what a FUSE writer has written.
 
-import fs from 'node:fs';
 import type { HandleId, Logger, Vfs } from '../src/index.js';
 import { FOPEN, INIT } from './codec/index.js';
 import { loadNative, type Native } from '../native/index.js';
@@ -54,15 +52,13 @@ export interface OpenReplyFlags {
 }
 
 const NONE: OpenReplyFlags = { open_flags: 0, backing_id: 0 };
-const DIRECT: OpenReplyFlags = { open_flags: FOPEN.DIRECT_IO, backing_id: 0 };
 
 export class Passthrough {
   private native: Native | null = null;
   private dev = -1;
   /** Negotiated in INIT and not given up since. */
   private on = false;
-  /** Per FUSE node: the backing id, its handles, and the host file it names (dev/ino). */
-  private readonly byNode = new Map<bigint, { id: number; users: number; dev: bigint; ino: bigint }>();
+  private readonly byNode = new Map<bigint, { id: number; users: number }>();
   /** Per FUSE node: how many of its handles are open without passthrough (cached). */
   private readonly cached = new Map<bigint, number>();
   private readonly byHandle = new Map<HandleId, { node: bigint; writable: boolean; cached: boolean }>();
@@ -108,19 +104,12 @@ export class Passthrough {
   opened(fh: HandleId, node: bigint, flags: number): OpenReplyFlags {
     if (!this.on || !this.native) return NONE;
     const writable = (flags & O_ACCMODE) !== 0;
-    const fd = this.vfs.hostDescriptor(fh);
     let b = this.byNode.get(node);
-    if (b) {
-      if (fd !== null && !sameFile(fd, b)) {
-        this.log.warn(`fuse: node ${node}: its host file changed under an open backing file; open refused`);
-        return DIRECT;
-      }
-    } else if (fd === null || this.cached.has(node)) {
-      return this.openCached(fh, node, writable);
-    } else {
+    if (!b) {
+      const fd = this.vfs.hostDescriptor(fh);
+      if (fd === null || this.cached.has(node)) return this.openCached(fh, node, writable);
       try {
-        const st = fs.fstatSync(fd, { bigint: true });
-        b = { id: this.native.backingOpen(this.dev, fd), users: 0, dev: st.dev, ino: st.ino };
+        b = { id: this.native.backingOpen(this.dev, fd), users: 0 };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         this.once(`FUSE_DEV_IOC_BACKING_OPEN failed: ${(e as Error).message}`);
@@ -181,12 +170,3 @@ export class Passthrough {
   }
 }
 
-/** Whether descriptor `fd` is the host file `b` was registered for. */
-function sameFile(fd: number, b: { dev: bigint; ino: bigint }): boolean {
-  try {
-    const st = fs.fstatSync(fd, { bigint: true });
-    return st.dev === b.dev && st.ino === b.ino;
-  } catch {
-    return false;
-  }
-}

@@ -194,7 +194,10 @@ export interface Vfs {
    * in its superblock), or a setuid/setgid file (a write by another user
    * clears those bits first). Decided per file, not per handle, so every
    * handle of one file gets the same answer (the kernel asks that all opens
-   * of a passed-through file pass through). Writes made on it bypass the
+   * of a passed-through file pass through), and every descriptor it gives
+   * for one node names the same host file, for as long as the node lives
+   * (a copy-on-write union gives none for a file still on its base, which
+   * becomes another file when copied up). Writes made on it bypass the
    * Vfs: the front end then calls hostWritten, so other clients' caches drop.
    */
   hostDescriptor(handle: HandleId): number | null;

@@ -92,15 +92,14 @@ const RULES: Rule[] = [
     forbids: (t, f) => {
       if (t === 'node:child_process' && f !== 'fuse/mount.ts' && f !== 'fuse/run-program.ts') return 'only fuse/mount.ts and run-program.ts run mount(8), umount(8) and fusermount3';
       if ((t === 'node:fs' || t === 'node:fs/promises') && !FUSE_FS_USERS.has(f)) {
-        return 'node:fs is only for /dev/fuse (the session), the mountpoint and mountinfo (mount.ts, mountpoint.ts), fuse.conf and the socket pair (user-mount.ts), and fstat of a backing descriptor (passthrough.ts)';
+        return 'node:fs is only for /dev/fuse (the session), the mountpoint and mountinfo (mount.ts, mountpoint.ts), fuse.conf and the socket pair (user-mount.ts)';
       }
       return undefined;
     },
   },
 ];
 
-// passthrough.ts: fstat of a descriptor the Vfs handed out, to see it is the file a backing id names.
-const FUSE_FS_USERS = new Set(['fuse/mount.ts', 'fuse/mountpoint.ts', 'fuse/passthrough.ts', 'fuse/session.ts', 'fuse/user-mount.ts']);
+const FUSE_FS_USERS = new Set(['fuse/mount.ts', 'fuse/mountpoint.ts', 'fuse/session.ts', 'fuse/user-mount.ts']);
 
 const IMPORT_RE = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 

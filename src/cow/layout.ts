@@ -28,6 +28,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeLayerFile } from '../host/layer-files.js';
 
 export const COW_LAYOUT = {
   manifest: 'cow.json',
@@ -152,16 +153,7 @@ function isManifest(m: unknown): m is CowManifest {
 
 /** Writes the manifest crash-safely: a temporary name, fsync, rename. */
 export function writeManifest(layer: string, m: CowManifest): void {
-  const file = path.join(layer, COW_LAYOUT.manifest);
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w', 0o644);
-  try {
-    fs.writeSync(fd, `${JSON.stringify(m, null, 2)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+  writeLayerFile(layer, COW_LAYOUT.manifest, `${JSON.stringify(m, null, 2)}\n`);
 }
 
 /**

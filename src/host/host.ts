@@ -283,7 +283,6 @@ export class Host {
     }
   }
 
-  /** Plain rename(2): replaces the target. Flags live in rename.ts. */
   /**
    * renameat2 with `flags` in one kernel step (the native addon). False when
    * that cannot be had here (no addon, or EINVAL: the filesystem lacks the
@@ -301,6 +300,7 @@ export class Host {
     }
   }
 
+  /** Plain rename(2): replaces the target. Flags live in rename.ts. */
   async renameAt(dirfd: number, name: Buffer, newDirfd: number, newName: Buffer): Promise<void> {
     try {
       await fs.promises.rename(childPath(dirfd, name), childPath(newDirfd, newName));

@@ -114,11 +114,18 @@ export class HostWatcher {
     try {
       await this.o.exclusive(async () => {
         const now = Date.now();
-        // The scan of live nodes is skipped when every name is the server's own echo
-        // (a burst of creates through the mount would otherwise scan them all per batch).
-        const needed = [...batch].some(([dir, ev]) => ev.overflow || [...ev.names].some((n) => !this.echoedName(dir, n, now)));
+        // The server's own echoes are known by name alone; the scan of live nodes is
+        // for the rest (a burst of creates through the mount would otherwise scan them all per batch).
+        const fresh = new Map<NodeId, string[]>();
+        let needed = false;
+        for (const [dir, ev] of batch) {
+          const names = [...ev.names].filter((n) => !this.echoedName(dir, n, now));
+          this.counts.echoes += ev.names.size - names.length;
+          fresh.set(dir, names);
+          needed ||= ev.overflow || names.length > 0;
+        }
         const known = needed ? this.knownChildren(batch) : new Map<string, Node>();
-        for (const [dir, ev] of batch) await this.applyDir(dir, ev, known, now, changes);
+        for (const [dir, ev] of batch) await this.applyDir(dir, ev, fresh.get(dir) ?? [], known, now, changes);
         this.prune(now);
       });
     } catch (e) {
@@ -145,7 +152,8 @@ export class HostWatcher {
     return out;
   }
 
-  private async applyDir(dirId: NodeId, ev: DirEvents, known: Map<string, Node>, now: number, out: VfsChange[]): Promise<void> {
+  /** `fresh`: the names of `ev` that are not the server's own echoes. */
+  private async applyDir(dirId: NodeId, ev: DirEvents, fresh: string[], known: Map<string, Node>, now: number, out: VfsChange[]): Promise<void> {
     const nodes = this.ctx.nodes;
     let dir: Node;
     try {
@@ -154,7 +162,7 @@ export class HostWatcher {
       return; // dropped meanwhile: nobody holds it
     }
     if (ev.self) out.push({ kind: 'attr', node: dirId });
-    let names = [...ev.names];
+    let names = fresh;
     if (ev.overflow) {
       const prefix = `${dirId}/`;
       names = [...known.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
