@@ -10,7 +10,12 @@
 // For the VFS core (both front ends):
 // (e) utimensat with nanoseconds, UTIME_NOW and UTIME_OMIT (Node's utimes
 //     takes float seconds, cuts them to microseconds and has no OMIT);
-// (f) lseek with SEEK_DATA / SEEK_HOLE and 64-bit offsets.
+// (f) lseek with SEEK_DATA / SEEK_HOLE and 64-bit offsets;
+// (g) openat, unlinkat and statx of one name in a directory descriptor, and
+//     statx of a descriptor: Node has only paths, and the /proc/self/fd/<fd>/<name>
+//     path it is given costs the kernel a walk through /proc on every
+//     lookup and stat (src/host/host.ts). These three return -errno instead
+//     of throwing: a missing name is an everyday answer, not an exception.
 // Every failure throws an Error whose `code` is the errno name (EPERM, ...).
 
 #define _GNU_SOURCE
@@ -25,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
@@ -233,7 +239,7 @@ static napi_value js_lseek(napi_env env, napi_callback_info info) {
 }
 
 // A name from a Buffer, NUL-terminated in `out` (NAME_MAX bytes at most, no NUL inside).
-static int name_arg(napi_env env, napi_value v, char out[256]) {
+static int name_arg(napi_env env, napi_value v, char out[256], const char *syscall) {
   void *data;
   size_t len;
   if (napi_get_buffer_info(env, v, &data, &len) != napi_ok) {
@@ -241,7 +247,7 @@ static int name_arg(napi_env env, napi_value v, char out[256]) {
     return 0;
   }
   if (len == 0 || len > 255 || memchr(data, 0, len) != NULL) {
-    throw_errno(env, len > 255 ? ENAMETOOLONG : EINVAL, "renameat2");
+    throw_errno(env, len > 255 ? ENAMETOOLONG : EINVAL, syscall);
     return 0;
   }
   memcpy(out, data, len);
@@ -263,9 +269,93 @@ static napi_value js_renameat2(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "renameat2(olddirfd, oldname, newdirfd, newname, flags)");
     return NULL;
   }
-  if (!name_arg(env, argv[1], oldname) || !name_arg(env, argv[3], newname)) return NULL;
+  if (!name_arg(env, argv[1], oldname, "renameat2") || !name_arg(env, argv[3], newname, "renameat2")) return NULL;
   if (syscall(SYS_renameat2, olddir, oldname, newdir, newname, (unsigned)flags) != 0) return throw_errno(env, errno, "renameat2");
   return NULL;
+}
+
+// openat(dirfd, name, flags, mode) -> a descriptor, or -errno.
+static napi_value js_openat(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t dirfd, flags, mode;
+  char name[256];
+  if (argc < 4 || napi_get_value_int32(env, argv[0], &dirfd) != napi_ok || napi_get_value_int32(env, argv[2], &flags) != napi_ok ||
+      napi_get_value_int32(env, argv[3], &mode) != napi_ok) {
+    napi_throw_type_error(env, NULL, "openat(dirfd, name, flags, mode)");
+    return NULL;
+  }
+  if (!name_arg(env, argv[1], name, "openat")) return NULL;
+  int fd = openat(dirfd, name, flags, (mode_t)mode);
+  return int_value(env, fd < 0 ? -errno : fd);
+}
+
+// unlinkat(dirfd, name, flags) -> 0 or -errno.
+static napi_value js_unlinkat(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t dirfd, flags;
+  char name[256];
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &dirfd) != napi_ok || napi_get_value_int32(env, argv[2], &flags) != napi_ok) {
+    napi_throw_type_error(env, NULL, "unlinkat(dirfd, name, flags)");
+    return NULL;
+  }
+  if (!name_arg(env, argv[1], name, "unlinkat")) return NULL;
+  return int_value(env, unlinkat(dirfd, name, flags) != 0 ? -errno : 0);
+}
+
+// The fields statx fills into its BigInt64Array, in this order (native/index.ts reads them).
+enum { ST_DEV, ST_INO, ST_MODE, ST_NLINK, ST_UID, ST_GID, ST_RDEV, ST_SIZE, ST_BLOCKS, ST_BLKSIZE, ST_ATIME, ST_MTIME, ST_CTIME, ST_BTIME, ST_FIELDS };
+
+static int64_t ns_of(struct statx_timestamp t) {
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+// statx(dirfd, name | null, out) -> 0 or -errno. With a name: that entry of
+// directory dirfd, never following it (lstat); with null: dirfd itself
+// (fstat, O_PATH descriptors too). The same fields and device numbers as
+// Node's stat (libuv's statx: makedev of major and minor, btime 0 where the
+// filesystem has none).
+static napi_value js_statx(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t dirfd;
+  napi_valuetype kind;
+  napi_typedarray_type type;
+  size_t count;
+  void *data;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &dirfd) != napi_ok || napi_typeof(env, argv[1], &kind) != napi_ok ||
+      napi_get_typedarray_info(env, argv[2], &type, &count, &data, NULL, NULL) != napi_ok || type != napi_bigint64_array || count < ST_FIELDS) {
+    napi_throw_type_error(env, NULL, "statx(dirfd, name | null, BigInt64Array(14))");
+    return NULL;
+  }
+  char name[256] = "";
+  int flags = AT_EMPTY_PATH;
+  if (kind != napi_null) {
+    if (!name_arg(env, argv[1], name, "statx")) return NULL;
+    flags = AT_SYMLINK_NOFOLLOW;
+  }
+  struct statx st;
+  if (statx(dirfd, name, flags | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_BTIME, &st) != 0) return int_value(env, -errno);
+  int64_t *out = data;
+  out[ST_DEV] = (int64_t)makedev(st.stx_dev_major, st.stx_dev_minor);
+  out[ST_INO] = (int64_t)st.stx_ino;
+  out[ST_MODE] = st.stx_mode;
+  out[ST_NLINK] = st.stx_nlink;
+  out[ST_UID] = st.stx_uid;
+  out[ST_GID] = st.stx_gid;
+  out[ST_RDEV] = (int64_t)makedev(st.stx_rdev_major, st.stx_rdev_minor);
+  out[ST_SIZE] = (int64_t)st.stx_size;
+  out[ST_BLOCKS] = (int64_t)st.stx_blocks;
+  out[ST_BLKSIZE] = st.stx_blksize;
+  out[ST_ATIME] = ns_of(st.stx_atime);
+  out[ST_MTIME] = ns_of(st.stx_mtime);
+  out[ST_CTIME] = ns_of(st.stx_ctime);
+  out[ST_BTIME] = (st.stx_mask & STATX_BTIME) ? ns_of(st.stx_btime) : 0;
+  return int_value(env, 0);
 }
 
 // One /dev/fuse descriptor read on the event loop: when it is readable,
@@ -399,6 +489,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"futimens", NULL, js_futimens, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lseek", NULL, js_lseek, NULL, NULL, NULL, napi_enumerable, NULL},
       {"renameat2", NULL, js_renameat2, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openat", NULL, js_openat, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unlinkat", NULL, js_unlinkat, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"statx", NULL, js_statx, NULL, NULL, NULL, napi_enumerable, NULL},
       {"startReader", NULL, js_start_reader, NULL, NULL, NULL, napi_enumerable, NULL},
       {"stopReader", NULL, js_stop_reader, NULL, NULL, NULL, napi_enumerable, NULL},
   };

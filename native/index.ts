@@ -29,6 +29,18 @@ export interface Native {
   lseek(fd: number, offset: bigint, whence: number): bigint;
   /** renameat2(2) with RENAME_NOREPLACE (1) or RENAME_EXCHANGE (2), atomic; EINVAL where the filesystem lacks the flag. Older builds lack it. */
   renameat2?(oldDirfd: number, oldName: Buffer, newDirfd: number, newName: Buffer, flags: number): void;
+  /** openat(2) of one name in directory `dirfd` (`mode` for O_CREAT): a descriptor, or -errno. Older builds lack it. */
+  openat?(dirfd: number, name: Buffer, flags: number, mode: number): number;
+  /** unlinkat(2) of one name in directory `dirfd` (flags: AT_REMOVEDIR): 0, or -errno. Older builds lack it. */
+  unlinkat?(dirfd: number, name: Buffer, flags: number): number;
+  /**
+   * statx(2) of `name` in directory `dirfd` without following it (lstat), or
+   * of `dirfd` itself when `name` is null (fstat), into `out`: dev, ino,
+   * mode, nlink, uid, gid, rdev, size, blocks, blksize, then atime, mtime,
+   * ctime and birth time in ns (src/host/stat.ts fromStatx reads them).
+   * 0, or -errno. Older builds lack it.
+   */
+  statx?(dirfd: number, name: Buffer | null, out: BigInt64Array): number;
   /**
    * Makes `fd` non-blocking and reads it on the event loop whenever it is
    * readable: each request read into `buffer` (reused) is handed to

@@ -19,7 +19,7 @@ import { HostXattr } from './host/xattr.js';
 import { LockTable } from './locks.js';
 import type { Logger } from './log.js';
 import type { MetadataStore } from './meta/store.js';
-import { NodeTable } from './nodes.js';
+import { IDLE_DIRS, NodeTable } from './nodes.js';
 import { HostWatcher } from './watch/host-watcher.js';
 import { copyByReadWrite } from './copy-loop.js';
 import { O_TRUNC, RENAME_EXCHANGE, type Attr, type Cred, type DirEntry, type Entry, type HandleId, type NodeId, type SetAttr, type StatFs } from './types.js';
@@ -60,7 +60,7 @@ export class CoreVfs implements Vfs {
     let nodes: NodeTable;
     try {
       if ((host.fstat(rootFd).mode & 0o170000) !== 0o040000) throw fromNodeError({ code: 'ENOTDIR' }, 'open export', opts.root);
-      nodes = new NodeTable(host, rootFd, opts.maxCachedFds, opts.maxRememberedNodes);
+      nodes = new NodeTable(host, rootFd, opts.maxCachedFds, opts.maxRememberedNodes, IDLE_DIRS);
     } catch (e) {
       host.close(rootFd);
       throw e;
@@ -88,9 +88,16 @@ export class CoreVfs implements Vfs {
     return this.watcher?.covers(id) ?? false;
   }
 
-  /** Live nodes and cached descriptors, for tests and measurements. */
-  get stats(): { nodes: number; descriptors: number; handles: number } {
-    return { nodes: this.ctx.nodes.size, descriptors: this.ctx.nodes.openDescriptors, handles: this.ctx.handles.size };
+  /**
+   * For tests and measurements: nodes in use (the root, and every node a
+   * reference, handle, call or child in use holds), nodes kept without use
+   * (idle directories and the directories above them: nodes.ts), cached
+   * descriptors and handles.
+   */
+  get stats(): { nodes: number; idle: number; descriptors: number; handles: number } {
+    const nodes = this.ctx.nodes;
+    const idle = nodes.unused;
+    return { nodes: nodes.size - idle, idle, descriptors: nodes.openDescriptors, handles: this.ctx.handles.size };
   }
 
   /** Byte-range lock ranges held (all holders). */

@@ -103,3 +103,10 @@ export const STRERROR: Record<ErrnoCode, string> = {
 export function isErrnoCode(code: unknown): code is ErrnoCode {
   return typeof code === 'string' && Object.prototype.hasOwnProperty.call(LINUX_ERRNO, code);
 }
+
+const BY_NUMBER = new Map<number, ErrnoCode>(Object.entries(LINUX_ERRNO).map(([k, v]) => [v, k as ErrnoCode]));
+
+/** The code of Linux errno number `n` (EIO for one this table lacks). */
+export function errnoCode(n: number): ErrnoCode {
+  return BY_NUMBER.get(n) ?? 'EIO';
+}

@@ -15,6 +15,14 @@
 //   `maxCachedFds` O_PATH descriptors of live nodes. An evicted node is
 //   re-resolved one name at a time from its parent's descriptor and checked
 //   against (dev, ino): ESTALE when the host changed under us.
+// - Up to `idleDirs` directories nothing needs any more stay in the table
+//   (least recently idle dropped first), as the kernel keeps unused
+//   dentries: a client that walks every path from the root (diodcat, a
+//   9P client without a dentry cache) would otherwise make and drop the
+//   same directory node, and its host watch, once per file. An idle
+//   directory keeps no descriptor (the next lookup brings one), nor does a
+//   node that only its children need; an idle directory is dropped at once
+//   when its name goes.
 // - A node stays in the table while anything needs it: lookup references,
 //   open handles, in-flight calls (pins) and live children (a child is
 //   resolved through its parent, so a directory rename costs O(1): the
@@ -78,6 +86,9 @@ export interface Node {
   setid?: boolean;
 }
 
+/** Idle directories a table keeps (idleDirs): a few hundred nodes and host watches, far inside the watch budget. */
+export const IDLE_DIRS = 256;
+
 /** Told when a directory node comes and goes (the host watcher watches exactly these). */
 export interface DirNodeHooks {
   added(node: Node): void;
@@ -92,6 +103,8 @@ export class NodeTable {
   private readonly byIdentity = new Map<string, Node>();
   /** Nodes holding an evictable descriptor, least recently used first. */
   private readonly lru = new Map<NodeId, Node>();
+  /** Directories kept though nothing needs them (see idleDirs), least recently idle first. */
+  private readonly idle = new Map<NodeId, Node>();
   readonly root: Node;
 
   constructor(
@@ -99,6 +112,7 @@ export class NodeTable {
     rootFd: number,
     private readonly maxCachedFds: number,
     maxRememberedNodes: number,
+    private readonly idleDirs: number,
   ) {
     this.ids = new NodeIds(maxRememberedNodes);
     const st = host.fstat(rootFd);
@@ -164,6 +178,16 @@ export class NodeTable {
   /** Live nodes (the root included). */
   get size(): number {
     return this.byId.size;
+  }
+
+  /** Nodes kept though nothing below them is in use: idle directories and the directories above them (a scan, for tests). */
+  get unused(): number {
+    const used = new Set<NodeId>([this.root.id]);
+    for (const node of this.byId.values()) {
+      if (node.refs === 0 && node.opens === 0 && node.pins === 0) continue;
+      for (let cur: Node | undefined = node; cur !== undefined && !used.has(cur.id); cur = this.byId.get(cur.parent)) used.add(cur.id);
+    }
+    return this.byId.size - used.size;
   }
 
   /** Descriptors the table holds open (LRU, detached nodes and the root). */
@@ -244,6 +268,7 @@ export class NodeTable {
     node.detached = true;
     node.hostLost = false;
     this.lru.delete(node.id);
+    this.dropIfIdle(node);
   }
 
   /**
@@ -270,6 +295,7 @@ export class NodeTable {
     node.detached = true;
     node.hostLost = true;
     this.lru.delete(node.id);
+    this.dropIfIdle(node);
   }
 
   /** No lookup finds `node` again; it lives on for the references it has. */
@@ -280,6 +306,7 @@ export class NodeTable {
     node.gone = true;
     this.lru.delete(node.id);
     if (this.byIdentity.get(node.key) === node) this.byIdentity.delete(node.key);
+    this.dropIfIdle(node);
   }
 
   /** The node's O_PATH descriptor, re-resolving it when it was evicted. Pin first when awaiting. */
@@ -373,11 +400,45 @@ export class NodeTable {
     this.maybeDrop(node);
   }
 
-  /** Drop the node when nothing needs it any more. */
+  /** Drop the node when nothing needs it any more (an idle directory may be kept: idleDirs). */
   maybeDrop(node: Node): void {
-    if (node === this.root || node.dropped) return;
-    if (node.refs > 0 || node.opens > 0 || node.pins > 0 || node.children > 0) return;
+    if (node === this.root || node.dropped || node.refs > 0 || node.opens > 0 || node.pins > 0) return;
+    // Only its children need it (to resolve through): it keeps no descriptor,
+    // so idle directories below hold none either.
+    if (node.children > 0) {
+      this.closeFd(node);
+      return;
+    }
+    if (node.hostType === S_IFDIR && !node.detached && this.idleDirs > 0) {
+      this.closeFd(node);
+      this.idle.delete(node.id);
+      this.idle.set(node.id, node);
+      if (this.idle.size > this.idleDirs) {
+        const [, oldest] = this.idle.entries().next().value as [NodeId, Node];
+        this.dropIfIdle(oldest);
+      }
+      return;
+    }
+    this.drop(node);
+  }
+
+  /** Gives back a resolvable node's descriptor (a detached node's is its only way to its inode: kept). */
+  private closeFd(node: Node): void {
+    if (node.fd < 0 || node.detached) return;
+    this.lru.delete(node.id);
+    this.host.close(node.fd);
+    node.fd = -1;
+  }
+
+  /** A kept idle directory is dropped now (its name went, or the idle set is full). */
+  private dropIfIdle(node: Node): void {
+    if (!this.idle.delete(node.id)) return;
+    if (!node.dropped && unneeded(node)) this.drop(node);
+  }
+
+  private drop(node: Node): void {
     node.dropped = true;
+    this.idle.delete(node.id);
     this.byId.delete(node.id);
     this.lru.delete(node.id);
     if (this.byIdentity.get(node.key) === node) this.byIdentity.delete(node.key);
@@ -402,6 +463,7 @@ export class NodeTable {
     this.byId.clear();
     this.byIdentity.clear();
     this.lru.clear();
+    this.idle.clear();
     this.ids.clear();
   }
 
@@ -427,4 +489,9 @@ export class NodeTable {
       node.fd = -1;
     }
   }
+}
+
+/** Nothing holds the node: no lookup reference, open handle, call in flight or live child. */
+function unneeded(node: Node): boolean {
+  return node.refs === 0 && node.opens === 0 && node.pins === 0 && node.children === 0;
 }

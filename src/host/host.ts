@@ -20,7 +20,8 @@ import { childPath, fdPath, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from '.
 import { Semaphore } from './semaphore.js';
 import { loadNative, type Native } from '../../native/index.js';
 import { seekData, setTimes, type HostTime, type SEEK_DATA, type SEEK_HOLE } from './times.js';
-import { toHostStat, type HostStat } from './stat.js';
+import { fromStatx, toHostStat, type HostStat } from './stat.js';
+import { errnoCode, LINUX_ERRNO } from '../errno.js';
 import { S_IFDIR, S_IFMT, S_IFREG } from '../types.js';
 
 /**
@@ -32,12 +33,16 @@ import { S_IFDIR, S_IFMT, S_IFREG } from '../types.js';
  */
 const PASSED_OPEN_FLAGS = 0o3 | 0o1000 /* O_TRUNC */ | 0o2000 /* O_APPEND */ | 0o4010000 /* O_SYNC */ | 0o10000; /* O_DSYNC */
 
+const ENOENT = LINUX_ERRNO.ENOENT;
+
 /** mknod(1) children one Host runs at once unless told (ExportOptions.maxMknodProcesses). */
 export const DEFAULT_MKNOD_PROCESSES = 4;
 
 export class Host {
   /** Bounds the mknod(1) children of special.ts: each is a process of its own. */
   readonly mknodSlots: Semaphore;
+  /** Where the addon's statx writes (read out at once: calls never interleave). */
+  private readonly statBuf = new BigInt64Array(14);
 
   constructor(
     private readonly log: Logger,
@@ -52,6 +57,17 @@ export class Host {
     throw fromNodeError(e, op, undefined, this.log);
   }
 
+  /**
+   * The addon's statx of `name` in `dirfd` (null: of `dirfd`): the stat, an
+   * errno number, or undefined without the addon (Node's stat then).
+   */
+  private statx(dirfd: number, name: Buffer | null): HostStat | number | undefined {
+    const statx = this.native?.statx;
+    if (statx === undefined) return undefined;
+    const r = statx(dirfd, name, this.statBuf);
+    return r === 0 ? fromStatx(this.statBuf) : -r;
+  }
+
   /** O_PATH descriptor of the export root. The administrator's path may contain symlinks. */
   openRoot(path: string): number {
     try {
@@ -63,6 +79,11 @@ export class Host {
 
   /** O_PATH descriptor of `name` in directory `dirfd`; a symlink is opened as itself. */
   openAt(dirfd: number, name: Buffer): number {
+    const openat = this.native?.openat;
+    if (openat !== undefined) {
+      const fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+      return fd >= 0 ? fd : this.fail({ code: errnoCode(-fd) }, 'lookup');
+    }
     try {
       return fs.openSync(childPath(dirfd, name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     } catch (e) {
@@ -80,6 +101,8 @@ export class Host {
   }
 
   fstat(fd: number): HostStat {
+    const got = this.statx(fd, null);
+    if (got !== undefined) return typeof got === 'number' ? this.fail({ code: errnoCode(got) }, 'fstat') : got;
     try {
       return toHostStat(fs.fstatSync(fd, { bigint: true }));
     } catch (e) {
@@ -89,6 +112,8 @@ export class Host {
 
   /** lstat of `name` in directory `dirfd` (never follows `name`). */
   lstatAt(dirfd: number, name: Buffer): HostStat {
+    const got = this.statx(dirfd, name);
+    if (got !== undefined) return typeof got === 'number' ? this.fail({ code: errnoCode(got) }, 'lstat') : got;
     try {
       return toHostStat(fs.lstatSync(childPath(dirfd, name), { bigint: true }));
     } catch (e) {
@@ -98,6 +123,9 @@ export class Host {
 
   /** Like lstatAt, but null when the name does not exist. */
   lstatAtMaybe(dirfd: number, name: Buffer): HostStat | null {
+    const got = this.statx(dirfd, name);
+    if (got === ENOENT) return null;
+    if (got !== undefined) return typeof got === 'number' ? this.fail({ code: errnoCode(got) }, 'lstat') : got;
     try {
       // throwIfNoEntry: clients probe missing names all the time, and an
       // exception from Node's fs costs three times the lstat itself.
@@ -154,6 +182,11 @@ export class Host {
   /** Create and open a new regular file; EEXIST if `name` exists (a symlink included). */
   async createAt(dirfd: number, name: Buffer, flags: number, mode: number): Promise<number> {
     const f = (flags & PASSED_OPEN_FLAGS & ~0o1000) | 0o100 /* O_CREAT */ | 0o200 /* O_EXCL */ | O_NOFOLLOW | O_CLOEXEC;
+    const openat = this.native?.openat;
+    if (openat !== undefined) {
+      const fd = openat(dirfd, name, f, mode & 0o7777);
+      return fd >= 0 ? fd : this.fail({ code: errnoCode(-fd) }, 'create');
+    }
     try {
       return fs.openSync(childPath(dirfd, name), f, mode & 0o7777);
     } catch (e) {
@@ -268,6 +301,12 @@ export class Host {
   }
 
   async unlinkAt(dirfd: number, name: Buffer): Promise<void> {
+    const unlinkat = this.native?.unlinkat;
+    if (unlinkat !== undefined) {
+      const r = unlinkat(dirfd, name, 0);
+      if (r < 0) this.fail({ code: errnoCode(-r) }, 'unlink');
+      return;
+    }
     try {
       fs.unlinkSync(childPath(dirfd, name));
     } catch (e) {

@@ -203,6 +203,8 @@ export class HostWatcher {
       if (entries) this.ctx.listings.changed(dirId);
     } finally {
       dir.pins--;
+      // An idle directory (nodes.ts, idleDirs) gives back the descriptor this took.
+      nodes.maybeDrop(dir);
     }
   }
 

@@ -13,11 +13,11 @@ import type { CoreVfs } from '../../src/core.js';
 import { B, ME } from '../conformance/vfs.js';
 import { openFdCount, tmpExport, type TmpExport } from '../helpers/tmp-export.js';
 
-function withTable(max: number, fn: (t: NodeTable, host: Host, tmp: TmpExport) => Promise<void> | void, remembered = 1000): () => Promise<void> {
+function withTable(max: number, fn: (t: NodeTable, host: Host, tmp: TmpExport) => Promise<void> | void, remembered = 1000, idleDirs = 0): () => Promise<void> {
   return async () => {
     const tmp = tmpExport('humbridge-nodes-');
     const host = new Host(nullLogger);
-    const t = new NodeTable(host, host.openRoot(tmp.dir), max, remembered);
+    const t = new NodeTable(host, host.openRoot(tmp.dir), max, remembered, idleDirs);
     try {
       await fn(t, host, tmp);
     } finally {
@@ -152,6 +152,47 @@ test(
     assert.is(t.size, 1, 'dropping the last child drops its directory');
     assert.is(t.openDescriptors, 1);
   }),
+);
+
+test(
+  'idle directories: up to idleDirs stay in the table with their ids (not their descriptors); the least recently idle go first; one whose name goes is dropped',
+  withTable(
+    64,
+    (t, host, tmp) => {
+      for (const d of ['a', 'b', 'c']) fs.mkdirSync(path.join(tmp.dir, d));
+      fs.writeFileSync(path.join(tmp.dir, 'a', 'f'), '');
+      const dropped: string[] = [];
+      t.dirHooks = { added: () => undefined, dropped: (n) => dropped.push(n.name.toString()) };
+      const a = look(t, host, t.root, 'a');
+      const f = look(t, host, a, 'f');
+      t.forget(a.id, 1);
+      t.forget(f.id, 1);
+      assert.throws(() => t.get(f.id), /ESTALE/, 'a file is dropped at once');
+      assert.is(t.get(a.id), a, 'an idle directory stays');
+      assert.is(a.fd, -1, 'without a descriptor');
+      assert.is(t.openDescriptors, 1);
+      assert.is(look(t, host, t.root, 'a'), a, 'and is found again as the same node');
+      t.forget(a.id, 1);
+      const b = look(t, host, t.root, 'b');
+      t.forget(b.id, 1);
+      assert.equal(dropped, []);
+      const c = look(t, host, t.root, 'c');
+      t.forget(c.id, 1);
+      assert.equal(dropped, ['a'], 'past idleDirs the least recently idle is dropped');
+      assert.throws(() => t.get(a.id), /ESTALE/);
+      assert.is(t.size, 3);
+      t.lostName(b);
+      assert.equal(dropped, ['a', 'b'], 'an idle directory that lost its name is dropped');
+      const st = host.lstatAt(t.fdOf(t.root), B('c'));
+      t.detach(c);
+      assert.equal(dropped, ['a', 'b', 'c'], 'and so is one detached through the Vfs');
+      t.removed(st);
+      assert.is(t.size, 1);
+      assert.is(t.openDescriptors, 1);
+    },
+    1000,
+    2,
+  ),
 );
 
 test(

@@ -4,7 +4,8 @@
 // overlap. Every reference and handle a call returns is given back at a
 // random later point. Afterwards:
 //   - every failure was a VfsError and nothing was logged as unexpected;
-//   - the node table is back to the root alone, with its one descriptor,
+//   - the node table is back to the root alone (beside idle directories,
+//     which hold no descriptor), with its one descriptor,
 //     and no handle is left;
 //   - humfs: `humfsify --check` finds the records consistent with data/.
 
@@ -142,7 +143,9 @@ for (const mode of ['hostfs', 'humfs'] as const) {
       vfs.forget(d2.id, 1);
 
       assert.equal(unexpected, [], 'nothing logged as unexpected');
-      assert.equal((vfs as CoreVfs).stats, { nodes: 1, descriptors: 1, handles: 0 }, `failures: ${JSON.stringify([...failures])}`);
+      const stats = (vfs as CoreVfs).stats;
+      // Idle directories may stay (nodes.ts), but without a descriptor.
+      assert.equal(stats, { nodes: 1, idle: stats.idle, descriptors: 1, handles: 0 }, `failures: ${JSON.stringify([...failures])}`);
       if (mode === 'humfs') {
         await vfs.close();
         assert.equal(humfsifyCheck(tmp.dir), [], 'humfsify --check finds the layout consistent');

@@ -122,3 +122,35 @@ test('a spent watch budget is warned about once and leaves directories uncovered
 });
 
 test.run();
+
+test('a directory nothing needs stays watched while idle (a client walking every path from the root), and goes with its name', async () => {
+  const tmp = tmpExport();
+  fs.mkdirSync(path.join(tmp.dir, 'd'));
+  for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(tmp.dir, 'd', `f${i}`), '');
+  const vfs = await openExport({ path: tmp.dir, watch: true });
+  try {
+    const w = core(vfs).watcher;
+    assert.ok(w !== undefined);
+    let dirId = 0;
+    for (let i = 0; i < 20; i++) {
+      const d = await vfs.lookup(me, vfs.root, b('d'));
+      const f = await vfs.lookup(me, d.id, b(`f${i}`));
+      vfs.forget(f.id, 1);
+      vfs.forget(d.id, 1);
+      if (i === 0) dirId = d.id;
+      assert.is(d.id, dirId);
+    }
+    assert.equal(core(vfs).stats, { nodes: 1, idle: 1, descriptors: 1, handles: 0 }, 'the root, and the idle directory without a descriptor');
+    assert.equal(w.watches, { watched: 2, unwatched: 0 });
+    const heard: VfsChange[] = [];
+    vfs.onChange((c) => heard.push(c));
+    fs.writeFileSync(path.join(tmp.dir, 'd', 'new'), 'x');
+    await until(() => heard.some((c) => c.kind === 'entry' && c.node === dirId), 'the host edit in the idle directory');
+    fs.rmSync(path.join(tmp.dir, 'd'), { recursive: true });
+    await until(() => core(vfs).stats.idle === 0, 'the idle directory dropped once its name went');
+    assert.equal(w.watches, { watched: 1, unwatched: 0 });
+  } finally {
+    await vfs.close();
+    tmp.cleanup();
+  }
+});

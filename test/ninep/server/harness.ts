@@ -148,7 +148,7 @@ export interface Harness {
   /** Two sessions, each with `name` (created with `content`) walked to fid 1 and opened read-write, for lock tests. */
   lockers(name: string, content: string): Promise<[WireConn, WireConn]>;
   /** Open handles and live nodes of the export's core. */
-  stats(): { nodes: number; descriptors: number; handles: number };
+  stats(): { nodes: number; idle: number; descriptors: number; handles: number };
   stop(): Promise<void>;
 }
 

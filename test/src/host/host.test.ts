@@ -144,4 +144,56 @@ for (const withAddon of [true, false]) {
   });
 }
 
+gated(test, 'the addon\'s statx, openat and unlinkat: the same stats as Node\'s, the same errors, no path through /proc', loadNative().reason, async () => {
+  const tmp = tmpExport('humbridge-host-');
+  const viaAddon = new Host(nullLogger, undefined, loadNative().native);
+  const viaNode = new Host(nullLogger, undefined, null);
+  const root = viaNode.openRoot(tmp.dir);
+  try {
+    fs.writeFileSync(path.join(tmp.dir, 'f'), 'twelve bytes');
+    fs.mkdirSync(path.join(tmp.dir, 'd'));
+    fs.symlinkSync('f', path.join(tmp.dir, 'l'));
+    fs.utimesSync(path.join(tmp.dir, 'f'), 1.5, 1_600_000_000.123456);
+    for (const name of ['f', 'd', 'l']) {
+      const a = viaAddon.lstatAt(root, B(name));
+      assert.equal(a, viaNode.lstatAt(root, B(name)), `lstat ${name}`);
+      const fd = viaAddon.openAt(root, B(name));
+      try {
+        assert.equal(viaAddon.fstat(fd), viaNode.fstat(fd), `fstat ${name}`);
+        assert.is(viaAddon.fstat(fd).ino, a.ino, `${name}: openat opened the name itself (a symlink as itself)`);
+      } finally {
+        viaAddon.close(fd);
+      }
+    }
+    const devnull = fs.openSync('/dev/null', 'r');
+    try {
+      assert.equal(viaAddon.fstat(devnull), viaNode.fstat(devnull), 'device numbers as Node gives them');
+    } finally {
+      fs.closeSync(devnull);
+    }
+    assert.is(viaAddon.lstatAtMaybe(root, B('missing')), null);
+    for (const h of [viaAddon, viaNode]) {
+      assert.throws(() => h.lstatAt(root, B('missing')), (e: { code?: string }) => e.code === 'ENOENT');
+      assert.throws(() => h.openAt(root, B('missing')), (e: { code?: string }) => e.code === 'ENOENT');
+      assert.throws(() => h.fstat(987_654), (e: { code?: string }) => e.code === 'EBADF');
+    }
+    const made = await viaAddon.createAt(root, B('new'), 1, 0o640);
+    viaAddon.close(made);
+    assert.is(fs.statSync(path.join(tmp.dir, 'new')).mode & 0o777, 0o640 & ~process.umask());
+    await viaAddon.createAt(root, B('new'), 1, 0o640).then(
+      () => assert.unreachable('create over an existing name'),
+      (e: { code?: string }) => assert.is(e.code, 'EEXIST'),
+    );
+    await viaAddon.unlinkAt(root, B('new'));
+    assert.not.ok(fs.existsSync(path.join(tmp.dir, 'new')));
+    await viaAddon.unlinkAt(root, B('new')).then(
+      () => assert.unreachable('unlink of a missing name'),
+      (e: { code?: string }) => assert.is(e.code, 'ENOENT'),
+    );
+  } finally {
+    viaNode.close(root);
+    tmp.cleanup();
+  }
+});
+
 test.run();
