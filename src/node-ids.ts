@@ -20,6 +20,7 @@
 // - Beyond the cap the oldest record is forgotten: that file comes back
 //   with a new NodeId (never with another file's).
 
+import { put64 } from './host/stat.js';
 import type { NodeId } from './types.js';
 
 /** What names one life of a host inode (birthtimeNs is 0n where the filesystem has none). */
@@ -28,8 +29,6 @@ export interface Generation {
   ino: bigint;
   birthtimeNs: bigint;
 }
-
-const U64 = 64;
 
 export class NodeIds {
   private nextId = 1;
@@ -93,15 +92,5 @@ export class NodeIds {
     put64(this.scratch, 8, g.ino);
     put64(this.scratch, 16, g.birthtimeNs);
     return this.scratch.toString('latin1');
-  }
-}
-
-/** The low 64 bits of `v` at `at`, little-endian (cheaper than writeBigUInt64LE for small values). */
-function put64(buf: Buffer, at: number, v: bigint): void {
-  if (v >= 0n && v <= 0xffffffffn) {
-    buf.writeUInt32LE(Number(v), at);
-    buf.writeUInt32LE(0, at + 4);
-  } else {
-    buf.writeBigUInt64LE(BigInt.asUintN(U64, v), at);
   }
 }

@@ -75,8 +75,12 @@ export interface Fid {
   node: NodeId;
   qid: Qid;
   parent: NodeId | undefined;
-  /** Name in `parent` ("/" for an attach root). */
-  name: Buffer;
+  /**
+   * Name in `parent` ("/" for an attach root): its bytes as a latin1 string,
+   * since every fid has one and a short string costs a fraction of a Buffer
+   * (nameBytes gives the Buffer back).
+   */
+  name: string;
   /** The identity the fid acts with (set at attach, inherited by walks). */
   cred: Cred;
   open?: OpenState;
@@ -228,7 +232,12 @@ export function followFile(f: Fid, refs: NodeRefs, parent: NodeId, name: Buffer)
   refs.share(f.exp, parent);
   if (f.parent !== undefined) refs.release(f.exp, f.parent);
   f.parent = parent;
-  f.name = Buffer.from(name);
+  f.name = name.toString('latin1');
+}
+
+/** A fid's name as the bytes the Vfs takes. */
+export function nameBytes(f: Fid): Buffer {
+  return Buffer.from(f.name, 'latin1');
 }
 
 /**

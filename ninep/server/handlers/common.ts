@@ -5,7 +5,7 @@
 import { beginRread, finishData, DATA_REPLY_HEADER, QTDIR, type Qid } from '../../codec/index.js';
 import { XATTR_CREATE, type Entry, type NodeId } from '../../../src/types.js';
 import { attachCred } from '../creds.js';
-import { followFile, releaseFid, type Fid, type NodeRefs } from '../fids.js';
+import { followFile, nameBytes, releaseFid, type Fid, type NodeRefs } from '../fids.js';
 import type { Hold } from '../limits.js';
 import { qidOf } from '../qid.js';
 import { protocolError } from '../replies.js';
@@ -67,7 +67,8 @@ export async function nameInParent(f: Fid, refs: NodeRefs, op: string): Promise<
   if (f.parent === undefined) {
     throw protocolError(f.node === f.exp.vfs.root ? 'EBUSY' : 'EINVAL', op, 'the fid has no known name (attach root or reached by "..")');
   }
-  if (await leadsTo(f, f.parent, f.name)) return { parent: f.parent, name: f.name };
+  const walked = nameBytes(f);
+  if (await leadsTo(f, f.parent, walked)) return { parent: f.parent, name: walked };
   const where = await f.exp.vfs.whereIs(f.node).catch(() => undefined);
   if (where === undefined || !(await leadsTo(f, where.parent, where.name))) {
     throw protocolError('ESTALE', op, 'the file has no name leading to it any more');
@@ -91,7 +92,7 @@ async function leadsTo(f: Fid, parent: NodeId, name: Buffer): Promise<boolean> {
 }
 
 /** Makes a fid of `node` for the session (the caller has taken the node reference). */
-export function newFid(from: Fid, node: NodeId, qid: Qid, parent: NodeId | undefined, name: Buffer): Fid {
+export function newFid(from: Fid, node: NodeId, qid: Qid, parent: NodeId | undefined, name: string): Fid {
   return { exp: from.exp, node, qid, parent, name, cred: from.cred, orclose: false };
 }
 
@@ -115,7 +116,7 @@ async function attach(ctx: RequestContext, msg: Msg<'Tattach'>): Promise<Reply> 
   const root = exp.vfs.root;
   const qid = qidOf(await exp.vfs.getattr(root));
   s.fids.checkFree(msg.fid, 'attach');
-  s.fids.install(msg.fid, { exp, node: s.refs.share(exp, root), qid, parent: undefined, name: Buffer.from('/'), cred, orclose: false }, 'attach');
+  s.fids.install(msg.fid, { exp, node: s.refs.share(exp, root), qid, parent: undefined, name: '/', cred, orclose: false }, 'attach');
   return { type: 'Rattach', qid };
 }
 
@@ -174,7 +175,7 @@ async function walk(ctx: RequestContext, msg: Msg<'Twalk'>): Promise<Reply> {
         parent = cur;
       }
       cur = next;
-      name = up ? DOTDOT : Buffer.from(wname);
+      name = up ? '..' : wname.toString('latin1');
       qid = qidOf(e.attr);
       wqid.push(qid);
     }

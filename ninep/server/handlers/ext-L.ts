@@ -94,7 +94,7 @@ async function lcreate(ctx: RequestContext, msg: Msg<'Tlcreate'>): Promise<Reply
   if (f.parent !== undefined) s.refs.release(f.exp, f.parent);
   f.parent = f.node;
   f.node = node;
-  f.name = Buffer.from(msg.name);
+  f.name = msg.name.toString('latin1');
   f.qid = qidOf(entry.attr);
   f.open = { kind: 'file', handle, flags, slot };
   return { type: 'Rlcreate', qid: f.qid, iounit: s.iounit };

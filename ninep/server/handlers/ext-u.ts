@@ -6,7 +6,7 @@
 import { DMDEVICE, DMDIR, DMLINK, DMNAMEDPIPE, DMSOCKET, DMSYMLINK, NONUNAME, OREAD, ORCLOSE, openModeToLinuxFlags, type Stat, type StatU } from '../../codec/index.js';
 import { NS_PER_SEC, O_CREAT, O_EXCL, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK, makedev, type Cred, type Entry, type HandleId, type SetAttr } from '../../../src/types.js';
 import { uidOfName } from '../creds.js';
-import { changeFid, followFile, releaseOpen, type Fid, type OpenState } from '../fids.js';
+import { changeFid, followFile, nameBytes, releaseOpen, type Fid, type OpenState } from '../fids.js';
 import { qidOf } from '../qid.js';
 import { protocolError } from '../replies.js';
 import type { Hold } from '../limits.js';
@@ -147,7 +147,7 @@ async function create(ctx: RequestContext, msg: Msg<'Tcreate'>): Promise<Reply> 
   if (f.parent !== undefined) s.refs.release(f.exp, f.parent);
   f.parent = f.node;
   f.node = node;
-  f.name = Buffer.from(msg.name);
+  f.name = msg.name.toString('latin1');
   f.qid = qidOf(entry.attr);
   f.open = state;
   f.orclose = orclose;
@@ -158,7 +158,7 @@ async function stat(ctx: RequestContext, msg: Msg<'Tstat'>): Promise<Reply> {
   const f = ctx.session.fids.get(msg.fid, 'stat');
   await followName(f, ctx.session.refs, 'stat');
   const attr = await f.exp.vfs.getattr(f.node, handleOf(f));
-  const st = await statOf(f.exp.vfs, f.node, attr, f.name, ctx.dialect === '9P2000.u');
+  const st = await statOf(f.exp.vfs, f.node, attr, nameBytes(f), ctx.dialect === '9P2000.u');
   return { type: 'Rstat', stat: st as StatU };
 }
 
@@ -193,7 +193,7 @@ async function wstat(ctx: RequestContext, msg: Msg<'Twstat'>): Promise<Reply> {
   if (Object.keys(set).length > 0) await vfs.setattr(f.cred, f.node, set, handleOf(f));
   // The file's current name decides whether this is a rename: another
   // client may have renamed it since the fid was walked.
-  if (st.name.length > 0 && (f.parent !== undefined || !st.name.equals(f.name))) {
+  if (st.name.length > 0 && (f.parent !== undefined || !st.name.equals(nameBytes(f)))) {
     const { parent, name } = await nameInParent(f, ctx.session.refs, 'wstat');
     if (!st.name.equals(name)) {
       await vfs.rename(f.cred, parent, name, parent, st.name, 0);

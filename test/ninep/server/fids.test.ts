@@ -62,7 +62,7 @@ test('FidTable: unknown fids are EBADF, reuse is EBADF, the limit is EMFILE; rel
     };
     assert.is(code(() => t.get(1, 'x')), 'EBADF');
     const refs = new NodeRefs();
-    const f: Fid = { exp, node: refs.share(exp, vfs.root), qid: { type: 0x80, version: 0, path: 1n }, parent: undefined, name: Buffer.from('/'), cred: root, orclose: false };
+    const f: Fid = { exp, node: refs.share(exp, vfs.root), qid: { type: 0x80, version: 0, path: 1n }, parent: undefined, name: '/', cred: root, orclose: false };
     f.open = { kind: 'dir', handle: await vfs.opendir(root, vfs.root), slot: NO_HOLD };
     t.install(1, f, 'x');
     assert.is(code(() => t.checkFree(1, 'x')), 'EBADF');

@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Host } from '../../../src/host/host.js';
 import { childPath, isValidName } from '../../../src/host/paths.js';
+import { identityKey } from '../../../src/host/stat.js';
 import { mknodAt } from '../../../src/host/special.js';
 import { renameAt } from '../../../src/host/rename.js';
 import { nullLogger } from '../../../src/log.js';
@@ -194,6 +195,14 @@ gated(test, 'the addon\'s statx, openat and unlinkat: the same stats as Node\'s,
     viaNode.close(root);
     tmp.cleanup();
   }
+});
+
+test('identityKey: one key per (dev, ino), 64-bit values included, and short', () => {
+  const pairs: [bigint, bigint][] = [[0n, 1n], [1n, 0n], [2049n, 1n], [2049n, 0x1_0000_0001n], [2049n, 1n << 63n], [1n << 40n, 1n], [0xffff_ffffn, 0xffff_ffffn]];
+  const keys = pairs.map(([dev, ino]) => identityKey({ dev, ino }));
+  assert.is(new Set(keys).size, pairs.length);
+  assert.is(identityKey({ dev: 2049n, ino: 0x1_0000_0001n }), keys[3], 'the same inode, the same key');
+  for (const k of keys) assert.is(k.length, 16);
 });
 
 test.run();
