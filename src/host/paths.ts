@@ -1,7 +1,9 @@
-// Anchored host paths. Node has no openat(2), so every export path is built
-// from a descriptor: `/proc/self/fd/<fd>` names exactly the inode the
-// descriptor holds, and `/proc/self/fd/<dirfd>/<name>` names one entry of that
-// directory. Guest names are bytes and are appended as bytes, never joined
+// Anchored host paths. Node has no openat(2), so every export path Node is
+// given is built from a descriptor: `/proc/self/fd/<fd>` names exactly the
+// inode the descriptor holds, and `/proc/self/fd/<dirfd>/<name>` names one
+// entry of that directory. (The calls of every lookup, stat, create and
+// unlink go to the native addon's openat, statx and unlinkat instead, which
+// take the descriptor itself.) Guest names are bytes and are appended as bytes, never joined
 // onto the export's path string, so non-UTF-8 names round-trip and a rename
 // of any ancestor cannot redirect us.
 
