@@ -5,8 +5,9 @@
 //
 // Sync or async: resolution and stat calls are sync, because they are cheap
 // and measured here at ~6 µs for open(O_PATH)+fstat+close sync (~3 µs with
-// the addon's openat and statx) against ~100 µs through the libuv thread pool; doing them sync also means a
-// resolution never interleaves with another request. Creating a file and
+// the addon's openat and statx) against ~100 µs through the libuv thread
+// pool; doing them sync also means a resolution never interleaves with
+// another request. Creating a file and
 // removing a name are sync too: they are the one host call of a create or
 // an unlink, whose client waits for the answer (a FUSE create or unlink
 // paid two thread hand-offs for it). Data I/O, directory listing and the
@@ -57,6 +58,11 @@ export class Host {
     throw fromNodeError(e, op, undefined, this.log);
   }
 
+  /** An addon call's errno number as the VfsError of `op`. */
+  private failErrno(errno: number, op: string): never {
+    this.fail({ code: errnoCode(errno) }, op);
+  }
+
   /**
    * The addon's statx of `name` in `dirfd` (null: of `dirfd`): the stat, an
    * errno number, or undefined without the addon (Node's stat then).
@@ -82,7 +88,7 @@ export class Host {
     const openat = this.native?.openat;
     if (openat !== undefined) {
       const fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
-      return fd >= 0 ? fd : this.fail({ code: errnoCode(-fd) }, 'lookup');
+      return fd >= 0 ? fd : this.failErrno(-fd, 'lookup');
     }
     try {
       return fs.openSync(childPath(dirfd, name), O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -102,7 +108,7 @@ export class Host {
 
   fstat(fd: number): HostStat {
     const got = this.statx(fd, null);
-    if (got !== undefined) return typeof got === 'number' ? this.fail({ code: errnoCode(got) }, 'fstat') : got;
+    if (got !== undefined) return typeof got === 'number' ? this.failErrno(got, 'fstat') : got;
     try {
       return toHostStat(fs.fstatSync(fd, { bigint: true }));
     } catch (e) {
@@ -113,7 +119,7 @@ export class Host {
   /** lstat of `name` in directory `dirfd` (never follows `name`). */
   lstatAt(dirfd: number, name: Buffer): HostStat {
     const got = this.statx(dirfd, name);
-    if (got !== undefined) return typeof got === 'number' ? this.fail({ code: errnoCode(got) }, 'lstat') : got;
+    if (got !== undefined) return typeof got === 'number' ? this.failErrno(got, 'lstat') : got;
     try {
       return toHostStat(fs.lstatSync(childPath(dirfd, name), { bigint: true }));
     } catch (e) {
@@ -125,7 +131,7 @@ export class Host {
   lstatAtMaybe(dirfd: number, name: Buffer): HostStat | null {
     const got = this.statx(dirfd, name);
     if (got === ENOENT) return null;
-    if (got !== undefined) return typeof got === 'number' ? this.fail({ code: errnoCode(got) }, 'lstat') : got;
+    if (got !== undefined) return typeof got === 'number' ? this.failErrno(got, 'lstat') : got;
     try {
       // throwIfNoEntry: clients probe missing names all the time, and an
       // exception from Node's fs costs three times the lstat itself.
@@ -185,7 +191,7 @@ export class Host {
     const openat = this.native?.openat;
     if (openat !== undefined) {
       const fd = openat(dirfd, name, f, mode & 0o7777);
-      return fd >= 0 ? fd : this.fail({ code: errnoCode(-fd) }, 'create');
+      return fd >= 0 ? fd : this.failErrno(-fd, 'create');
     }
     try {
       return fs.openSync(childPath(dirfd, name), f, mode & 0o7777);
@@ -304,7 +310,7 @@ export class Host {
     const unlinkat = this.native?.unlinkat;
     if (unlinkat !== undefined) {
       const r = unlinkat(dirfd, name, 0);
-      if (r < 0) this.fail({ code: errnoCode(-r) }, 'unlink');
+      if (r < 0) this.failErrno(-r, 'unlink');
       return;
     }
     try {

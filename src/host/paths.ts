@@ -3,9 +3,9 @@
 // inode the descriptor holds, and `/proc/self/fd/<dirfd>/<name>` names one
 // entry of that directory. (The calls of every lookup, stat, create and
 // unlink go to the native addon's openat, statx and unlinkat instead, which
-// take the descriptor itself.) Guest names are bytes and are appended as bytes, never joined
-// onto the export's path string, so non-UTF-8 names round-trip and a rename
-// of any ancestor cannot redirect us.
+// take the descriptor itself.) Guest names are bytes and are appended as
+// bytes, never joined onto the export's path string, so non-UTF-8 names
+// round-trip and a rename of any ancestor cannot redirect us.
 
 /** open(2) O_PATH (Linux, every architecture Node runs on): a handle that only anchors. */
 export const O_PATH = 0o10000000;

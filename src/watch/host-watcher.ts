@@ -104,9 +104,14 @@ export class HostWatcher {
     return t !== undefined && now - t <= ECHO_MS;
   }
 
-  /** The server itself changed `name` in `dir` a moment ago: the event is its echo. */
-  private echoedName(dir: NodeId, name: string, now: number): boolean {
-    return this.recent(keyOf(dir, name), now);
+  /** `names` of `dir` but those the server itself changed a moment ago (their events are its echoes). */
+  private withoutEchoes(dir: NodeId, names: Iterable<string>, now: number): string[] {
+    const out: string[] = [];
+    for (const name of names) {
+      if (this.recent(keyOf(dir, name), now)) this.counts.echoes++;
+      else out.push(name);
+    }
+    return out;
   }
 
   private async apply(batch: Map<NodeId, DirEvents>): Promise<void> {
@@ -119,8 +124,7 @@ export class HostWatcher {
         const fresh = new Map<NodeId, string[]>();
         let needed = false;
         for (const [dir, ev] of batch) {
-          const names = [...ev.names].filter((n) => !this.echoedName(dir, n, now));
-          this.counts.echoes += ev.names.size - names.length;
+          const names = this.withoutEchoes(dir, ev.names, now);
           fresh.set(dir, names);
           needed ||= ev.overflow || names.length > 0;
         }
@@ -165,7 +169,8 @@ export class HostWatcher {
     let names = fresh;
     if (ev.overflow) {
       const prefix = `${dirId}/`;
-      names = [...known.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+      const all = [...known.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+      names = this.withoutEchoes(dirId, all, now);
       out.push({ kind: 'attr', node: dirId });
     }
     if (names.length === 0) return;
@@ -180,7 +185,8 @@ export class HostWatcher {
       let entries = false;
       for (const text of names) {
         const old = known.get(keyOf(dirId, text));
-        if (this.echoedName(dirId, text, now) || (old !== undefined && this.recent(nodeKey(old.id), now))) {
+        // Echoed by name were left out already; the node may have changed under another name.
+        if (old !== undefined && this.recent(nodeKey(old.id), now)) {
           this.counts.echoes++;
           continue;
         }

@@ -9,9 +9,9 @@ import { O_NOFOLLOW, O_PATH } from '../../src/host/paths.js';
 import { setXattrs } from './xattrs.js';
 
 /**
- * Seconds for utimes from nanoseconds (without the native addon), exact to the microsecond: libuv cuts
- * a double's fraction to whole microseconds, so half a microsecond more keeps
- * the double's rounding from landing one below.
+ * Seconds for utimes from nanoseconds (without the native addon), exact to
+ * the microsecond: libuv cuts a double's fraction to whole microseconds, so
+ * half a microsecond more keeps the double's rounding from landing one below.
  */
 export function utimeSeconds(ns: bigint): number {
   return (Number(ns / 1000n) + 0.5) / 1e6;

@@ -133,7 +133,7 @@ export function finishJournal(layer: string): void {
   fs.rmSync(path.join(layer, PROGRESS), { force: true });
 }
 
-/** One merge at a time, and none while the layer is served (src/cow/layer-lock.ts). Returns the release. */
+/** One merge at a time, and none while the layer is served (src/host/layer-lock.ts). Returns the release. */
 export function lockMerge(layer: string): () => void {
   try {
     return lockLayer(layer, 'merging');
