@@ -313,6 +313,28 @@ static int64_t ns_of(struct statx_timestamp t) {
   return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+// statx of `name` in dirfd (flags: AT_SYMLINK_NOFOLLOW, or AT_EMPTY_PATH
+// with "" for dirfd itself) into `out` (ST_FIELDS values): 0 or -errno.
+static int statx_into(int dirfd, const char *name, int flags, int64_t *out) {
+  struct statx st;
+  if (statx(dirfd, name, flags | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_BTIME, &st) != 0) return -errno;
+  out[ST_DEV] = (int64_t)makedev(st.stx_dev_major, st.stx_dev_minor);
+  out[ST_INO] = (int64_t)st.stx_ino;
+  out[ST_MODE] = st.stx_mode;
+  out[ST_NLINK] = st.stx_nlink;
+  out[ST_UID] = st.stx_uid;
+  out[ST_GID] = st.stx_gid;
+  out[ST_RDEV] = (int64_t)makedev(st.stx_rdev_major, st.stx_rdev_minor);
+  out[ST_SIZE] = (int64_t)st.stx_size;
+  out[ST_BLOCKS] = (int64_t)st.stx_blocks;
+  out[ST_BLKSIZE] = st.stx_blksize;
+  out[ST_ATIME] = ns_of(st.stx_atime);
+  out[ST_MTIME] = ns_of(st.stx_mtime);
+  out[ST_CTIME] = ns_of(st.stx_ctime);
+  out[ST_BTIME] = (st.stx_mask & STATX_BTIME) ? ns_of(st.stx_btime) : 0;
+  return 0;
+}
+
 // statx(dirfd, name | null, out) -> 0 or -errno. With a name: that entry of
 // directory dirfd, never following it (lstat); with null: dirfd itself
 // (fstat, O_PATH descriptors too). The same fields and device numbers as
@@ -338,24 +360,43 @@ static napi_value js_statx(napi_env env, napi_callback_info info) {
     if (!name_arg(env, argv[1], name, "statx")) return NULL;
     flags = AT_SYMLINK_NOFOLLOW;
   }
-  struct statx st;
-  if (statx(dirfd, name, flags | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_BTIME, &st) != 0) return int_value(env, -errno);
-  int64_t *out = data;
-  out[ST_DEV] = (int64_t)makedev(st.stx_dev_major, st.stx_dev_minor);
-  out[ST_INO] = (int64_t)st.stx_ino;
-  out[ST_MODE] = st.stx_mode;
-  out[ST_NLINK] = st.stx_nlink;
-  out[ST_UID] = st.stx_uid;
-  out[ST_GID] = st.stx_gid;
-  out[ST_RDEV] = (int64_t)makedev(st.stx_rdev_major, st.stx_rdev_minor);
-  out[ST_SIZE] = (int64_t)st.stx_size;
-  out[ST_BLOCKS] = (int64_t)st.stx_blocks;
-  out[ST_BLKSIZE] = st.stx_blksize;
-  out[ST_ATIME] = ns_of(st.stx_atime);
-  out[ST_MTIME] = ns_of(st.stx_mtime);
-  out[ST_CTIME] = ns_of(st.stx_ctime);
-  out[ST_BTIME] = (st.stx_mask & STATX_BTIME) ? ns_of(st.stx_btime) : 0;
-  return int_value(env, 0);
+  return int_value(env, statx_into(dirfd, name, flags, data));
+}
+
+// open_file(dirfd, name, flags, out) -> a descriptor, or -errno: the regular
+// file `name` of directory dirfd opened for I/O with `flags`, never following
+// it, and its statx in `out` (as statx fills it), in one call. It is opened
+// O_NONBLOCK (cleared after): something other than a regular file put under
+// that name meanwhile (a FIFO) must neither hang the server nor be kept:
+// ENXIO, closed. Callers check the inode is the one they meant.
+static napi_value js_open_file(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t dirfd, flags;
+  napi_typedarray_type type;
+  size_t count;
+  void *data;
+  char name[256];
+  if (argc < 4 || napi_get_value_int32(env, argv[0], &dirfd) != napi_ok || napi_get_value_int32(env, argv[2], &flags) != napi_ok ||
+      napi_get_typedarray_info(env, argv[3], &type, &count, &data, NULL, NULL) != napi_ok || type != napi_bigint64_array || count < ST_FIELDS) {
+    napi_throw_type_error(env, NULL, "openFile(dirfd, name, flags, BigInt64Array(14))");
+    return NULL;
+  }
+  if (!name_arg(env, argv[1], name, "openat")) return NULL;
+  int fd = openat(dirfd, name, (flags & ~O_NONBLOCK) | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0) return int_value(env, -errno);
+  int err = -statx_into(fd, "", AT_EMPTY_PATH, data);
+  if (err == 0 && !S_ISREG(((int64_t *)data)[ST_MODE])) err = ENXIO;
+  if (err == 0) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) err = errno;
+  }
+  if (err != 0) {
+    close(fd);
+    return int_value(env, -err);
+  }
+  return int_value(env, fd);
 }
 
 // One /dev/fuse descriptor read on the event loop: when it is readable,
@@ -492,6 +533,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"openat", NULL, js_openat, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unlinkat", NULL, js_unlinkat, NULL, NULL, NULL, napi_enumerable, NULL},
       {"statx", NULL, js_statx, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openFile", NULL, js_open_file, NULL, NULL, NULL, napi_enumerable, NULL},
       {"startReader", NULL, js_start_reader, NULL, NULL, NULL, napi_enumerable, NULL},
       {"stopReader", NULL, js_stop_reader, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -42,6 +42,14 @@ export interface Native {
    */
   statx?(dirfd: number, name: Buffer | null, out: BigInt64Array): number;
   /**
+   * Opens the regular file `name` of directory `dirfd` for I/O with `flags`,
+   * never following it (opened O_NONBLOCK, cleared after: a FIFO put there
+   * meanwhile neither blocks nor stays open), and its statx into `out` as
+   * statx fills it: a descriptor, or -errno (ENXIO for anything but a
+   * regular file). Older builds lack it.
+   */
+  openFile?(dirfd: number, name: Buffer, flags: number, out: BigInt64Array): number;
+  /**
    * Makes `fd` non-blocking and reads it on the event loop whenever it is
    * readable: each request read into `buffer` (reused) is handed to
    * `onRead(n)`, a failure as `onRead(-errno)`. Older builds lack it.

@@ -14,7 +14,11 @@
 //   inode again (parent NodeId, name, dev, ino); an LRU keeps at most
 //   `maxCachedFds` O_PATH descriptors of live nodes. An evicted node is
 //   re-resolved one name at a time from its parent's descriptor and checked
-//   against (dev, ino): ESTALE when the host changed under us.
+//   against (dev, ino): ESTALE when the host changed under us. A lookup
+//   opens directories only (they are resolved through); other nodes get a
+//   descriptor when a call needs one, and are stated by name until then
+//   (lstatOf), as a path-based server does: a walk and a stat of a file
+//   cost one lstat each, not an open, a stat and a close.
 // - Up to `idleDirs` directories nothing needs any more stay in the table
 //   (least recently idle dropped first), as the kernel keeps unused
 //   dentries: a client that walks every path from the root (diodcat, a
@@ -40,12 +44,15 @@ import type { HostStat } from './host/stat.js';
 import { identityKey } from './host/stat.js';
 import { NodeIds } from './node-ids.js';
 import type { NodeId } from './types.js';
-import { S_IFDIR, S_IFMT } from './types.js';
+import { S_IFDIR, S_IFMT, S_IFREG } from './types.js';
 
 /** What the table needs from host access (src/host/host.ts Host implements it). */
 export interface Resolver {
   openAt(dirfd: number, name: Buffer): number;
+  /** The regular file `name` opened for I/O with its stat; undefined when the host cannot in one step. */
+  openFileAt(dirfd: number, name: Buffer, flags: number): { fd: number; st: HostStat } | undefined;
   fstat(fd: number): HostStat;
+  lstatAt(dirfd: number, name: Buffer): HostStat;
   close(fd: number): void;
 }
 
@@ -198,8 +205,9 @@ export class NodeTable {
   }
 
   /**
-   * The node for `name` in `parent`, found with O_PATH descriptor `fd` and
-   * its host stat; adds one reference. The table takes ownership of `fd`.
+   * The node for `name` in `parent`, found with O_PATH descriptor `fd` (-1:
+   * found by lstat, not opened) and its host stat; adds one reference. The
+   * table takes ownership of `fd`.
    * A name found last is where the node is resolved from next time (a hard
    * link or a rename done behind our back moves it).
    */
@@ -214,14 +222,14 @@ export class NodeTable {
     if (node === undefined) {
       node = this.insert(parent.id, Buffer.from(name), st, key, fd);
       parent.children++;
-      this.cache(node);
+      if (fd >= 0) this.cache(node);
     } else {
       if (node !== this.root && (node.detached || node.parent !== parent.id || !node.name.equals(name))) this.move(node, parent, name);
-      if (node.fd < 0) {
+      if (node.fd < 0 && fd >= 0) {
         node.fd = fd;
         this.cache(node);
       } else {
-        this.host.close(fd);
+        if (fd >= 0) this.host.close(fd);
         this.touch(node);
       }
     }
@@ -349,12 +357,64 @@ export class NodeTable {
       parent.pins--;
     }
     const st = this.host.fstat(fd);
-    if (st.dev !== child.dev || st.ino !== child.ino || st.birthtimeNs !== child.birthtimeNs) {
+    if (!sameInode(st, child)) {
       this.host.close(fd);
       throw vfsError('ESTALE', 'resolve', String(child.id));
     }
     child.fd = fd;
     this.cache(child);
+  }
+
+  /**
+   * Host lstat of a node that has no descriptor, by its name in its parent,
+   * checked as a resolution is (ESTALE when the name leads elsewhere or
+   * nowhere now); undefined when it has a descriptor to fstat. No
+   * descriptor is opened for it.
+   */
+  lstatOf(node: Node): HostStat | undefined {
+    if (node.fd >= 0 || node === this.root) return undefined;
+    if (node.dropped || node.detached) throw vfsError('ESTALE', 'resolve', String(node.id));
+    const parent = this.get(node.parent);
+    if (parent.hostType !== S_IFDIR) throw vfsError('ESTALE', 'resolve', String(node.id));
+    parent.pins++;
+    let st: HostStat;
+    try {
+      st = this.host.lstatAt(this.fdOf(parent), node.name);
+    } catch {
+      throw vfsError('ESTALE', 'resolve', String(node.id));
+    } finally {
+      parent.pins--;
+    }
+    if (!sameInode(st, node)) throw vfsError('ESTALE', 'resolve', String(node.id));
+    return st;
+  }
+
+  /**
+   * A regular file's node without a descriptor opened for I/O by its name
+   * in its parent (no O_PATH descriptor first, nor a reopen through /proc),
+   * with its stat, checked as a resolution is; undefined when the node has
+   * a descriptor to reopen or the host cannot (then fdOf and a reopen).
+   */
+  openByName(node: Node, flags: number): { fd: number; st: HostStat } | undefined {
+    if (node.fd >= 0 || node.hostType !== S_IFREG || node.dropped || node.detached) return undefined;
+    const parent = this.get(node.parent);
+    parent.pins++;
+    let got: { fd: number; st: HostStat } | undefined;
+    try {
+      got = this.host.openFileAt(this.fdOf(parent), node.name, flags);
+    } catch (e) {
+      // EACCES and the like are the open's own answer; a name that leads nowhere or elsewhere is stale.
+      const code = (e as { code?: unknown }).code;
+      if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENXIO' || code === 'ENOTDIR' || code === 'EISDIR') throw vfsError('ESTALE', 'resolve', String(node.id));
+      throw e;
+    } finally {
+      parent.pins--;
+    }
+    if (got !== undefined && !sameInode(got.st, node)) {
+      this.host.close(got.fd);
+      throw vfsError('ESTALE', 'resolve', String(node.id));
+    }
+    return got;
   }
 
   /** Run `fn` with the node's descriptor, which stays open until `fn` settles. */
@@ -489,6 +549,11 @@ export class NodeTable {
       node.fd = -1;
     }
   }
+}
+
+/** `st` is the life of the inode `node` stands for. */
+function sameInode(st: HostStat, node: Node): boolean {
+  return st.dev === node.dev && st.ino === node.ino && st.birthtimeNs === node.birthtimeNs;
 }
 
 /** Nothing holds the node: no lookup reference, open handle, call in flight or live child. */

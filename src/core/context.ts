@@ -17,7 +17,7 @@ import type { EntryInfo, MetadataStore, StoreEntry, VirtualAttr } from '../meta/
 import type { Node, NodeTable } from '../nodes.js';
 import type { Attr, Cred, Entry, NodeId } from '../types.js';
 import { requireAccess } from './permissions.js';
-import { S_IFDIR } from '../types.js';
+import { S_IFDIR, S_IFMT } from '../types.js';
 
 export interface Stated {
   st: HostStat;
@@ -113,17 +113,25 @@ export class CoreContext {
 
   /** Host stat, virtual attributes and Attr of `node` through descriptor `fd`. */
   statFd(node: Node, fd: number): Stated {
-    const st = this.host.fstat(fd);
-    const v = this.virtual(this.entry(node, fd, st));
+    return this.stated(node, this.host.fstat(fd));
+  }
+
+  /** Virtual attributes and Attr of `node` from its host stat `st`. */
+  stated(node: Node, st: HostStat): Stated {
+    const v = this.virtual({ path: () => this.nodes.pathOf(node), st, detached: node.detached });
     // Every open, create and chmod stats: writes learn here, for free,
     // whether they may have setuid/setgid bits to clear.
     node.setid = setidToClear(v.mode) !== 0;
     return { st, v, attr: this.attrOf(node.id, st, v) };
   }
 
-  /** Stat of a node through its own descriptor (sync: resolution never interleaves). */
+  /**
+   * Stat of a node: through its descriptor when it has one, by name in its
+   * parent when not (sync: resolution never interleaves).
+   */
   stat(node: Node): Stated {
-    return this.statFd(node, this.nodes.fdOf(node));
+    const st = this.nodes.lstatOf(node);
+    return st !== undefined ? this.stated(node, st) : this.statFd(node, this.nodes.fdOf(node));
   }
 
   /**
@@ -147,20 +155,29 @@ export class CoreContext {
     return fn(dirfd, dir);
   }
 
-  /** Find `name` in directory `parent` (descriptor `dirfd`) and add one reference. */
+  /**
+   * Find `name` in directory `parent` (descriptor `dirfd`) and add one
+   * reference. Only a directory is opened (nodes.ts: others are stated by
+   * name until a call needs their descriptor), and only when its node has
+   * no descriptor already.
+   */
   lookupIn(parent: Node, dirfd: number, name: Buffer): Entry {
-    const fd = this.host.openAt(dirfd, name);
-    let st: HostStat;
+    let st = this.host.lstatAt(dirfd, name, 'lookup');
+    let fd = -1;
+    if ((st.mode & S_IFMT) === S_IFDIR && (this.nodes.find(st)?.fd ?? -1) < 0) {
+      fd = this.host.openAt(dirfd, name);
+    }
     let v: VirtualAttr | null;
     try {
-      st = this.host.fstat(fd);
+      // The descriptor's stat is the one that counts: the name may have moved on since the lstat.
+      if (fd >= 0) st = this.host.fstat(fd);
       v = this.store.attr(this.childEntry(parent, name, fd, st));
     } catch (e) {
-      this.host.close(fd);
+      if (fd >= 0) this.host.close(fd);
       throw e;
     }
     if (v === null) {
-      this.host.close(fd);
+      if (fd >= 0) this.host.close(fd);
       throw vfsError('ENOENT', 'lookup');
     }
     const node = this.nodes.adopt(parent, name, fd, st);

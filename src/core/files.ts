@@ -3,7 +3,7 @@
 import { vfsError } from '../errors.js';
 import type { Cred, Entry, HandleId, NodeId } from '../types.js';
 import type { LockConflict, LockQuota, LockRange } from '../vfs.js';
-import type { CoreContext } from './context.js';
+import type { CoreContext, Stated } from './context.js';
 import type { FileHandle } from '../handles.js';
 import type { Node } from '../nodes.js';
 import type { HostStat } from '../host/stat.js';
@@ -34,13 +34,23 @@ function openMask(flags: number): number {
 export function open(ctx: CoreContext, cred: Cred, id: NodeId, flags: number): HandleId | Promise<HandleId> {
   const node = ctx.node(id);
   if (!(flags & O_TRUNC)) {
+    const byName = ctx.nodes.openByName(node, flags);
+    if (byName !== undefined) {
+      try {
+        checkOpen(ctx, cred, node, ctx.stated(node, byName.st), flags);
+      } catch (e) {
+        ctx.host.close(byName.fd);
+        throw e;
+      }
+      return ctx.handles.addFile(node, byName.fd, flags, cred).id;
+    }
     return ctx.nodes.withFdSync(node, (fd) => {
-      const st = checkOpen(ctx, cred, node, fd, flags);
+      const st = checkOpen(ctx, cred, node, ctx.statFd(node, fd), flags);
       return ctx.handles.addFile(node, ctx.host.reopenSync(fd, flags, st), flags, cred).id;
     });
   }
   return ctx.nodes.withFd(node, async (fd) => {
-    checkOpen(ctx, cred, node, fd, flags);
+    checkOpen(ctx, cred, node, ctx.statFd(node, fd), flags);
     // O_TRUNC empties the file: a store that accounts space hears of it.
     const reopen = () => ctx.host.reopen(fd, flags);
     const io = ctx.store.resize !== undefined ? await ctx.store.resize(fd, () => 0n, reopen) : await reopen();
@@ -49,9 +59,8 @@ export function open(ctx: CoreContext, cred: Cred, id: NodeId, flags: number): H
   });
 }
 
-/** What may not be opened at all, and permissions; returns the host stat it took. */
-function checkOpen(ctx: CoreContext, cred: Cred, node: Node, fd: number, flags: number): HostStat {
-  const s = ctx.statFd(node, fd);
+/** What may not be opened at all, and permissions, from the node's stat `s`; returns its host stat. */
+function checkOpen(ctx: CoreContext, cred: Cred, node: Node, s: Stated, flags: number): HostStat {
   const type = s.v.mode & S_IFMT;
   if (type === S_IFDIR) throw vfsError('EISDIR', 'open');
   if (flags & O_DIRECTORY) throw vfsError('ENOTDIR', 'open');

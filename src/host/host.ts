@@ -97,6 +97,19 @@ export class Host {
     }
   }
 
+  /**
+   * The regular file `name` in directory `dirfd` opened for I/O with the
+   * open flags a client may pass, never following it, with its stat; ENXIO
+   * for anything else. Undefined without the addon (callers reopen a
+   * resolved O_PATH descriptor instead).
+   */
+  openFileAt(dirfd: number, name: Buffer, flags: number): { fd: number; st: HostStat } | undefined {
+    const openFile = this.native?.openFile;
+    if (openFile === undefined) return undefined;
+    const fd = openFile(dirfd, name, (flags & PASSED_OPEN_FLAGS & ~0o1000) | O_CLOEXEC, this.statBuf);
+    return fd >= 0 ? { fd, st: fromStatx(this.statBuf) } : this.failErrno(-fd, 'open');
+  }
+
   /** A second, independent O_PATH descriptor of the same inode. */
   dupPath(fd: number): number {
     try {
@@ -116,14 +129,14 @@ export class Host {
     }
   }
 
-  /** lstat of `name` in directory `dirfd` (never follows `name`). */
-  lstatAt(dirfd: number, name: Buffer): HostStat {
+  /** lstat of `name` in directory `dirfd` (never follows `name`); errors name `op`. */
+  lstatAt(dirfd: number, name: Buffer, op = 'lstat'): HostStat {
     const got = this.statx(dirfd, name);
-    if (got !== undefined) return typeof got === 'number' ? this.failErrno(got, 'lstat') : got;
+    if (got !== undefined) return typeof got === 'number' ? this.failErrno(got, op) : got;
     try {
       return toHostStat(fs.lstatSync(childPath(dirfd, name), { bigint: true }));
     } catch (e) {
-      this.fail(e, 'lstat');
+      this.fail(e, op);
     }
   }
 

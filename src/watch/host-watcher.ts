@@ -214,13 +214,19 @@ export class HostWatcher {
     }
   }
 
-  /** The old node's name now leads elsewhere or nowhere; true when it has no name left (gone for good). */
+  /**
+   * The old node's name now leads elsewhere or nowhere; true when it has no
+   * name left (gone for good). Only a descriptor can tell (its own, or an
+   * open handle's): a file looked up and never opened has none (nodes.ts),
+   * and is not named as gone.
+   */
   private lost(old: Node): boolean {
     const nodes = this.ctx.nodes;
     let st: HostStat | null = null;
-    if (old.fd >= 0) {
+    const fd = old.fd >= 0 ? old.fd : old.opens > 0 ? this.ctx.handles.all().find((h) => h.node === old)?.fd : undefined;
+    if (fd !== undefined) {
       try {
-        st = this.ctx.host.fstat(old.fd);
+        st = this.ctx.host.fstat(fd);
       } catch {
         st = null;
       }

@@ -1,6 +1,7 @@
 // The node table over a real host tree: identity, references, the
 // descriptor LRU and re-resolution. Plus a scale test through the Vfs.
 
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -193,6 +194,40 @@ test(
     1000,
     2,
   ),
+);
+
+test(
+  'a node adopted without a descriptor is stated and opened by name, never through an O_PATH descriptor, and is stale once its name leads elsewhere',
+  withTable(64, (t, host, tmp) => {
+    fs.writeFileSync(path.join(tmp.dir, 'f'), 'abc');
+    const f = t.adopt(t.root, B('f'), -1, host.lstatAt(t.fdOf(t.root), B('f')));
+    assert.is(f.fd, -1);
+    assert.is(t.openDescriptors, 1, 'only the root');
+    assert.is(t.lstatOf(f)?.size, 3n, 'stated by name');
+    const opened = t.openByName(f, 0);
+    assert.ok(opened !== undefined, 'the addon opens by name');
+    assert.is(fs.readFileSync(opened.fd, 'utf8'), 'abc');
+    assert.is(opened.st.ino, f.ino);
+    fs.closeSync(opened.fd);
+    assert.is(t.openDescriptors, 1, 'and still keeps no descriptor of its own');
+    assert.is(t.lstatOf(t.root), undefined, 'a node with a descriptor is fstat-ed instead');
+
+    // Replaced on the host by another file, then by a FIFO: stale, and the FIFO neither blocks nor stays open.
+    fs.writeFileSync(path.join(tmp.dir, 'g'), 'new');
+    fs.renameSync(path.join(tmp.dir, 'g'), path.join(tmp.dir, 'f'));
+    assert.throws(() => t.lstatOf(f), /ESTALE/);
+    assert.throws(() => t.openByName(f, 0), /ESTALE/);
+    fs.unlinkSync(path.join(tmp.dir, 'f'));
+    assert.throws(() => t.lstatOf(f), /ESTALE/, 'removed');
+    spawnSync('mkfifo', [path.join(tmp.dir, 'f')]);
+    const fds = openFdCount();
+    assert.throws(() => t.openByName(f, 0), /ESTALE/);
+    assert.is(openFdCount(), fds, 'nothing left open');
+    fs.unlinkSync(path.join(tmp.dir, 'f'));
+    fs.mkdirSync(path.join(tmp.dir, 'f'));
+    assert.throws(() => t.openByName(f, fs.constants.O_WRONLY), /ESTALE/, 'a directory now');
+    t.forget(f.id, 1);
+  }),
 );
 
 test(

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { CoreVfs, O_RDONLY, O_WRONLY, openExport, type Vfs } from '../../src/index.js';
 import type { VfsChange } from '../../src/changes.js';
 import { tmpExport } from '../helpers/tmp-export.js';
+import { rejects } from '../conformance/vfs.js';
 
 const me = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 const b = (s: string): Buffer => Buffer.from(s);
@@ -45,8 +46,19 @@ test('a file replaced by a rename on the host is a new node; the open handle kee
     const buf = Buffer.alloc(10);
     assert.is(buf.subarray(0, await vfs.read(h, 0n, buf)).toString(), 'old');
     await vfs.release(h);
+    // Open, the file has a descriptor that tells it is gone for good: the removal names its node.
+    const h2 = await vfs.open(me, after.id, O_RDONLY);
     fs.unlinkSync(path.join(tmp.dir, 'f'));
     await until(() => heard.some((c) => c.kind === 'entry' && c.change === 'removed' && c.child === after.id), 'the removal, naming the node');
+    await vfs.release(h2);
+    // Looked up and never opened, a file has no descriptor (nodes.ts): its removal is announced without naming it.
+    fs.writeFileSync(path.join(tmp.dir, 'g'), 'g');
+    const g = await vfs.lookup(me, vfs.root, b('g'));
+    assert.is(core(vfs).stats.descriptors, 1, 'only the root has a descriptor');
+    fs.unlinkSync(path.join(tmp.dir, 'g'));
+    await until(() => heard.some((c) => c.kind === 'entry' && c.change === 'removed' && c.name.equals(b('g'))), 'the removal of g');
+    assert.ok(!heard.some((c) => c.kind === 'entry' && c.child === g.id));
+    await rejects(vfs.getattr(g.id), 'ESTALE');
   } finally {
     await vfs.close();
     tmp.cleanup();
@@ -121,7 +133,6 @@ test('a spent watch budget is warned about once and leaves directories uncovered
   }
 });
 
-test.run();
 
 test('a directory nothing needs stays watched while idle (a client walking every path from the root), and goes with its name', async () => {
   const tmp = tmpExport();
@@ -154,3 +165,5 @@ test('a directory nothing needs stays watched while idle (a client walking every
     tmp.cleanup();
   }
 });
+
+test.run();
