@@ -174,6 +174,9 @@ export class CoreVfs implements Vfs {
   getattr(id: NodeId, handle?: HandleId): Promise<Attr> {
     return this.run('getattr', 'shared', () => attrs.getattr(this.ctx, id, handle));
   }
+  getattrByName(id: NodeId): Promise<Attr | undefined> {
+    return this.run('getattr', 'shared', () => attrs.getattrByName(this.ctx, id));
+  }
   setattr(cred: Cred, id: NodeId, set: SetAttr, handle?: HandleId): Promise<Attr> {
     const kind = set.size !== undefined ? 'data' : 'attr';
     return this.announce(this.run('setattr', 'exclusive', () => attrs.setattr(this.ctx, cred, id, set, handle)), () => [{ kind, node: id }]);

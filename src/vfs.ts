@@ -119,6 +119,15 @@ export interface Vfs {
   getattr(id: NodeId, handle?: HandleId): Promise<Attr>;
 
   /**
+   * For a front end that answers for names (whereIs): the attributes of
+   * `id` when the name it was last seen by still leads to it, told in one
+   * step; undefined when that name leads elsewhere or nowhere now, or when
+   * this Vfs cannot tell so cheaply (then whereIs, lookup and getattr).
+   * Optional: a Vfs without it is asked those three.
+   */
+  getattrByName?(id: NodeId): Promise<Attr | undefined>;
+
+  /**
    * Change attributes; truncation via `size`. Through `handle` when given
    * (ftruncate/fchmod semantics, works after unlink). Returns the new attributes.
    */

@@ -6,7 +6,8 @@
 // exact to the microsecond (truncated), and the other time written back
 // from a stat (src/host/times.ts).
 
-import { vfsError } from '../errors.js';
+import { VfsError, vfsError } from '../errors.js';
+import type { HostStat } from '../host/stat.js';
 import type { Attr, Cred, Entry, HandleId, NodeId, SetAttr, StatFs } from '../types.js';
 import type { CoreContext } from './context.js';
 import { setidToClear } from './host-limits.js';
@@ -46,6 +47,24 @@ export function getattr(ctx: CoreContext, id: NodeId, handle?: HandleId): Attr {
     return ctx.statFd(node, h.fd).attr;
   }
   return ctx.stat(node).attr;
+}
+
+/**
+ * getattr of a node the table states by name (nodes.ts lstatOf: one lstat
+ * in its parent, checked to be the same inode); undefined when the name
+ * leads elsewhere or nowhere now, or the node is stated through a
+ * descriptor (a directory, one removed through the Vfs).
+ */
+export function getattrByName(ctx: CoreContext, id: NodeId): Attr | undefined {
+  const node = ctx.node(id);
+  let st: HostStat | undefined;
+  try {
+    st = ctx.nodes.lstatOf(node);
+  } catch (e) {
+    if (e instanceof VfsError && e.code === 'ESTALE') return undefined;
+    throw e;
+  }
+  return st === undefined ? undefined : ctx.stated(node, st).attr;
 }
 
 /**

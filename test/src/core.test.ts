@@ -169,4 +169,26 @@ test('close releases every descriptor and refuses later calls', async () => {
   }
 });
 
+test('getattrByName: a file looked up is stated by its name, with no descriptor; undefined once the name leads elsewhere or nowhere, and for a directory', async () => {
+  await withExport({}, async (vfs, tmp) => {
+    const core = vfs as CoreVfs;
+    fs.writeFileSync(path.join(tmp.dir, 'f'), 'abc');
+    fs.mkdirSync(path.join(tmp.dir, 'd'));
+    const f = await vfs.lookup(ME, vfs.root, B('f'));
+    const d = await vfs.lookup(ME, vfs.root, B('d'));
+    const a = await core.getattrByName(f.id);
+    assert.is(a?.size, 3n);
+    assert.is(a?.ino, f.id);
+    assert.is(core.stats.descriptors, 2, 'the root and the directory: the file was not opened');
+    assert.is(await core.getattrByName(d.id), undefined, 'a directory is stated through its descriptor');
+    fs.writeFileSync(path.join(tmp.dir, 'g'), 'other');
+    fs.renameSync(path.join(tmp.dir, 'g'), path.join(tmp.dir, 'f'));
+    assert.is(await core.getattrByName(f.id), undefined, 'replaced on the host');
+    fs.unlinkSync(path.join(tmp.dir, 'f'));
+    assert.is(await core.getattrByName(f.id), undefined, 'removed on the host');
+    vfs.forget(f.id, 1);
+    vfs.forget(d.id, 1);
+  });
+});
+
 test.run();

@@ -29,7 +29,7 @@ import { changeFid, followFile, releaseFid, releaseOpen, type Fid, type OpenStat
 import { qidOf, qidTypeOfDtype } from '../qid.js';
 import { protocolError } from '../replies.js';
 import { dirFid, handleOf, nameInParent, newFid, plainFid, withOpenSlot, XATTR_SIZE_MAX } from './common.js';
-import { followName } from './follow-name.js';
+import { attrFollowingName, followName } from './follow-name.js';
 import { LOCK_HANDLERS } from './locks.js';
 import type { FrameReply, HandlerTable, Msg, Reply, RequestContext } from './types.js';
 
@@ -160,8 +160,7 @@ async function readlink(ctx: RequestContext, msg: Msg<'Treadlink'>): Promise<Rep
  */
 async function getattr(ctx: RequestContext, msg: Msg<'Tgetattr'>): Promise<Reply> {
   const f = ctx.session.fids.get(msg.fid, 'getattr');
-  await followName(f, ctx.session.refs, 'getattr');
-  const a = await f.exp.vfs.getattr(f.node, handleOf(f));
+  const a = await attrFollowingName(f, ctx.session.refs, 'getattr', () => f.exp.vfs.getattr(f.node, handleOf(f)));
   const [atime_sec, atime_nsec] = splitNs(a.atime);
   const [mtime_sec, mtime_nsec] = splitNs(a.mtime);
   const [ctime_sec, ctime_nsec] = splitNs(a.ctime);

@@ -11,7 +11,7 @@ import { qidOf } from '../qid.js';
 import { protocolError } from '../replies.js';
 import type { Hold } from '../limits.js';
 import { dirFid, handleOf, nameInParent, plainFid, withOpenSlot } from './common.js';
-import { followName } from './follow-name.js';
+import { attrFollowingName } from './follow-name.js';
 import { permOfDmMode, statOf } from './stat.js';
 import type { HandlerTable, Msg, Reply, RequestContext } from './types.js';
 
@@ -156,8 +156,7 @@ async function create(ctx: RequestContext, msg: Msg<'Tcreate'>): Promise<Reply> 
 
 async function stat(ctx: RequestContext, msg: Msg<'Tstat'>): Promise<Reply> {
   const f = ctx.session.fids.get(msg.fid, 'stat');
-  await followName(f, ctx.session.refs, 'stat');
-  const attr = await f.exp.vfs.getattr(f.node, handleOf(f));
+  const attr = await attrFollowingName(f, ctx.session.refs, 'stat', () => f.exp.vfs.getattr(f.node, handleOf(f)));
   const st = await statOf(f.exp.vfs, f.node, attr, nameBytes(f), ctx.dialect === '9P2000.u');
   return { type: 'Rstat', stat: st as StatU };
 }

@@ -11,19 +11,39 @@
 // So, before answering a getattr (.u: stat), a setattr or a clone walk of
 // an unopened fid, the name where the Vfs last saw its node is looked up
 // again: when it leads to another file now, the fid moves there; when it
-// leads nowhere, ENOENT. A node removed or replaced through the Vfs (by
+// leads nowhere, ENOENT. For a getattr, one lstat of that name usually
+// answers both (attrFollowingName). A node removed or replaced through the Vfs (by
 // this or another client) is "detached" and keeps its identity: a guest
 // that unlinked an open file itself still stats it. Open fids are never
 // moved (POSIX: an open file stays the file it was). The cost is one lookup
 // per such request.
 
-import type { Entry } from '../../../src/types.js';
+import type { Attr, Entry } from '../../../src/types.js';
 import { followFile, type Fid, type NodeRefs } from '../fids.js';
 import { qidOf } from '../qid.js';
 import { protocolError } from '../replies.js';
 
+/**
+ * followName, then the fid's attributes (`getattr`). When the Vfs can tell
+ * in one step that the name still leads to the fid's file (getattrByName:
+ * one lstat where the core holds no descriptor), that answers both.
+ */
+export async function attrFollowingName(f: Fid, refs: NodeRefs, op: string, getattr: () => Promise<Attr>): Promise<Attr> {
+  if (follows(f)) {
+    const a = await f.exp.vfs.getattrByName?.(f.node);
+    if (a !== undefined) return a;
+  }
+  await followName(f, refs, op);
+  return getattr();
+}
+
+/** An unopened fid that nothing else is changing follows its name. */
+function follows(f: Fid): boolean {
+  return f.open === undefined && f.xattr === undefined && f.busy === undefined;
+}
+
 export async function followName(f: Fid, refs: NodeRefs, op: string): Promise<void> {
-  if (f.open !== undefined || f.xattr !== undefined || f.busy !== undefined) return;
+  if (!follows(f)) return;
   const vfs = f.exp.vfs;
   // The root has no name; a detached node was removed through the Vfs.
   const where = await vfs.whereIs(f.node).catch(() => undefined);
