@@ -143,6 +143,21 @@ function lastFileName(st: HostStat): boolean {
   return (st.mode & S_IFMT) === S_IFREG && st.nlink <= 1;
 }
 
+/**
+ * The size of a file whose name was just removed, through the descriptor its
+ * node keeps (detach opened it): a write or truncate through an open file may
+ * have changed it since the lstat, and a store that counts space (humfs)
+ * keeps counting it until the file is closed. `before` when nothing holds it.
+ */
+function sizeNow(ctx: CoreContext, holder: Node | undefined, before: bigint): bigint {
+  if (holder === undefined || holder.fd < 0) return before;
+  try {
+    return ctx.host.fstat(holder.fd).size;
+  } catch {
+    return before;
+  }
+}
+
 /** The live node that `name` in `parent` is recorded as, if any. */
 function liveAt(ctx: CoreContext, parent: Node, name: Buffer, st: HostStat): Node | undefined {
   const live = ctx.nodes.find(st);
@@ -172,7 +187,7 @@ async function remove(ctx: CoreContext, cred: Cred, parentId: NodeId, name: Buff
     }
     const holder = ctx.nodes.find(st);
     ctx.nodes.removed(st);
-    await ctx.store.removed([...ctx.nodes.pathOf(parent), name], st);
+    await ctx.store.removed([...ctx.nodes.pathOf(parent), name], isDir ? st : { ...st, size: sizeNow(ctx, holder, st.size) });
     if (lastFileName(st) && (holder?.opens ?? 0) === 0) ctx.store.closedUnlinked?.(st);
     return holder?.id;
   });

@@ -29,7 +29,7 @@
 
 import { vfsError } from '../../errors.js';
 import type { Host } from '../../host/host.js';
-import { identityKey } from '../../host/stat.js';
+import { identityKey, type HostStat } from '../../host/stat.js';
 import { writeFileAt } from '../../host/tree.js';
 import type { Logger } from '../../log.js';
 import type { StatFs } from '../../types.js';
@@ -137,10 +137,17 @@ export class SpaceAccount {
       try {
         return await change();
       } finally {
-        const after = this.sizeOf(fd, before);
-        this.adjust(after - before);
-        // A file with no name left: its bytes stay counted until it is closed.
-        if (now.nlink === 0) this.unlinked.set(key, after);
+        const end = this.statOf(fd);
+        const after = end?.size ?? before;
+        const counted = this.unlinked.get(key);
+        // Nameless when this began and no longer counted: closedUnlinked
+        // freed its bytes already (nothing had it open when its last name
+        // went; a reference reached it since), so `used` has none of them.
+        if (now.nlink !== 0 || counted !== undefined) {
+          this.adjust(after - before);
+          // Nameless (also unlinked while this ran): counted as its size now until it is closed.
+          if ((end ?? now).nlink === 0 && (now.nlink === 0 || counted !== undefined)) this.unlinked.set(key, after);
+        }
       }
     });
   }
@@ -184,11 +191,11 @@ export class SpaceAccount {
     this.adjust(-size);
   }
 
-  private sizeOf(fd: number, fallback: bigint): bigint {
+  private statOf(fd: number): HostStat | undefined {
     try {
-      return this.host.fstat(fd).size;
+      return this.host.fstat(fd);
     } catch {
-      return fallback;
+      return undefined;
     }
   }
 

@@ -171,4 +171,21 @@ test('a file replaced by a rename while open keeps its bytes counted until it is
   });
 });
 
+test('a file unlinked with nothing open is freed once: a truncate, open, write and close through a reference still held (a 9P fid) move nothing', async () => {
+  await withSized(64n * KIB, 8n * KIB, async (vfs) => {
+    await writeFile(vfs, vfs.root, 'f', Buffer.alloc(4 * 1024, 1));
+    assert.is(await statUsed(vfs), 12n * KIB);
+    const e = await vfs.lookup(ME, vfs.root, B('f'));
+    await vfs.unlink(ME, vfs.root, B('f'));
+    assert.is(await statUsed(vfs), 8n * KIB, 'nothing had it open: freed');
+    await vfs.setattr(ME, e.id, { size: 0n });
+    const h = await vfs.open(ME, e.id, O_WRONLY);
+    await vfs.write(h, 0n, Buffer.alloc(8 * 1024, 2));
+    assert.is(await statUsed(vfs), 8n * KIB, 'its bytes are no longer counted');
+    await vfs.release(h);
+    vfs.forget(e.id, 1);
+    assert.is(await statUsed(vfs), 8n * KIB, 'and closing it frees nothing more');
+  });
+});
+
 test.run();
