@@ -335,6 +335,16 @@ static int statx_into(int dirfd, const char *name, int flags, int64_t *out) {
   return 0;
 }
 
+// `v` as the BigInt64Array of ST_FIELDS values statx_into fills: 1, or 0 when it is not one.
+static int stat_out_arg(napi_env env, napi_value v, int64_t **out) {
+  napi_typedarray_type type;
+  size_t count;
+  void *data;
+  if (napi_get_typedarray_info(env, v, &type, &count, &data, NULL, NULL) != napi_ok || type != napi_bigint64_array || count < ST_FIELDS) return 0;
+  *out = data;
+  return 1;
+}
+
 // statx(dirfd, name | null, out) -> 0 or -errno. With a name: that entry of
 // directory dirfd, never following it (lstat); with null: dirfd itself
 // (fstat, O_PATH descriptors too). The same fields and device numbers as
@@ -346,11 +356,8 @@ static napi_value js_statx(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t dirfd;
   napi_valuetype kind;
-  napi_typedarray_type type;
-  size_t count;
-  void *data;
-  if (argc < 3 || napi_get_value_int32(env, argv[0], &dirfd) != napi_ok || napi_typeof(env, argv[1], &kind) != napi_ok ||
-      napi_get_typedarray_info(env, argv[2], &type, &count, &data, NULL, NULL) != napi_ok || type != napi_bigint64_array || count < ST_FIELDS) {
+  int64_t *out;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &dirfd) != napi_ok || napi_typeof(env, argv[1], &kind) != napi_ok || !stat_out_arg(env, argv[2], &out)) {
     napi_throw_type_error(env, NULL, "statx(dirfd, name | null, BigInt64Array(14))");
     return NULL;
   }
@@ -360,7 +367,7 @@ static napi_value js_statx(napi_env env, napi_callback_info info) {
     if (!name_arg(env, argv[1], name, "statx")) return NULL;
     flags = AT_SYMLINK_NOFOLLOW;
   }
-  return int_value(env, statx_into(dirfd, name, flags, data));
+  return int_value(env, statx_into(dirfd, name, flags, out));
 }
 
 // open_file(dirfd, name, flags, out) -> a descriptor, or -errno: the regular
@@ -374,20 +381,18 @@ static napi_value js_open_file(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t dirfd, flags;
-  napi_typedarray_type type;
-  size_t count;
-  void *data;
+  int64_t *out;
   char name[256];
   if (argc < 4 || napi_get_value_int32(env, argv[0], &dirfd) != napi_ok || napi_get_value_int32(env, argv[2], &flags) != napi_ok ||
-      napi_get_typedarray_info(env, argv[3], &type, &count, &data, NULL, NULL) != napi_ok || type != napi_bigint64_array || count < ST_FIELDS) {
+      !stat_out_arg(env, argv[3], &out)) {
     napi_throw_type_error(env, NULL, "openFile(dirfd, name, flags, BigInt64Array(14))");
     return NULL;
   }
   if (!name_arg(env, argv[1], name, "openat")) return NULL;
   int fd = openat(dirfd, name, (flags & ~O_NONBLOCK) | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0);
   if (fd < 0) return int_value(env, -errno);
-  int err = -statx_into(fd, "", AT_EMPTY_PATH, data);
-  if (err == 0 && !S_ISREG(((int64_t *)data)[ST_MODE])) err = ENXIO;
+  int err = -statx_into(fd, "", AT_EMPTY_PATH, out);
+  if (err == 0 && !S_ISREG(out[ST_MODE])) err = ENXIO;
   if (err == 0) {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) err = errno;

@@ -329,37 +329,22 @@ export class NodeTable {
     const chain: Node[] = [];
     let cur = node;
     while (cur.fd < 0) {
-      if (cur.detached) throw vfsError('ESTALE', 'resolve', String(node.id));
+      if (cur.detached) throw stale(node);
       chain.push(cur);
       cur = this.get(cur.parent);
-      if (cur.hostType !== S_IFDIR) throw vfsError('ESTALE', 'resolve', String(node.id));
+      if (cur.hostType !== S_IFDIR) throw stale(node);
     }
     this.touch(cur);
-    for (let i = chain.length - 1; i >= 0; i--) {
-      const child = chain[i] as Node;
-      this.resolveChild(cur, child);
-      cur = child;
-    }
+    for (let i = chain.length - 1; i >= 0; i--) this.resolveChild(chain[i] as Node);
     return node.fd;
   }
 
-  /** Open `child` by name in `parent` (which has a descriptor) and check it is the same inode. */
-  private resolveChild(parent: Node, child: Node): void {
-    let fd: number;
-    // The parent stays pinned while its descriptor is used: filling the
-    // cache could otherwise evict it between the two calls.
-    parent.pins++;
-    try {
-      fd = this.host.openAt(parent.fd, child.name);
-    } catch {
-      throw vfsError('ESTALE', 'resolve', String(child.id));
-    } finally {
-      parent.pins--;
-    }
-    const st = this.host.fstat(fd);
-    if (!sameInode(st, child)) {
+  /** Open `child` by name in its parent (which has a descriptor) and check it is the same inode. */
+  private resolveChild(child: Node): void {
+    const fd = this.byName(child, (pfd) => this.host.openAt(pfd, child.name));
+    if (!sameInode(this.host.fstat(fd), child)) {
       this.host.close(fd);
-      throw vfsError('ESTALE', 'resolve', String(child.id));
+      throw stale(child);
     }
     child.fd = fd;
     this.cache(child);
@@ -373,19 +358,9 @@ export class NodeTable {
    */
   lstatOf(node: Node): HostStat | undefined {
     if (node.fd >= 0 || node === this.root) return undefined;
-    if (node.dropped || node.detached) throw vfsError('ESTALE', 'resolve', String(node.id));
-    const parent = this.get(node.parent);
-    if (parent.hostType !== S_IFDIR) throw vfsError('ESTALE', 'resolve', String(node.id));
-    parent.pins++;
-    let st: HostStat;
-    try {
-      st = this.host.lstatAt(this.fdOf(parent), node.name);
-    } catch {
-      throw vfsError('ESTALE', 'resolve', String(node.id));
-    } finally {
-      parent.pins--;
-    }
-    if (!sameInode(st, node)) throw vfsError('ESTALE', 'resolve', String(node.id));
+    if (node.dropped || node.detached || this.get(node.parent).hostType !== S_IFDIR) throw stale(node);
+    const st = this.byName(node, (pfd) => this.host.lstatAt(pfd, node.name));
+    if (!sameInode(st, node)) throw stale(node);
     return st;
   }
 
@@ -397,24 +372,32 @@ export class NodeTable {
    */
   openByName(node: Node, flags: number): { fd: number; st: HostStat } | undefined {
     if (node.fd >= 0 || node.hostType !== S_IFREG || node.dropped || node.detached) return undefined;
+    // EACCES and the like are the open's own answer; a name that leads nowhere or elsewhere is stale.
+    const got = this.byName(node, (pfd) => this.host.openFileAt(pfd, node.name, flags), (code) => NAME_MOVED_ON.has(code));
+    if (got !== undefined && !sameInode(got.st, node)) {
+      this.host.close(got.fd);
+      throw stale(node);
+    }
+    return got;
+  }
+
+  /**
+   * `call` with the descriptor of `node`'s parent, pinned meanwhile (filling
+   * the cache could otherwise evict it between two calls). A failure whose
+   * code `moved` accepts (by default any) means the name no longer leads to
+   * `node`: ESTALE.
+   */
+  private byName<T>(node: Node, call: (parentFd: number) => T, moved: (code: unknown) => boolean = () => true): T {
     const parent = this.get(node.parent);
     parent.pins++;
-    let got: { fd: number; st: HostStat } | undefined;
     try {
-      got = this.host.openFileAt(this.fdOf(parent), node.name, flags);
+      return call(this.fdOf(parent));
     } catch (e) {
-      // EACCES and the like are the open's own answer; a name that leads nowhere or elsewhere is stale.
-      const code = (e as { code?: unknown }).code;
-      if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENXIO' || code === 'ENOTDIR' || code === 'EISDIR') throw vfsError('ESTALE', 'resolve', String(node.id));
+      if (moved((e as { code?: unknown }).code)) throw stale(node);
       throw e;
     } finally {
       parent.pins--;
     }
-    if (got !== undefined && !sameInode(got.st, node)) {
-      this.host.close(got.fd);
-      throw vfsError('ESTALE', 'resolve', String(node.id));
-    }
-    return got;
   }
 
   /** Run `fn` with the node's descriptor, which stays open until `fn` settles. */
@@ -549,6 +532,14 @@ export class NodeTable {
       node.fd = -1;
     }
   }
+}
+
+/** Errors of an open by name that say the name leads elsewhere or nowhere now. */
+const NAME_MOVED_ON = new Set<unknown>(['ENOENT', 'ELOOP', 'ENXIO', 'ENOTDIR', 'EISDIR']);
+
+/** The node's name no longer leads to it. */
+function stale(node: Node): Error {
+  return vfsError('ESTALE', 'resolve', String(node.id));
 }
 
 /** `st` is the life of the inode `node` stands for. */

@@ -235,6 +235,11 @@ export function followFile(f: Fid, refs: NodeRefs, parent: NodeId, name: Buffer)
   f.name = name.toString('latin1');
 }
 
+/** The open file handle of a fid, for attribute calls that work after unlink. */
+export function handleOf(f: Fid): number | undefined {
+  return f.open?.kind === 'file' ? f.open.handle : undefined;
+}
+
 /** A fid's name as the bytes the Vfs takes. */
 export function nameBytes(f: Fid): Buffer {
   return Buffer.from(f.name, 'latin1');

@@ -49,11 +49,6 @@ export async function withOpenSlot<T>(ctx: RequestContext, op: string, open: (sl
   }
 }
 
-/** The open file handle of a fid, for attribute calls that work after unlink. */
-export function handleOf(f: Fid): number | undefined {
-  return f.open?.kind === 'file' ? f.open.handle : undefined;
-}
-
 /**
  * The directory and name through which to act on a fid's file (remove,
  * rename). The name the fid was reached by comes first: of a hard-linked

@@ -25,10 +25,10 @@ import {
 } from '../../codec/index.js';
 import { NS_PER_SEC, O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, makedev, splitNs, type SetAttr } from '../../../src/types.js';
 import { withGid } from '../creds.js';
-import { changeFid, followFile, releaseFid, releaseOpen, type Fid, type OpenState } from '../fids.js';
+import { changeFid, followFile, handleOf, releaseFid, releaseOpen, type Fid, type OpenState } from '../fids.js';
 import { qidOf, qidTypeOfDtype } from '../qid.js';
 import { protocolError } from '../replies.js';
-import { dirFid, handleOf, nameInParent, newFid, plainFid, withOpenSlot, XATTR_SIZE_MAX } from './common.js';
+import { dirFid, nameInParent, newFid, plainFid, withOpenSlot, XATTR_SIZE_MAX } from './common.js';
 import { attrFollowingName, followName } from './follow-name.js';
 import { LOCK_HANDLERS } from './locks.js';
 import type { FrameReply, HandlerTable, Msg, Reply, RequestContext } from './types.js';
@@ -160,7 +160,7 @@ async function readlink(ctx: RequestContext, msg: Msg<'Treadlink'>): Promise<Rep
  */
 async function getattr(ctx: RequestContext, msg: Msg<'Tgetattr'>): Promise<Reply> {
   const f = ctx.session.fids.get(msg.fid, 'getattr');
-  const a = await attrFollowingName(f, ctx.session.refs, 'getattr', () => f.exp.vfs.getattr(f.node, handleOf(f)));
+  const a = await attrFollowingName(f, ctx.session.refs, 'getattr');
   const [atime_sec, atime_nsec] = splitNs(a.atime);
   const [mtime_sec, mtime_nsec] = splitNs(a.mtime);
   const [ctime_sec, ctime_nsec] = splitNs(a.ctime);

@@ -6,11 +6,11 @@
 import { DMDEVICE, DMDIR, DMLINK, DMNAMEDPIPE, DMSOCKET, DMSYMLINK, NONUNAME, OREAD, ORCLOSE, openModeToLinuxFlags, type Stat, type StatU } from '../../codec/index.js';
 import { NS_PER_SEC, O_CREAT, O_EXCL, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK, makedev, type Cred, type Entry, type HandleId, type SetAttr } from '../../../src/types.js';
 import { uidOfName } from '../creds.js';
-import { changeFid, followFile, nameBytes, releaseOpen, type Fid, type OpenState } from '../fids.js';
+import { changeFid, followFile, handleOf, nameBytes, releaseOpen, type Fid, type OpenState } from '../fids.js';
 import { qidOf } from '../qid.js';
 import { protocolError } from '../replies.js';
 import type { Hold } from '../limits.js';
-import { dirFid, handleOf, nameInParent, plainFid, withOpenSlot } from './common.js';
+import { dirFid, nameInParent, plainFid, withOpenSlot } from './common.js';
 import { attrFollowingName } from './follow-name.js';
 import { permOfDmMode, statOf } from './stat.js';
 import type { HandlerTable, Msg, Reply, RequestContext } from './types.js';
@@ -156,7 +156,7 @@ async function create(ctx: RequestContext, msg: Msg<'Tcreate'>): Promise<Reply> 
 
 async function stat(ctx: RequestContext, msg: Msg<'Tstat'>): Promise<Reply> {
   const f = ctx.session.fids.get(msg.fid, 'stat');
-  const attr = await attrFollowingName(f, ctx.session.refs, 'stat', () => f.exp.vfs.getattr(f.node, handleOf(f)));
+  const attr = await attrFollowingName(f, ctx.session.refs, 'stat');
   const st = await statOf(f.exp.vfs, f.node, attr, nameBytes(f), ctx.dialect === '9P2000.u');
   return { type: 'Rstat', stat: st as StatU };
 }

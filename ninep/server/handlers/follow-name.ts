@@ -12,29 +12,29 @@
 // an unopened fid, the name where the Vfs last saw its node is looked up
 // again: when it leads to another file now, the fid moves there; when it
 // leads nowhere, ENOENT. For a getattr, one lstat of that name usually
-// answers both (attrFollowingName). A node removed or replaced through the Vfs (by
-// this or another client) is "detached" and keeps its identity: a guest
-// that unlinked an open file itself still stats it. Open fids are never
+// answers both (attrFollowingName). A node removed or replaced through the
+// Vfs (by this or another client) is "detached" and keeps its identity: a
+// guest that unlinked an open file itself still stats it. Open fids are never
 // moved (POSIX: an open file stays the file it was). The cost is one lookup
 // per such request.
 
 import type { Attr, Entry } from '../../../src/types.js';
-import { followFile, type Fid, type NodeRefs } from '../fids.js';
+import { followFile, handleOf, type Fid, type NodeRefs } from '../fids.js';
 import { qidOf } from '../qid.js';
 import { protocolError } from '../replies.js';
 
 /**
- * followName, then the fid's attributes (`getattr`). When the Vfs can tell
- * in one step that the name still leads to the fid's file (getattrByName:
- * one lstat where the core holds no descriptor), that answers both.
+ * followName, then the fid's attributes. When the Vfs can tell in one step
+ * that the name still leads to the fid's file (getattrByName: one lstat
+ * where the core holds no descriptor), that answers both.
  */
-export async function attrFollowingName(f: Fid, refs: NodeRefs, op: string, getattr: () => Promise<Attr>): Promise<Attr> {
+export async function attrFollowingName(f: Fid, refs: NodeRefs, op: string): Promise<Attr> {
   if (follows(f)) {
     const a = await f.exp.vfs.getattrByName?.(f.node);
     if (a !== undefined) return a;
   }
   await followName(f, refs, op);
-  return getattr();
+  return f.exp.vfs.getattr(f.node, handleOf(f));
 }
 
 /** An unopened fid that nothing else is changing follows its name. */

@@ -145,8 +145,8 @@ export class SpaceAccount {
         // went; a reference reached it since), so `used` has none of them.
         if (now.nlink !== 0 || counted !== undefined) {
           this.adjust(after - before);
-          // Nameless (also unlinked while this ran): counted as its size now until it is closed.
-          if ((end ?? now).nlink === 0 && (now.nlink === 0 || counted !== undefined)) this.unlinked.set(key, after);
+          // Nameless and counted (also one unlinked while this ran): counted at its size now until it is closed.
+          if ((end ?? now).nlink === 0 && counted !== undefined) this.unlinked.set(key, after);
         }
       }
     });
