@@ -393,10 +393,10 @@ static napi_value js_open_file(napi_env env, napi_callback_info info) {
   if (fd < 0) return int_value(env, -errno);
   int err = -statx_into(fd, "", AT_EMPTY_PATH, out);
   if (err == 0 && !S_ISREG(out[ST_MODE])) err = ENXIO;
-  if (err == 0) {
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) err = errno;
-  }
+  // F_SETFL changes only the status flags (O_APPEND, O_DIRECT, O_NOATIME,
+  // O_NONBLOCK, O_ASYNC) and ignores the rest: the caller's, less
+  // O_NONBLOCK, are the ones the descriptor must keep. No F_GETFL needed.
+  if (err == 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) err = errno;
   if (err != 0) {
     close(fd);
     return int_value(env, -err);
