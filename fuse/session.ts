@@ -476,11 +476,14 @@ export class FuseSession {
       case 'OPENDIR':
         return this.openOut(u, await this.ledger.opendir(cred, id()));
       case 'OPEN': {
-        const fh = await this.ledger.open(cred, id(), this.openFlags(m.flags));
-        const how = this.passthrough.opened(fh, h.nodeid, m.flags);
         // Pages cached by the kernel stay across opens: watched, a host edit drops them (an
-        // invalidation); unwatched, while the file is as it was at its last open (auto_cache).
-        const keep = how.open_flags === 0 && ((this.watching && this.covered(id())) || this.keepCache.opened(h.nodeid, await this.vfs.getattr(id(), fh)));
+        // invalidation); unwatched, while the file is as it was at its last open (auto_cache),
+        // told by the attributes the open found.
+        const watched = this.watching && this.covered(id());
+        const flags = this.openFlags(m.flags);
+        const { handle: fh, attr } = watched ? { handle: await this.ledger.open(cred, id(), flags), attr: undefined } : await this.ledger.openWithAttr(cred, id(), flags);
+        const how = this.passthrough.opened(fh, h.nodeid, m.flags);
+        const keep = how.open_flags === 0 && (attr === undefined || this.keepCache.opened(h.nodeid, attr));
         return this.openOut(u, fh, keep ? KEEP : how);
       }
       case 'READ': {

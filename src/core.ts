@@ -24,6 +24,7 @@ import { HostWatcher } from './watch/host-watcher.js';
 import { copyByReadWrite } from './copy-loop.js';
 import { O_TRUNC, RENAME_EXCHANGE, type Attr, type Cred, type DirEntry, type Entry, type HandleId, type NodeId, type SetAttr, type StatFs } from './types.js';
 import type { AccessModel, LockConflict, LockQuota, LockRange, Vfs } from './vfs.js';
+import { openThenStat } from './vfs.js';
 
 export interface CoreOptions {
   /** Host directory served (in humfs mode, EXPORT/data). */
@@ -188,6 +189,11 @@ export class CoreVfs implements Vfs {
     // O_TRUNC may also clear setuid/setgid in the store: a change.
     const opened = this.run('open', flags & O_TRUNC ? 'exclusive' : 'shared', () => files.open(this.ctx, cred, id, flags));
     return flags & O_TRUNC ? this.announce(opened, () => [{ kind: 'data', node: id }]).then(async (h) => (await this.truncated(h), h)) : opened;
+  }
+  openWithAttr(cred: Cred, id: NodeId, flags: number): Promise<{ handle: HandleId; attr: Attr }> {
+    // O_TRUNC changes the file after the open's stat: asked again then.
+    if (flags & O_TRUNC) return openThenStat(this, cred, id, flags);
+    return this.run('open', 'shared', () => files.openStated(this.ctx, cred, id, flags));
   }
   /**
    * After an O_TRUNC open: by anyone but root, a truncate clears

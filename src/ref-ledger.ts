@@ -4,8 +4,8 @@
 // that at disconnect or unmount releaseAll() gives back everything it still
 // holds, whatever state its own tables were left in.
 
-import type { Cred, Entry, HandleId, NodeId } from './types.js';
-import type { Vfs } from './vfs.js';
+import type { Attr, Cred, Entry, HandleId, NodeId } from './types.js';
+import { openThenStat, type Vfs } from './vfs.js';
 
 export class RefLedger {
   /** Vfs references held per node. */
@@ -45,6 +45,13 @@ export class RefLedger {
     const h = await this.vfs.open(cred, id, flags);
     this.handles.set(h, 'file');
     return h;
+  }
+
+  /** open with the attributes the open found (Vfs.openWithAttr, or open then getattr). */
+  async openWithAttr(cred: Cred, id: NodeId, flags: number): Promise<{ handle: HandleId; attr: Attr }> {
+    const got = this.vfs.openWithAttr !== undefined ? await this.vfs.openWithAttr(cred, id, flags) : await openThenStat(this.vfs, cred, id, flags);
+    this.handles.set(got.handle, 'file');
+    return got;
   }
 
   async opendir(cred: Cred, id: NodeId): Promise<HandleId> {

@@ -147,6 +147,14 @@ export interface Vfs {
   open(cred: Cred, id: NodeId, flags: number): Promise<HandleId>;
 
   /**
+   * open, answering with the file's attributes as the open found them (it
+   * stats the file anyway), for a front end whose reply carries them (9P's
+   * Rlopen qid, FUSE's keep-cache check). Optional: a Vfs without it is
+   * asked open, then getattr through the handle (openThenStat).
+   */
+  openWithAttr?(cred: Cred, id: NodeId, flags: number): Promise<{ handle: HandleId; attr: Attr }>;
+
+  /**
    * Create and open a regular file `name` in `parent` with permission bits
    * `mode` (already masked by the client's umask). EEXIST when it exists and
    * flags has O_EXCL; an existing file is opened (and truncated with O_TRUNC)
@@ -314,4 +322,15 @@ export interface Vfs {
 
   /** Close every handle and drop every node; the Vfs is unusable after. */
   close(): Promise<void>;
+}
+
+/** open, then getattr through the new handle; the handle is released if the getattr fails. */
+export async function openThenStat(vfs: Vfs, cred: Cred, id: NodeId, flags: number): Promise<{ handle: HandleId; attr: Attr }> {
+  const handle = await vfs.open(cred, id, flags);
+  try {
+    return { handle, attr: await vfs.getattr(id, handle) };
+  } catch (e) {
+    await vfs.release(handle).catch(() => undefined);
+    throw e;
+  }
 }

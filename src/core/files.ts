@@ -1,7 +1,7 @@
 // open, create, read, write, fsync, release and byte-range locks.
 
 import { vfsError } from '../errors.js';
-import type { Cred, Entry, HandleId, NodeId } from '../types.js';
+import type { Attr, Cred, Entry, HandleId, NodeId } from '../types.js';
 import type { LockConflict, LockQuota, LockRange } from '../vfs.js';
 import type { CoreContext, Stated } from './context.js';
 import type { FileHandle } from '../handles.js';
@@ -32,23 +32,8 @@ function openMask(flags: number): number {
  * layer); O_TRUNC may free blocks and tell the store, so it stays async.
  */
 export function open(ctx: CoreContext, cred: Cred, id: NodeId, flags: number): HandleId | Promise<HandleId> {
+  if (!(flags & O_TRUNC)) return openStated(ctx, cred, id, flags).handle;
   const node = ctx.node(id);
-  if (!(flags & O_TRUNC)) {
-    const byName = ctx.nodes.openByName(node, flags);
-    if (byName !== undefined) {
-      try {
-        checkOpen(ctx, cred, node, ctx.stated(node, byName.st), flags);
-      } catch (e) {
-        ctx.host.close(byName.fd);
-        throw e;
-      }
-      return ctx.handles.addFile(node, byName.fd, flags, cred).id;
-    }
-    return ctx.nodes.withFdSync(node, (fd) => {
-      const st = checkOpen(ctx, cred, node, ctx.statFd(node, fd), flags);
-      return ctx.handles.addFile(node, ctx.host.reopenSync(fd, flags, st), flags, cred).id;
-    });
-  }
   return ctx.nodes.withFd(node, async (fd) => {
     checkOpen(ctx, cred, node, ctx.statFd(node, fd), flags);
     // O_TRUNC empties the file: a store that accounts space hears of it.
@@ -56,6 +41,32 @@ export function open(ctx: CoreContext, cred: Cred, id: NodeId, flags: number): H
     const io = ctx.store.resize !== undefined ? await ctx.store.resize(fd, () => 0n, reopen) : await reopen();
     // The setuid/setgid an O_TRUNC by anyone but root clears are the caller's (Core.open) to clear.
     return ctx.handles.addFile(node, io, flags, cred).id;
+  });
+}
+
+/**
+ * An open without O_TRUNC, with the attributes its stat found: by name when
+ * the table can (one open and stat of the file), else by reopening the
+ * node's descriptor.
+ */
+export function openStated(ctx: CoreContext, cred: Cred, id: NodeId, flags: number): { handle: HandleId; attr: Attr } {
+  const node = ctx.node(id);
+  const byName = ctx.nodes.openByName(node, flags);
+  if (byName !== undefined) {
+    let s: Stated;
+    try {
+      s = ctx.stated(node, byName.st);
+      checkOpen(ctx, cred, node, s, flags);
+    } catch (e) {
+      ctx.host.close(byName.fd);
+      throw e;
+    }
+    return { handle: ctx.handles.addFile(node, byName.fd, flags, cred).id, attr: s.attr };
+  }
+  return ctx.nodes.withFdSync(node, (fd) => {
+    const s = ctx.statFd(node, fd);
+    const st = checkOpen(ctx, cred, node, s, flags);
+    return { handle: ctx.handles.addFile(node, ctx.host.reopenSync(fd, flags, st), flags, cred).id, attr: s.attr };
   });
 }
 

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFIFO, XATTR_CREATE, XATTR_REPLACE } from '../../src/types.js';
 import { B, ME, readAll, rejects, writeFile, type Case } from './vfs.js';
 import { loadNative } from '../../native/index.js';
+import { RefLedger } from '../../src/ref-ledger.js';
 
 const GiB = 1n << 30n;
 
@@ -46,6 +47,22 @@ export function registerIoCases(test: Case): void {
     const p = await vfs.mknod(ME, vfs.root, B('p'), S_IFIFO | 0o644, 0n);
     await rejects(vfs.open(ME, p.id, O_RDONLY), 'ENXIO', 'FIFO');
     await rejects(vfs.read(424242, 0n, Buffer.alloc(1)), 'EBADF', 'unknown handle');
+  });
+
+  test('openWithAttr (or open then getattr where a Vfs lacks it): the attributes getattr gives through the handle; with O_TRUNC, after the truncate', async ({ vfs }) => {
+    const ledger = new RefLedger(vfs);
+    const f = await writeFile(vfs, vfs.root, 'f', '0123456789', 0o640);
+    const ro = await ledger.openWithAttr(ME, f.id, O_RDONLY);
+    assert.equal(ro.attr, await vfs.getattr(f.id, ro.handle));
+    assert.is(ro.attr.size, 10n);
+    assert.is(ro.attr.mode, 0o100640);
+    assert.is(await vfs.read(ro.handle, 0n, Buffer.alloc(10)), 10, 'the handle reads');
+    const tr = await ledger.openWithAttr(ME, f.id, O_RDWR | O_TRUNC);
+    assert.is(tr.attr.size, 0n);
+    assert.equal(tr.attr, await vfs.getattr(f.id, tr.handle));
+    const d = await vfs.mkdir(ME, vfs.root, B('d'), 0o755);
+    await rejects(ledger.openWithAttr(ME, d.id, O_RDONLY), 'EISDIR', 'directory');
+    assert.equal(await ledger.releaseAll(), { handles: 2, refs: 0 }, 'both handles were the ledger\'s to close');
   });
 
   test(

@@ -64,6 +64,7 @@ export function registerReadOnlyCases(test: Case): void {
     await rejects(vfs.access(ME, f.id, W_OK), 'EROFS', 'access W_OK');
     for (const flags of [O_WRONLY, O_RDWR, O_RDONLY | O_TRUNC, O_WRONLY | O_APPEND, O_RDWR | O_CREAT]) {
       await rejects(vfs.open(ME, f.id, flags), 'EROFS', `open ${flags.toString(8)}`);
+      if (vfs.openWithAttr) await rejects(vfs.openWithAttr(ME, f.id, flags), 'EROFS', `openWithAttr ${flags.toString(8)}`);
     }
     const ra = await vfs.open(ME, f.id, O_RDONLY | O_APPEND | O_CREAT);
     await vfs.release(ra);

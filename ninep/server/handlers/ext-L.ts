@@ -23,7 +23,7 @@ import {
   packDirents,
   type Dirent,
 } from '../../codec/index.js';
-import { NS_PER_SEC, O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, makedev, splitNs, type SetAttr } from '../../../src/types.js';
+import { NS_PER_SEC, O_ACCMODE, O_CREAT, O_EXCL, O_RDONLY, makedev, splitNs, type Attr, type SetAttr } from '../../../src/types.js';
 import { withGid } from '../creds.js';
 import { changeFid, followFile, handleOf, releaseFid, releaseOpen, type Fid, type OpenState } from '../fids.js';
 import { qidOf, qidTypeOfDtype } from '../qid.js';
@@ -57,16 +57,21 @@ async function lopen(ctx: RequestContext, msg: Msg<'Tlopen'>): Promise<Reply> {
   const flags = dotlToLinuxFlags(msg.flags) & ~(O_CREAT | O_EXCL);
   const dir = f.qid.type === QTDIR;
   if (dir && (flags & O_ACCMODE) !== O_RDONLY) throw protocolError('EISDIR', 'lopen', 'directories open for reading only');
+  // A file's open answers its attributes too (the qid); a directory's is asked after.
+  let attr: Attr | undefined;
   f.open = await changeFid(
     f,
     'lopen',
     () =>
-      withOpenSlot(ctx, 'lopen', async (slot): Promise<OpenState> =>
-        dir ? { kind: 'dir', handle: await ledger.opendir(f.cred, f.node), slot } : { kind: 'file', handle: await ledger.open(f.cred, f.node, flags), flags, slot },
-      ),
+      withOpenSlot(ctx, 'lopen', async (slot): Promise<OpenState> => {
+        if (dir) return { kind: 'dir', handle: await ledger.opendir(f.cred, f.node), slot };
+        const got = await ledger.openWithAttr(f.cred, f.node, flags);
+        attr = got.attr;
+        return { kind: 'file', handle: got.handle, flags, slot };
+      }),
     (open) => releaseOpen(ledger, open),
   );
-  f.qid = qidOf(await vfs.getattr(f.node, handleOf(f)));
+  f.qid = qidOf(attr ?? (await vfs.getattr(f.node, handleOf(f))));
   return { type: 'Rlopen', qid: f.qid, iounit: ctx.session.iounit };
 }
 
