@@ -1,7 +1,8 @@
 // The file systems the FUSE cases compare, each over its own backing
-// directory: the directory itself (native), bindfs (C, libfuse) and
+// directory: the directory itself (native), bindfs (C, libfuse),
 // humbridge's mount served from its own process (fuse-server.ts), with or
-// without passthrough. This process never touches a mount: every load is
+// without passthrough, and for the metadata case a Node server answering
+// from memory (fuse-responder.ts). This process never touches a mount: every load is
 // a child started in /.
 
 import { spawn } from 'node:child_process';
@@ -14,7 +15,9 @@ import { findProgram } from './servers.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export const FUSE_SYSTEMS = ['native', 'bindfs', 'humbridge', 'humbridge+pt'] as const;
-export type FuseSystemName = (typeof FUSE_SYSTEMS)[number];
+/** fuse-responder.ts: a Node FUSE server answering the metadata cases from memory (the ceiling of the runtime). */
+export const FUSE_FLOOR = 'fuse-floor';
+export type FuseSystemName = (typeof FUSE_SYSTEMS)[number] | typeof FUSE_FLOOR;
 
 export interface FuseSystem {
   name: FuseSystemName;
@@ -58,10 +61,9 @@ async function startBindfs(src: string, mnt: string): Promise<FuseSystem> {
   };
 }
 
-async function startHumbridge(name: 'humbridge' | 'humbridge+pt', src: string, mnt: string): Promise<FuseSystem> {
-  const passthrough = name === 'humbridge+pt';
-  const args = [path.join(here, 'fuse-server.js'), src, mnt, ...(passthrough ? ['--passthrough'] : [])];
-  const child = spawn(process.execPath, args, { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+/** A Node server of ours in its own process (a mount's calls must never come from the process serving it), ready once it prints a line starting "ready". */
+async function startChild(name: FuseSystemName, script: string, args: readonly string[], mnt: string): Promise<{ ready: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [path.join(here, script), ...args], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -78,19 +80,26 @@ async function startHumbridge(name: 'humbridge' | 'humbridge+pt', src: string, m
     if (isMounted(mnt)) await run('umount', ['-l', mnt]);
   };
   try {
-    await waitFor(`${name} server ready`, () => /^ready /m.test(out) || child.exitCode !== null, 15_000);
+    await waitFor(`${name} server ready`, () => /^ready/m.test(out) || child.exitCode !== null, 15_000);
   } catch (e) {
     await stop();
     throw e;
   }
-  const m = /^ready passthrough=(\S+)/m.exec(out);
-  if (!m) {
+  const ready = /^ready.*$/m.exec(out);
+  if (!ready) {
     await stop();
     throw new Error(`${name} server exited before it was ready: ${err}`);
   }
-  if (passthrough && m[1] !== 'on') {
+  return { ready: ready[0], stop };
+}
+
+async function startHumbridge(name: 'humbridge' | 'humbridge+pt', src: string, mnt: string): Promise<FuseSystem> {
+  const passthrough = name === 'humbridge+pt';
+  const { ready, stop } = await startChild(name, 'fuse-server.js', [src, mnt, ...(passthrough ? ['--passthrough'] : [])], mnt);
+  const state = /^ready passthrough=(\S+)/.exec(ready)?.[1];
+  if (passthrough && state !== 'on') {
     await stop();
-    return { name, root: mnt, missing: m[1] === 'n/a' ? 'this build has no passthrough' : 'the session reports passthrough off', stop: async () => {} };
+    return { name, root: mnt, missing: state === 'n/a' ? 'this build has no passthrough' : 'the session reports passthrough off', stop: async () => {} };
   }
   return { name, root: mnt, stop };
 }
@@ -99,5 +108,6 @@ async function startHumbridge(name: 'humbridge' | 'humbridge+pt', src: string, m
 export function startFuseSystem(name: FuseSystemName, src: string, mnt: string): Promise<FuseSystem> {
   if (name === 'native') return Promise.resolve({ name, root: src, stop: async () => {} });
   if (name === 'bindfs') return startBindfs(src, mnt);
+  if (name === FUSE_FLOOR) return startChild(name, 'fuse-responder.js', [src, mnt], mnt).then(({ stop }) => ({ name, root: mnt, stop }));
   return startHumbridge(name, src, mnt);
 }

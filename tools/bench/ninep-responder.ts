@@ -1,6 +1,7 @@
-// The ceiling of a Node.js 9P server, for the diodls -l benchmark: a
-// responder that speaks just enough 9P2000.L for `diodls -l DIR` (version,
-// auth, attach, walk, lopen, getattr, readdir, clunk) through humbridge's
+// The ceiling of a Node.js 9P server, for the diodls -l and diodcat
+// benchmarks: a responder that speaks just enough 9P2000.L for `diodls -l
+// DIR` and `diodcat` of small files (version, auth, attach, walk, lopen,
+// getattr, readdir, read, clunk) through humbridge's
 // codec and Node's net sockets, with every answer made up in memory. It
 // opens no file beyond one listing of DIR at start, keeps no fid table
 // beyond which fids are directories, and answers in the socket's data
@@ -51,10 +52,14 @@ const dirents: Dirent[] = [
   ...names.map((name, i) => ({ qid: fileQid, offset: BigInt(i + 3), type: 8, name })),
 ];
 
+/** Every file holds the same 4 KiB, as the small files diodcat reads do. */
+const FILE_SIZE = 4096;
+const content = Buffer.alloc(FILE_SIZE, 'x');
+
 function attrs(qid: Qid, mode: number): Message9P2000L {
   const t = BigInt(Math.floor(Date.now() / 1000));
   return {
-    type: 'Rgetattr', valid: 0x7ffn, qid, mode, uid: 0, gid: 0, nlink: 1n, rdev: 0n, size: 0n, blksize: 4096n, blocks: 0n,
+    type: 'Rgetattr', valid: 0x7ffn, qid, mode, uid: 0, gid: 0, nlink: 1n, rdev: 0n, size: (mode & 0o170000) === 0o040000 ? 0n : BigInt(FILE_SIZE), blksize: 4096n, blocks: 8n,
     atime_sec: t, atime_nsec: 0n, mtime_sec: t, mtime_nsec: 0n, ctime_sec: t, ctime_nsec: 0n,
     btime_sec: 0n, btime_nsec: 0n, gen: 0n, data_version: 0n,
   };
@@ -138,6 +143,11 @@ function serve(sock: net.Socket): void {
         const into = Buffer.allocUnsafe(msg.count);
         const packed = packDirents(into, dirents.slice(Number(msg.offset)));
         return answer(tag, { type: 'Rreaddir', data: into.subarray(0, packed.bytes) });
+      }
+      case 'Tread': {
+        if (dirs.has(msg.fid)) return answer(tag, { type: 'Rlerror', ecode: 21 /* EISDIR */ });
+        const from = Math.min(Number(msg.offset), FILE_SIZE);
+        return answer(tag, { type: 'Rread', data: content.subarray(from, Math.min(FILE_SIZE, from + msg.count)) });
       }
       case 'Tclunk':
         dirs.delete(msg.fid);

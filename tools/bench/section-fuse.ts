@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { must } from './child.js';
-import { FUSE_SYSTEMS, startFuseSystem, type FuseSystem, type FuseSystemName } from './fuse-systems.js';
+import { FUSE_FLOOR, FUSE_SYSTEMS, startFuseSystem, type FuseSystem, type FuseSystemName } from './fuse-systems.js';
 import type { Case, Comparison, Config, Opened, Row, Section } from './model.js';
 import { findProgram } from './servers.js';
 import { numbered, sourceTree } from './trees.js';
@@ -18,6 +18,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const PT = 'humbridge+pt';
 const goal = (atLeast: number): Pick<Comparison, 'goal'> => ({ goal: { kind: 'ratio', atLeast } });
 const row = (key: string, title: string, unit: string, compare: readonly Comparison[]): Row => ({ key, title, unit, better: 'higher', compare });
+/** The Node FUSE server that answers from memory, against bindfs: no goal, it shows what the runtime allows. */
+const floorVsBindfs: Comparison = { ours: FUSE_FLOOR, anchor: 'bindfs' };
 /** Both of humbridge's systems against bindfs, each with the goal. */
 const vsBindfs = (atLeast?: number): Comparison[] => [
   { ours: 'humbridge', anchor: 'bindfs', ...(atLeast !== undefined ? goal(atLeast) : {}) },
@@ -51,9 +53,16 @@ const CASES: readonly Case[] = [
   {
     name: 'fuse-files',
     title: '10,000 empty files',
-    systems: FUSE_SYSTEMS,
-    rows: [row('create', 'create', 'files/s', vsBindfs(1)), row('stat', 'stat', 'files/s', vsBindfs(1)), row('ls', '`ls -l`', 'entries/s', vsBindfs()), row('unlink', 'unlink', 'files/s', vsBindfs(1))],
-    note: 'create, stat and unlink are each one process doing all the calls (fuse-ops.ts), timing its own loop; `ls -l` includes its process start.',
+    systems: [...FUSE_SYSTEMS, FUSE_FLOOR],
+    rows: [
+      row('create', 'create', 'files/s', [...vsBindfs(1), floorVsBindfs]),
+      row('stat', 'stat', 'files/s', [...vsBindfs(1), floorVsBindfs]),
+      row('ls', '`ls -l`', 'entries/s', [...vsBindfs(), floorVsBindfs]),
+      row('unlink', 'unlink', 'files/s', [...vsBindfs(1), floorVsBindfs]),
+    ],
+    note:
+      'create, stat and unlink are each one process doing all the calls (fuse-ops.ts), timing its own loop; `ls -l` includes its process start. ' +
+      'fuse-floor is tools/bench/fuse-responder.ts: a Node server keeping the tree in memory and answering through the same codec, reader and reply writes as humbridge, touching no host file: the ceiling of a one-thread Node FUSE server for these calls.',
   },
   {
     name: 'fuse-tar',
@@ -127,13 +136,15 @@ async function open(cfg: Config, chosen: readonly Case[]): Promise<Opened> {
       sourceTree(path.join(base, 'tree'), z.tarFiles);
       await must('tar', ['cf', tarball, '-C', path.join(base, 'tree'), '.']);
     }
-    for (const name of FUSE_SYSTEMS) {
+    // Only the systems some chosen case measures (the floor answers the metadata case alone).
+    const needed = new Set(chosen.flatMap((c) => c.systems));
+    for (const name of [...FUSE_SYSTEMS, FUSE_FLOOR].filter((n): n is FuseSystemName => needed.has(n))) {
       const src = path.join(base, name.replace('+', '-'), 'src');
       const mnt = path.join(base, name.replace('+', '-'), 'mnt');
       fs.mkdirSync(path.join(src, 'fio'), { recursive: true });
       fs.mkdirSync(path.join(src, 'files'));
       fs.mkdirSync(mnt);
-      if (want.has('fuse-git')) {
+      if (want.has('fuse-git') && name !== FUSE_FLOOR) {
         cfg.say(`FUSE: a git work tree of ${z.gitFiles} files for ${name}`);
         await gitTree(path.join(src, 'repo'), z.gitFiles);
       }
