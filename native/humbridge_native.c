@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
@@ -404,6 +405,34 @@ static napi_value js_open_file(napi_env env, napi_callback_info info) {
   return int_value(env, fd);
 }
 
+// getxattr(fd, name, into) -> the value's length, or -errno: extended
+// attribute `name` (a string) of the inode descriptor `fd` stands for (O_PATH
+// too, through /proc/self/fd, which is not followed further), read into the
+// Buffer `into` (ERANGE when it does not fit). An absent attribute is the
+// common answer (`ls -l` and every write ask one), so it comes back as a
+// number, not as a thrown error.
+static napi_value js_getxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  char name[257];
+  size_t len;
+  void *into;
+  size_t size;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_string_utf8(env, argv[1], name, sizeof name, &len) != napi_ok ||
+      napi_get_buffer_info(env, argv[2], &into, &size) != napi_ok) {
+    napi_throw_type_error(env, NULL, "getxattr(fd, name, Buffer)");
+    return NULL;
+  }
+  // XATTR_NAME_MAX is 255: a longer name (read cut to 256 here) is ERANGE, as getxattr(2) says.
+  if (len == 0 || len > 255) return int_value(env, len == 0 ? -EINVAL : -ERANGE);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = getxattr(path, name, into, size);
+  return int_value(env, n < 0 ? -errno : (int32_t)n);
+}
+
 // One /dev/fuse descriptor read on the event loop: when it is readable,
 // requests are read into `buf` (reused) and handed to `cb(n)` one at a time;
 // `cb(-errno)` for a failure other than EAGAIN/EINTR (ENODEV: unmounted).
@@ -539,6 +568,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"unlinkat", NULL, js_unlinkat, NULL, NULL, NULL, napi_enumerable, NULL},
       {"statx", NULL, js_statx, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openFile", NULL, js_open_file, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"getxattr", NULL, js_getxattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"startReader", NULL, js_start_reader, NULL, NULL, NULL, napi_enumerable, NULL},
       {"stopReader", NULL, js_stop_reader, NULL, NULL, NULL, napi_enumerable, NULL},
   };

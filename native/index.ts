@@ -50,6 +50,12 @@ export interface Native {
    */
   openFile?(dirfd: number, name: Buffer, flags: number, out: BigInt64Array): number;
   /**
+   * Extended attribute `name` of the inode `fd` stands for (an O_PATH
+   * descriptor too), read into `into`: its length, or -errno (ENODATA when
+   * absent, ERANGE when it does not fit). Older builds lack it.
+   */
+  getxattr?(fd: number, name: string, into: Buffer): number;
+  /**
    * Makes `fd` non-blocking and reads it on the event loop whenever it is
    * readable: each request read into `buffer` (reused) is handed to
    * `onRead(n)`, a failure as `onRead(-errno)`. Older builds lack it.
