@@ -261,8 +261,9 @@ export class CoreVfs implements Vfs {
     return this.closed ? null : files.hostDescriptor(this.ctx, handle);
   }
   hostWritten(handle: HandleId): void {
-    const node = this.ctx.handles.peekFile(handle)?.node.id;
-    if (node !== undefined && this.changes.size > 0) this.changes.emit({ kind: 'data', node });
+    const h = this.ctx.handles.peekFile(handle);
+    if (h !== undefined) h.written = true;
+    if (h !== undefined && this.changes.size > 0) this.changes.emit({ kind: 'data', node: h.node.id });
   }
   release(handle: HandleId): Promise<void> {
     return this.run('release', 'free', () => files.release(this.ctx, handle));

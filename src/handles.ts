@@ -10,6 +10,7 @@
 import { vfsError } from './errors.js';
 import type { Node } from './nodes.js';
 import type { Cred, HandleId, NodeId } from './types.js';
+import { O_TRUNC } from './types.js';
 
 export interface FileHandle {
   readonly kind: 'file';
@@ -24,6 +25,12 @@ export interface FileHandle {
    * clears setuid/setgid.
    */
   readonly cred: Cred;
+  /**
+   * Data may have changed through it (a write, truncate, fallocate, O_TRUNC,
+   * or the kernel's passthrough writes): its close may have something to
+   * write back. Until then it is closed as cheaply as a read-only one.
+   */
+  written: boolean;
   busy: number;
   waiters: Array<() => void>;
 }
@@ -46,7 +53,7 @@ export class HandleTable {
   private readonly handles = new Map<HandleId, Handle>();
 
   addFile(node: Node, fd: number, flags: number, cred: Cred): FileHandle {
-    const h: FileHandle = { kind: 'file', id: this.nextId++, node, fd, flags, cred, busy: 0, waiters: [] };
+    const h: FileHandle = { kind: 'file', id: this.nextId++, node, fd, flags, cred, written: (flags & O_TRUNC) !== 0, busy: 0, waiters: [] };
     node.opens++;
     this.handles.set(h.id, h);
     return h;

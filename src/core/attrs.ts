@@ -119,6 +119,7 @@ export async function statfs(ctx: CoreContext, id: NodeId): Promise<StatFs> {
 export async function setattr(ctx: CoreContext, cred: Cred, id: NodeId, set: SetAttr, handle?: HandleId): Promise<Attr> {
   const node = ctx.node(id);
   const h = handle === undefined ? undefined : ctx.handles.file(handle, id);
+  if (h !== undefined && set.size !== undefined) h.written = true;
   const run = (fn: () => Promise<Attr>): Promise<Attr> => (h === undefined ? fn() : ctx.handles.use(h, fn));
   return run(() => ctx.nodes.withFd(node, async (pathFd) => {
     const fd = h?.fd ?? pathFd;

@@ -229,6 +229,7 @@ export function write(ctx: CoreContext, handle: HandleId, offset: bigint, data: 
   const h = ctx.handles.file(handle);
   if ((h.flags & O_ACCMODE) === 0) throw vfsError('EBADF', 'write');
   if (data.length === 0) return 0;
+  h.written = true;
   // An O_APPEND descriptor makes pwrite(2) append on Linux, whatever the offset.
   const put = () => ctx.host.write(h.fd, data, offset);
   if (ctx.store.resize === undefined) {
@@ -268,8 +269,9 @@ export async function release(ctx: CoreContext, handle: HandleId): Promise<void>
   await ctx.handles.drained(h);
   // The last open file of a file with no name left: the host frees it on this close.
   const st = ctx.store.closedUnlinked !== undefined && h.node.opens === 0 ? ctx.host.fstat(h.fd) : null;
-  // A read-only descriptor has nothing to write back on close: closed at once.
-  if ((h.flags & O_ACCMODE) === 0) ctx.host.close(h.fd);
+  // A descriptor nothing was written through has nothing to write back on close: closed at once
+  // (an empty file made by a create, a read-only open), without a thread-pool round trip.
+  if ((h.flags & O_ACCMODE) === 0 || !h.written) ctx.host.close(h.fd);
   else await ctx.host.closeAsync(h.fd);
   if (st !== null && st.nlink === 0 && h.node.opens === 0) ctx.store.closedUnlinked?.(st);
   ctx.nodes.maybeDrop(h.node);
@@ -341,6 +343,7 @@ export async function fallocate(ctx: CoreContext, handle: HandleId, mode: number
   if (offset < 0n || length <= 0n) throw vfsError('EINVAL', 'fallocate');
   // Reject unknown bits before any child is started.
   fallocateArgs(mode, offset, length);
+  h.written = true;
   const run = (fd: number) => fallocateFd(ctx.host, fd, mode, offset, length);
   const resize = ctx.store.resize?.bind(ctx.store);
   if (resize === undefined) return ctx.handles.use(h, run);
