@@ -20,7 +20,7 @@ import { nullLogger } from '../../src/index.js';
 import { decodeRequest, direntPlusSize, INIT, joinInitFlags, packDirentsPlus, splitInitFlags, beginData, finishData, type EntryOut, type FuseAttr, type FuseDirentPlus} from '../../fuse/codec/index.js';
 import { kernelOptions } from '../../fuse/mount.js';
 import { runProgram } from '../../fuse/run-program.js';
-import { ENOENT, ENOSYS, status, struct } from '../../fuse/reply.js';
+import { ENODEV, ENOENT, ENOSYS, status, struct } from '../../fuse/reply.js';
 
 const ENODATA = 61;
 const S_IFDIR = 0o040000;
@@ -189,11 +189,16 @@ async function main(): Promise<void> {
   if (!native?.startReader || !native.stopReader) throw new Error(`the addon's reader is needed (${reason ?? 'rebuild it'})`);
   const abs = path.resolve(mountpoint as string);
   const fd = fs.openSync('/dev/fuse', fs.constants.O_RDWR);
+  const r = await runProgram('mount', ['-i', '-t', 'fuse.floor', '-o', kernelOptions({ log: nullLogger }), 'fuse-floor', abs], [fd]);
+  if (r.code !== 0) throw new Error(`mount failed: ${r.stderr.trim()}`);
+  // Read only once mounted: before that a read of /dev/fuse fails (EPERM), which would end the server.
   const buf = Buffer.allocUnsafe((1 << 20) + 4096);
   let stopped = false;
   const reader = native.startReader(fd, buf, (n) => {
     if (n <= 0) {
       if (n !== -ENOENT && !stopped) {
+        // ENODEV: unmounted (SIGTERM's umount); anything else is said.
+        if (n !== -ENODEV) process.stderr.write(`fuse-responder: read of /dev/fuse failed: errno ${-n}\n`);
         stopped = true;
         native.stopReader?.(reader);
         fs.closeSync(fd);
@@ -209,8 +214,6 @@ async function main(): Promise<void> {
       // The kernel gave up on the request (interrupted) or the mount is gone.
     }
   });
-  const r = await runProgram('mount', ['-i', '-t', 'fuse.floor', '-o', kernelOptions({ log: nullLogger }), 'fuse-floor', abs], [fd]);
-  if (r.code !== 0) throw new Error(`mount failed: ${r.stderr.trim()}`);
   const stop = (): void => {
     void runProgram('umount', [abs]).then(async (u) => {
       if (u.code !== 0) await runProgram('umount', ['-l', abs]);
