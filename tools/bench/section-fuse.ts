@@ -71,7 +71,13 @@ const CASES: readonly Case[] = [
     systems: FUSE_SYSTEMS,
     rows: [row('untar', '`tar x`', 'files/s', vsBindfs(1)), row('rm', '`rm -rf`', 'files/s', vsBindfs())],
   },
-  { name: 'fuse-git', title: '`git status` of 10,000 files', systems: FUSE_SYSTEMS, rows: [row('status', 'git status', 'files/s', vsBindfs(1))] },
+  {
+    name: 'fuse-git',
+    title: '`git status` of 10,000 files',
+    systems: FUSE_SYSTEMS,
+    rows: [row('status', 'git status', 'files/s', vsBindfs(1))],
+    note: 'each run starts 1.2 s after the one before, when what the kernel cached (1 s) has expired on every mount; git stats the files from several threads (core.preloadIndex).',
+  },
 ];
 
 interface Sizes {
@@ -189,6 +195,9 @@ async function open(cfg: Config, chosen: readonly Case[]): Promise<Opened> {
       return { untar: z.tarFiles / untar.seconds, rm: z.tarFiles / rm.seconds };
     }
     if (c.name === 'fuse-git') {
+      // Every lstat asks the server: the names and attributes its last run cached have expired
+      // (runs of one system came under 1 s apart, and then a mount answered from the kernel's cache).
+      await expired();
       const r = await must('git', ['-C', path.join(s.root, 'repo'), 'status', '--porcelain'], { env: GIT_ENV });
       if (r.stdout.trim() !== '') throw new Error(`${system}: git status shows changes: ${r.stdout.slice(0, 200)}`);
       return { status: z.gitFiles / r.seconds };
