@@ -262,8 +262,9 @@ export class CoreVfs implements Vfs {
   }
   hostWritten(handle: HandleId): void {
     const h = this.ctx.handles.peekFile(handle);
-    if (h !== undefined) h.written = true;
-    if (h !== undefined && this.changes.size > 0) this.changes.emit({ kind: 'data', node: h.node.id });
+    if (h === undefined) return;
+    h.written = true;
+    if (this.changes.size > 0) this.changes.emit({ kind: 'data', node: h.node.id });
   }
   release(handle: HandleId): Promise<void> {
     return this.run('release', 'free', () => files.release(this.ctx, handle));

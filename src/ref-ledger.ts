@@ -5,7 +5,7 @@
 // holds, whatever state its own tables were left in.
 
 import type { Attr, Cred, Entry, HandleId, NodeId } from './types.js';
-import { openThenStat, type Vfs } from './vfs.js';
+import { openWithAttrOf, type Vfs } from './vfs.js';
 
 export class RefLedger {
   /** Vfs references held per node. */
@@ -49,7 +49,7 @@ export class RefLedger {
 
   /** open with the attributes the open found (Vfs.openWithAttr, or open then getattr). */
   async openWithAttr(cred: Cred, id: NodeId, flags: number): Promise<{ handle: HandleId; attr: Attr }> {
-    const got = this.vfs.openWithAttr !== undefined ? await this.vfs.openWithAttr(cred, id, flags) : await openThenStat(this.vfs, cred, id, flags);
+    const got = await openWithAttrOf(this.vfs, cred, id, flags);
     this.handles.set(got.handle, 'file');
     return got;
   }

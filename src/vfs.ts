@@ -324,6 +324,11 @@ export interface Vfs {
   close(): Promise<void>;
 }
 
+/** Vfs.openWithAttr where `vfs` has it, else openThenStat. */
+export function openWithAttrOf(vfs: Vfs, cred: Cred, id: NodeId, flags: number): Promise<{ handle: HandleId; attr: Attr }> {
+  return vfs.openWithAttr?.(cred, id, flags) ?? openThenStat(vfs, cred, id, flags);
+}
+
 /** open, then getattr through the new handle; the handle is released if the getattr fails. */
 export async function openThenStat(vfs: Vfs, cred: Cred, id: NodeId, flags: number): Promise<{ handle: HandleId; attr: Attr }> {
   const handle = await vfs.open(cred, id, flags);

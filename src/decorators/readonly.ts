@@ -10,7 +10,7 @@ import type { ChangeListener } from '../changes.js';
 import { vfsError } from '../errors.js';
 import type { Attr, Cred, DirEntry, Entry, HandleId, NodeId, SetAttr, StatFs } from '../types.js';
 import { O_ACCMODE, O_TRUNC } from '../types.js';
-import { openThenStat, type AccessModel, type LockConflict, type LockQuota, type LockRange, type Vfs } from '../vfs.js';
+import { openWithAttrOf, type AccessModel, type LockConflict, type LockQuota, type LockRange, type Vfs } from '../vfs.js';
 
 /** An open that could change the file: for writing, or truncating. */
 const writes = (flags: number): boolean => (flags & O_ACCMODE) !== 0 || (flags & O_TRUNC) !== 0;
@@ -55,7 +55,7 @@ export class ReadOnlyVfs implements Vfs {
   }
   openWithAttr(cred: Cred, id: NodeId, flags: number): Promise<{ handle: HandleId; attr: Attr }> {
     if (writes(flags)) return erofs('open');
-    return this.inner.openWithAttr !== undefined ? this.inner.openWithAttr(cred, id, flags) : openThenStat(this.inner, cred, id, flags);
+    return openWithAttrOf(this.inner, cred, id, flags);
   }
   create(): Promise<{ entry: Entry; handle: HandleId }> {
     return erofs('create');

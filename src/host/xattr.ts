@@ -34,29 +34,29 @@ export class HostXattr {
   }
 
   async get(fd: number, name: string): Promise<Buffer> {
-    return this.read(fd, name);
+    const got = this.read(fd, name);
+    if (got instanceof VfsError) throw got;
+    return got;
   }
 
   /** null when absent (a cheap probe for XATTR_CREATE/XATTR_REPLACE). */
   async probe(fd: number, name: string): Promise<Buffer | null> {
-    try {
-      return this.read(fd, name);
-    } catch (e) {
-      if (e instanceof VfsError && e.code === 'ENODATA') return null;
-      throw e;
-    }
+    const got = this.read(fd, name);
+    if (!(got instanceof VfsError)) return got;
+    if (got.code === 'ENODATA') return null;
+    throw got;
   }
 
-  private read(fd: number, name: string): Buffer {
+  /** The value, or the failure as a VfsError (returned: an absent attribute is an answer, not a fault). */
+  private read(fd: number, name: string): Buffer | VfsError {
     if (this.native !== undefined) {
       const n = this.native(fd, name, this.value);
-      if (n < 0) throw vfsError(errnoCode(-n), 'getxattr', name);
-      return Buffer.from(this.value.subarray(0, n));
+      return n < 0 ? vfsError(errnoCode(-n), 'getxattr', name) : Buffer.from(this.value.subarray(0, n));
     }
     try {
       return getAttributeSync(fdPath(fd), name);
     } catch (e) {
-      throw fromNodeError(e, 'getxattr', name, this.log);
+      return fromNodeError(e, 'getxattr', name, this.log);
     }
   }
 

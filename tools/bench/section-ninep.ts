@@ -24,6 +24,9 @@ const vsDiod = (key: string, title: string, unit: string, atLeast?: number): Row
   compare: [{ ours: 'humbridge', anchor: 'diod', ...(atLeast !== undefined ? { goal: { kind: 'ratio', atLeast } } : {}) }],
 });
 
+/** `r` with the Node responder's ratio to diod beside humbridge's (no goal: the runtime's ceiling). */
+const withFloor = (r: Row): Row => ({ ...r, compare: [...r.compare, { ours: 'node-floor', anchor: 'diod' }] });
+
 const PARALLEL = [4, 16] as const;
 
 const CASES: readonly Case[] = [
@@ -39,14 +42,14 @@ const CASES: readonly Case[] = [
     name: 'ninep-ls',
     title: '`diodls -l` of 10,000 entries',
     systems: [...SYSTEMS, 'node-floor'],
-    rows: [{ ...vsDiod('rate', 'list', 'entries/s', 1.0), compare: [{ ours: 'humbridge', anchor: 'diod', goal: { kind: 'ratio', atLeast: 1.0 } }, { ours: 'node-floor', anchor: 'diod' }] }],
+    rows: [withFloor(vsDiod('rate', 'list', 'entries/s', 1.0))],
     note: 'node-floor is tools/bench/ninep-responder.ts answering the same requests from memory through the same codec, touching no file: the ceiling for a Node server with this one-request-at-a-time client.',
   },
   {
     name: 'ninep-small',
     title: 'diodcat of 10,000 files of 4 KiB',
     systems: [...SYSTEMS, 'node-floor'],
-    rows: [{ ...vsDiod('rate', 'read', 'files/s', 1.0), compare: [{ ours: 'humbridge', anchor: 'diod', goal: { kind: 'ratio', atLeast: 1.0 } }, { ours: 'node-floor', anchor: 'diod' }] }],
+    rows: [withFloor(vsDiod('rate', 'read', 'files/s', 1.0))],
     note: 'node-floor: the same responder, every file 4 KiB of the same bytes.',
   },
   {
